@@ -1,0 +1,212 @@
+//! The `inlet` binary: `serve`, `migrate`, `openapi`, and `keys` commands.
+
+mod config;
+mod keyfile;
+mod output;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use inlet_core::auth::Scope;
+use inlet_core::ids::{CollectionId, OrgId};
+use inlet_core::secret::Secret;
+use inlet_core::service::Services;
+use inlet_core::store::Store;
+use inlet_server::{Application, ServerConfig};
+
+use crate::config::{Config, ConfigArgs, LogFormat};
+
+/// Inlet: your organization's data source connections in one place.
+#[derive(Parser)]
+#[command(name = "inlet", version, about)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (applies migrations first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage API keys and the master key directly in the store.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create an organization's service token (printed once).
+    Create(CreateKey),
+    /// Generate a new master key and re-encrypt every credential under it.
+    RotateMaster,
+}
+
+#[derive(Args)]
+struct CreateKey {
+    /// Organization id (org_1 or 1).
+    #[arg(long)]
+    org: String,
+    /// Comma-separated scopes: read, write, admin.
+    #[arg(long, value_delimiter = ',', default_value = "read")]
+    scopes: Vec<String>,
+    /// Key name.
+    #[arg(long, default_value = "cli")]
+    name: String,
+    /// Restrict to these collections (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    collections: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        output::stdout(&inlet_server::openapi::document_json());
+        return Ok(());
+    }
+    let config = Config::load(&cli.config)?;
+    init_tracing(config.log_format, &config.log);
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let n = inlet_store::migrate_only(&config.database_url)
+                .await
+                .context("migrating the database")?;
+            output::stdout(&format!("applied {n} migration(s)\n"));
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Create(args)) => create_key(config, args).await,
+        Command::Keys(KeysCommand::RotateMaster) => rotate_master(config).await,
+        Command::Openapi => Ok(()),
+    }
+}
+
+fn init_tracing(format: LogFormat, filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn services(config: &Config) -> Result<Services> {
+    let keyring = keyfile::load_or_create(config)?;
+    let store = inlet_store::open(&config.database_url)
+        .await
+        .with_context(|| format!("opening the store at {}", config.redacted_database_url()))?;
+    Ok(Services::new(store, Arc::new(keyring), inlet_connectors::catalog()))
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let services = services(&config).await?;
+    let bootstrap = config.bootstrap_api_key.clone().map(Secret::new);
+    let printed_by_us = bootstrap.is_none();
+    if let Some(secret) = services.bootstrap(bootstrap).await? {
+        if printed_by_us {
+            output::stdout(&format!(
+                "Created organization \"default\" and an admin API key (shown once, store it now):\n\n    {}\n\n",
+                secret.expose()
+            ));
+        } else {
+            output::stdout("Created organization \"default\" with the admin key from INLET_BOOTSTRAP_API_KEY.\n");
+        }
+    }
+    let app = Application::build(
+        ServerConfig {
+            listen: config.listen,
+            rate_limit_per_minute: config.rate_limit_per_minute,
+        },
+        services,
+    )
+    .await
+    .with_context(|| format!("binding {}", config.listen))?;
+    let addr = app.local_addr()?;
+    output::stdout(&format!(
+        "Inlet listening on http://{addr}\nAPI docs: http://{addr}/docs\n"
+    ));
+    tracing::info!(%addr, store = %config.redacted_database_url(), "serving");
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}
+
+async fn create_key(config: Config, args: CreateKey) -> Result<()> {
+    let org = OrgId::parse(&args.org).context("--org must be an organization id such as org_1")?;
+    let scopes = args
+        .scopes
+        .iter()
+        .map(|s| {
+            s.parse::<Scope>()
+                .map_err(|()| anyhow::anyhow!("--scopes: unknown scope {s:?} (read, write, admin)"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let collections = args
+        .collections
+        .iter()
+        .map(|c| CollectionId::parse(c).with_context(|| format!("--collections: bad id {c:?}")))
+        .collect::<Result<Vec<_>>>()?;
+    let store = inlet_store::open(&config.database_url).await?;
+    let key = inlet_core::auth::generate_key();
+    store.get_org(org).await.context("organization not found")?;
+    let stored = store
+        .create_api_key(inlet_core::model::api_key::NewApiKey {
+            org_id: org,
+            user_id: None,
+            name: args.name,
+            hash: key.hash,
+            prefix: key.prefix,
+            scopes,
+            collection_ids: collections,
+            instance_admin: false,
+            expires_at: None,
+        })
+        .await?;
+    output::stdout(&format!("{} {}\n", stored.id, key.secret.expose()));
+    Ok(())
+}
+
+async fn rotate_master(config: Config) -> Result<()> {
+    let keyring = keyfile::rotate(&config)?;
+    let store = inlet_store::open(&config.database_url).await?;
+    let services = Services::new(store, Arc::new(keyring), inlet_connectors::catalog());
+    let n = services.reseal_all_secrets().await?;
+    keyfile::retire_old_keys(&config)?;
+    output::stdout(&format!("re-encrypted {n} credential set(s) under the new master key\n"));
+    Ok(())
+}

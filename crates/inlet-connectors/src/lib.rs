@@ -1,0 +1,62 @@
+//! Inlet's source types, one module per connector. Adding a type means
+//! adding its module and one line in [`catalog`].
+
+use std::sync::Arc;
+
+use inlet_core::connector::Catalog;
+
+mod common;
+mod csv;
+mod folder;
+mod git;
+mod mysql;
+mod postgresql;
+mod sqlite;
+
+/// The catalog of every built-in connector.
+pub fn catalog() -> Catalog {
+    let mut c = Catalog::default();
+    c.register(Arc::new(postgresql::Postgresql::new()));
+    c.register(Arc::new(mysql::Mysql::new()));
+    c.register(Arc::new(sqlite::Sqlite::new()));
+    c.register(Arc::new(csv::Csv::new()));
+    c.register(Arc::new(git::Git::new()));
+    c.register(Arc::new(folder::Folder::new()));
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use inlet_core::model::catalog::FieldType;
+
+    use super::*;
+
+    #[test]
+    fn postgresql_auth_fields_match_the_documented_ones() {
+        let cat = catalog();
+        let pg = cat.get("postgresql").unwrap().spec();
+        let documented = [
+            ("host", FieldType::String),
+            ("port", FieldType::Number),
+            ("database", FieldType::String),
+            ("username", FieldType::String),
+            ("password", FieldType::Password),
+        ];
+        for (name, kind) in documented {
+            let f = pg.auth_fields.iter().find(|f| f.name == name).unwrap();
+            assert_eq!(f.kind, kind, "{name}");
+            assert!(f.required, "{name}");
+        }
+        assert!(
+            pg.auth_fields
+                .iter()
+                .find(|f| f.name == "password")
+                .unwrap()
+                .secret
+        );
+        assert_eq!(
+            cat.short_names(),
+            ["csv", "folder", "git", "mysql", "postgresql", "sqlite"]
+        );
+    }
+}

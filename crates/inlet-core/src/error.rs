@@ -1,0 +1,49 @@
+//! The service layer's error type. The HTTP edge maps each variant to a
+//! status and a code exactly once; messages are safe to show to callers and
+//! never carry a secret.
+
+use thiserror::Error;
+
+/// Result alias for services and stores.
+pub type CoreResult<T> = Result<T, CoreError>;
+
+/// Everything a use-case can refuse or fail with.
+#[derive(Debug, Error)]
+pub enum CoreError {
+    /// The object does not exist, or belongs to another organization.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Input failed validation; `field` names the offending field.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// Field path as the caller sent it (e.g. `credentials.port`).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The request conflicts with the current state (duplicate name, non-empty collection).
+    #[error("{0}")]
+    Conflict(String),
+    /// No usable credentials were presented.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The store failed; the message is for logs, callers get a generic one.
+    #[error("store error: {0}")]
+    Store(String),
+    /// Encrypting or decrypting credentials failed (wrong or missing master key).
+    #[error("crypto error: {0}")]
+    Crypto(String),
+}
+
+impl CoreError {
+    /// Shorthand for a validation error on `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

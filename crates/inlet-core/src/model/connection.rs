@@ -1,0 +1,166 @@
+//! Source connections: one configured source of data.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Map, Value};
+
+use super::Timestamp;
+use crate::crypto::Sealed;
+use crate::ids::{CollectionId, ConnectionId, OrgId};
+
+/// Lifecycle of a connection. `pending` until first tested, `testing` during a
+/// test, `active`/`failed` after one, `inactive`/`maintenance` when switched off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionStatus {
+    /// Never tested, or re-enabled.
+    Pending,
+    /// A test is running.
+    Testing,
+    /// The last test passed.
+    Active,
+    /// The last test failed.
+    Failed,
+    /// Switched off by a user: no tests, no syncs.
+    Inactive,
+    /// Paused by an administrator: no tests, no syncs.
+    Maintenance,
+}
+
+impl ConnectionStatus {
+    /// Every status, for validation messages and filters.
+    pub const ALL: [ConnectionStatus; 6] = [
+        Self::Pending,
+        Self::Testing,
+        Self::Active,
+        Self::Failed,
+        Self::Inactive,
+        Self::Maintenance,
+    ];
+
+    /// Wire and store name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Testing => "testing",
+            Self::Active => "active",
+            Self::Failed => "failed",
+            Self::Inactive => "inactive",
+            Self::Maintenance => "maintenance",
+        }
+    }
+
+    /// Statuses a user may set directly (the others follow from tests).
+    pub fn settable(self) -> bool {
+        matches!(self, Self::Pending | Self::Inactive | Self::Maintenance)
+    }
+
+    /// Whether tests and syncs are switched off in this status.
+    pub fn is_switched_off(self) -> bool {
+        matches!(self, Self::Inactive | Self::Maintenance)
+    }
+}
+
+impl fmt::Display for ConnectionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ConnectionStatus {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or(())
+    }
+}
+
+/// A stored connection. Secret credential fields live only in `secrets`,
+/// sealed; `settings` holds the non-secret credential fields (host, port, …).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connection {
+    /// Identifier.
+    pub id: ConnectionId,
+    /// Owning organization.
+    pub org_id: OrgId,
+    /// The collection it belongs to.
+    pub collection_id: CollectionId,
+    /// Catalog short name (`postgresql`, `csv`, …).
+    pub source_type: String,
+    /// Display name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Non-secret credential fields.
+    pub settings: Map<String, Value>,
+    /// Configuration fields (what to read and how).
+    pub config: Map<String, Value>,
+    /// Names of the secret fields that hold a value (their values are in `secrets`).
+    pub secret_fields: Vec<String>,
+    /// The sealed JSON object of secret field values.
+    pub secrets: Option<Sealed>,
+    /// Free-form labels.
+    pub tags: Vec<String>,
+    /// Lifecycle status.
+    pub status: ConnectionStatus,
+    /// Last connection test.
+    pub last_tested_at: Option<Timestamp>,
+    /// Last test that passed.
+    pub last_successful_connection_at: Option<Timestamp>,
+    /// Error of the last failed test.
+    pub last_error: Option<String>,
+    /// Last schema discovery.
+    pub schema_discovered_at: Option<Timestamp>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// A validated new connection, secrets already sealed.
+#[derive(Debug, Clone)]
+pub struct NewConnection {
+    /// Owning organization.
+    pub org_id: OrgId,
+    /// Target collection (checked to be in `org_id` by the store, atomically).
+    pub collection_id: CollectionId,
+    /// Catalog short name.
+    pub source_type: String,
+    /// Display name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Non-secret credential fields.
+    pub settings: Map<String, Value>,
+    /// Configuration.
+    pub config: Map<String, Value>,
+    /// Names of the secret fields set.
+    pub secret_fields: Vec<String>,
+    /// Sealed secret values.
+    pub secrets: Option<Sealed>,
+    /// Labels.
+    pub tags: Vec<String>,
+}
+
+/// A partial update of a connection's descriptive fields and status.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New labels (replacing the old ones).
+    pub tags: Option<Vec<String>>,
+    /// New status (only settable ones).
+    pub status: Option<ConnectionStatus>,
+}
+
+/// New credentials: the non-secret part and the sealed secret part.
+#[derive(Debug, Clone)]
+pub struct CredentialsUpdate {
+    /// Non-secret credential fields.
+    pub settings: Map<String, Value>,
+    /// Names of the secret fields set.
+    pub secret_fields: Vec<String>,
+    /// Sealed secret values.
+    pub secrets: Option<Sealed>,
+}

@@ -1,0 +1,41 @@
+//! Authentication: turning a presented bearer key into a [`Principal`].
+
+use super::Services;
+use crate::auth::{Principal, Scope, hash_key};
+use crate::error::{CoreError, CoreResult};
+use crate::model::now;
+
+impl Services {
+    /// Resolves a bearer key. Unknown, revoked and expired keys are
+    /// `Unauthorized`; a user key whose user is not a member of the key's
+    /// organization is `Forbidden` (001: "User is not a member of any organization").
+    pub async fn authenticate(&self, presented: &str) -> CoreResult<Principal> {
+        let invalid = || CoreError::Unauthorized("invalid or missing API key".into());
+        let (key, role) = self
+            .store
+            .find_api_key(&hash_key(presented))
+            .await?
+            .ok_or_else(invalid)?;
+        if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now()) {
+            return Err(invalid());
+        }
+        let granted = key.scopes.iter().copied().max().unwrap_or(Scope::Read);
+        let scope = match key.user_id {
+            None => granted,
+            Some(_) => {
+                let role = role.ok_or_else(|| {
+                    CoreError::Forbidden("the key's user is not a member of any organization".into())
+                })?;
+                granted.min(role.max_scope())
+            }
+        };
+        Ok(Principal {
+            key_id: key.id,
+            org_id: key.org_id,
+            user_id: key.user_id,
+            scope,
+            collections: key.collection_ids,
+            instance_admin: key.instance_admin,
+        })
+    }
+}

@@ -1,0 +1,142 @@
+//! API keys: created by organization administrators (or instance admins for
+//! any organization), shown once, listed without secrets, revoked.
+
+use super::Services;
+use crate::auth::{Principal, Scope, generate_key};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::{ApiKeyId, CollectionId, OrgId, UserId};
+use crate::list::{Page, PageRequest};
+use crate::model::api_key::{ApiKey, NewApiKey};
+use crate::model::{Timestamp, now};
+use crate::secret::Secret;
+use crate::validate;
+
+/// A request for a new key, as parsed by a handler.
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeyInput {
+    /// Target organization; only instance admins may name one other than their own.
+    pub org_id: Option<OrgId>,
+    /// Makes it a user's key (the user must be a member of the organization).
+    pub user_id: Option<UserId>,
+    /// Label.
+    pub name: String,
+    /// Scopes (at least one).
+    pub scopes: Vec<Scope>,
+    /// Collection restriction.
+    pub collection_ids: Vec<CollectionId>,
+    /// Expiry (must be in the future).
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A created key and its secret, which is never available again.
+pub struct CreatedKey {
+    /// The stored key.
+    pub key: ApiKey,
+    /// The secret, to show once.
+    pub secret: Secret,
+}
+
+impl Services {
+    /// Creates a key. Needs `admin`; a restricted caller may only create keys
+    /// at most as restricted as itself.
+    pub async fn create_api_key(&self, who: &Principal, input: ApiKeyInput) -> CoreResult<CreatedKey> {
+        who.require(Scope::Admin)?;
+        let org = self.target_org(who, input.org_id)?;
+        if org != who.org_id {
+            self.store.get_org(org).await?;
+        }
+        let name = validate::name("name", &input.name)?;
+        if input.scopes.is_empty() {
+            return Err(CoreError::invalid("scopes", "at least one scope is required"));
+        }
+        if !who.instance_admin && input.scopes.iter().any(|s| *s > who.scope) {
+            return Err(CoreError::Forbidden(
+                "a key cannot grant more than the caller's scopes".into(),
+            ));
+        }
+        if input.expires_at.is_some_and(|at| at <= now()) {
+            return Err(CoreError::invalid("expiresAt", "must be in the future"));
+        }
+        if who.is_restricted()
+            && (input.collection_ids.is_empty()
+                || input.collection_ids.iter().any(|c| !who.can_reach(*c)))
+        {
+            return Err(CoreError::Forbidden(
+                "a restricted key can only create keys within its own collections".into(),
+            ));
+        }
+        for (i, c) in input.collection_ids.iter().enumerate() {
+            if self.store.get_collection(org, *c).await.is_err() {
+                return Err(CoreError::invalid(
+                    format!("collectionIds[{i}]"),
+                    format!("collection {c} does not exist in this organization"),
+                ));
+            }
+        }
+        if let Some(user) = input.user_id {
+            let member = self
+                .store
+                .list_memberships(user)
+                .await
+                .ok()
+                .is_some_and(|ms| ms.iter().any(|m| m.org_id == org));
+            if !member {
+                return Err(CoreError::invalid(
+                    "userId",
+                    "the user is not a member of this organization",
+                ));
+            }
+        }
+        let generated = generate_key();
+        let mut scopes = input.scopes;
+        scopes.sort();
+        scopes.dedup();
+        let key = self
+            .store
+            .create_api_key(NewApiKey {
+                org_id: org,
+                user_id: input.user_id,
+                name,
+                hash: generated.hash,
+                prefix: generated.prefix,
+                scopes,
+                collection_ids: input.collection_ids,
+                instance_admin: false,
+                expires_at: input.expires_at,
+            })
+            .await?;
+        tracing::info!(key = %key.id, org = %org, "api key created");
+        Ok(CreatedKey {
+            key,
+            secret: generated.secret,
+        })
+    }
+
+    /// Lists an organization's keys (never their secrets).
+    pub async fn list_api_keys(
+        &self,
+        who: &Principal,
+        org: Option<OrgId>,
+        page: PageRequest,
+    ) -> CoreResult<Page<ApiKey>> {
+        who.require(Scope::Admin)?;
+        let org = self.target_org(who, org)?;
+        self.store.list_api_keys(org, page).await
+    }
+
+    /// Revokes a key of the caller's organization.
+    pub async fn revoke_api_key(&self, who: &Principal, id: ApiKeyId) -> CoreResult<ApiKey> {
+        who.require(Scope::Admin)?;
+        self.store.revoke_api_key(who.org_id, id).await
+    }
+
+    /// The organization a key operation targets: the caller's own, or any
+    /// for instance administrators.
+    fn target_org(&self, who: &Principal, asked: Option<OrgId>) -> CoreResult<OrgId> {
+        match asked {
+            None => Ok(who.org_id),
+            Some(org) if org == who.org_id || who.instance_admin => Ok(org),
+            Some(_) => Err(CoreError::NotFound("organization")),
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The persistence contract. Every method that touches tenant data takes the
+//! organization id and filters by it: a query without it would be a bug.
+//! Implementations live in `inlet-store` (SQLite and PostgreSQL).
+
+use async_trait::async_trait;
+
+use crate::crypto::Sealed;
+use crate::error::CoreResult;
+use crate::ids::{ApiKeyId, CollectionId, ConnectionId, OrgId, UserId};
+use crate::list::{ConnectionFilter, Page, PageRequest};
+use crate::model::api_key::{ApiKey, NewApiKey};
+use crate::model::collection::{Collection, CollectionPatch, NewCollection};
+use crate::model::connection::{
+    Connection, ConnectionPatch, CredentialsUpdate, NewConnection,
+};
+use crate::model::organization::Organization;
+use crate::model::user::{Membership, Role, User};
+
+/// Persistence for every domain object.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks that the store answers (for `/readyz`).
+    async fn ping(&self) -> CoreResult<()>;
+
+    // Organizations -------------------------------------------------------
+
+    /// Creates an organization; a duplicate name is `Conflict`.
+    async fn create_org(&self, name: &str) -> CoreResult<Organization>;
+    /// One organization.
+    async fn get_org(&self, id: OrgId) -> CoreResult<Organization>;
+    /// Organizations by id.
+    async fn list_orgs(&self, page: PageRequest) -> CoreResult<Page<Organization>>;
+    /// Number of organizations (0 on a fresh store).
+    async fn count_orgs(&self) -> CoreResult<u64>;
+
+    // Users and memberships ----------------------------------------------
+
+    /// Creates a user; a duplicate e-mail is `Conflict`.
+    async fn create_user(&self, email: &str, name: &str) -> CoreResult<User>;
+    /// One user.
+    async fn get_user(&self, id: UserId) -> CoreResult<User>;
+    /// Users by id.
+    async fn list_users(&self, page: PageRequest) -> CoreResult<Page<User>>;
+    /// Adds or changes a membership.
+    async fn upsert_membership(
+        &self,
+        org: OrgId,
+        user: UserId,
+        role: Role,
+    ) -> CoreResult<Membership>;
+    /// Removes a membership; `NotFound` when there was none.
+    async fn delete_membership(&self, org: OrgId, user: UserId) -> CoreResult<()>;
+    /// A user's memberships.
+    async fn list_memberships(&self, user: UserId) -> CoreResult<Vec<Membership>>;
+
+    // API keys -------------------------------------------------------------
+
+    /// Stores a key (its hash).
+    async fn create_api_key(&self, key: NewApiKey) -> CoreResult<ApiKey>;
+    /// The key with this hash, with the role its user holds in the key's
+    /// organization (`None` for service tokens or non-members). One query:
+    /// this runs on every request.
+    async fn find_api_key(&self, hash: &str) -> CoreResult<Option<(ApiKey, Option<Role>)>>;
+    /// An organization's keys, newest first.
+    async fn list_api_keys(&self, org: OrgId, page: PageRequest) -> CoreResult<Page<ApiKey>>;
+    /// Revokes a key of `org`.
+    async fn revoke_api_key(&self, org: OrgId, id: ApiKeyId) -> CoreResult<ApiKey>;
+
+    // Collections ----------------------------------------------------------
+
+    /// Creates a collection; a duplicate name in the organization is `Conflict`.
+    async fn create_collection(&self, org: OrgId, new: NewCollection) -> CoreResult<Collection>;
+    /// One collection of `org`.
+    async fn get_collection(&self, org: OrgId, id: CollectionId) -> CoreResult<Collection>;
+    /// Collections of `org` by name; `within` restricts to those ids when non-empty.
+    async fn list_collections(
+        &self,
+        org: OrgId,
+        within: &[CollectionId],
+        page: PageRequest,
+    ) -> CoreResult<Page<Collection>>;
+    /// Updates a collection.
+    async fn update_collection(
+        &self,
+        org: OrgId,
+        id: CollectionId,
+        patch: CollectionPatch,
+    ) -> CoreResult<Collection>;
+    /// Deletes a collection. Without `cascade` a non-empty collection is
+    /// `Conflict`; the check and the delete are one transaction.
+    async fn delete_collection(&self, org: OrgId, id: CollectionId, cascade: bool)
+    -> CoreResult<()>;
+
+    // Connections ----------------------------------------------------------
+
+    /// Creates a connection; its collection must belong to the same organization.
+    async fn create_connection(&self, new: NewConnection) -> CoreResult<Connection>;
+    /// One connection of `org`.
+    async fn get_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<Connection>;
+    /// A filtered, sorted page of `org`'s connections.
+    async fn list_connections(
+        &self,
+        org: OrgId,
+        filter: &ConnectionFilter,
+        page: PageRequest,
+    ) -> CoreResult<Page<Connection>>;
+    /// Updates name, description, tags or status.
+    async fn update_connection(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        patch: ConnectionPatch,
+    ) -> CoreResult<Connection>;
+    /// Replaces credentials.
+    async fn update_credentials(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        update: CredentialsUpdate,
+    ) -> CoreResult<Connection>;
+    /// Replaces configuration.
+    async fn update_config(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        config: serde_json::Map<String, serde_json::Value>,
+    ) -> CoreResult<Connection>;
+    /// Deletes a connection.
+    async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()>;
+
+    // Master key rotation --------------------------------------------------
+
+    /// Every sealed secret not sealed under `key_id`, across organizations
+    /// (an operator task, not a tenant one), at most `limit` of them.
+    async fn secrets_not_under(
+        &self,
+        key_id: &str,
+        limit: u32,
+    ) -> CoreResult<Vec<(ConnectionId, Sealed)>>;
+    /// Replaces one connection's sealed secrets if they are still `old`.
+    async fn reseal_secret(&self, id: ConnectionId, old: &Sealed, new: &Sealed)
+    -> CoreResult<bool>;
+}

@@ -1,0 +1,351 @@
+//! `/api/v1/source-connections`: configured sources. Secret credential
+//! fields are write-only: answers list which are set, never their values.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use inlet_core::CoreError;
+use inlet_core::ids::{CollectionId, ConnectionId};
+use inlet_core::list::{ConnectionFilter, ConnectionSort, SortOrder};
+use inlet_core::model::connection::Connection;
+use inlet_core::service::ConnectionInput;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::{Done, Pagination, body_id, page_request, path_id};
+use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::state::AppState;
+
+/// A new source connection (003's create request).
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectionIn {
+    /// Collection id (`col_1` or 1).
+    #[schema(value_type = String)]
+    collection_id: Value,
+    /// Catalog short name (`postgresql`, `mysql`, `sqlite`, `csv`, `git`, `folder`).
+    source_short_name: String,
+    name: String,
+    description: Option<String>,
+    /// The source type's auth fields; secret ones are encrypted and never returned.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    credentials: Map<String, Value>,
+    /// The source type's config fields.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    config: Map<String, Value>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// Changes to a connection.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectionPatchIn {
+    name: Option<String>,
+    description: Option<String>,
+    tags: Option<Vec<String>>,
+    /// `inactive` or `maintenance` switch tests and syncs off; `pending` switches them back on.
+    status: Option<String>,
+}
+
+/// New credentials. Secret fields left out keep their stored value.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsIn {
+    #[schema(value_type = Object)]
+    credentials: Map<String, Value>,
+}
+
+/// New configuration.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigIn {
+    #[schema(value_type = Object)]
+    config: Map<String, Value>,
+}
+
+/// A source connection.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionOut {
+    /// `sc_<n>`.
+    id: String,
+    organization_id: String,
+    collection_id: String,
+    source_short_name: String,
+    name: String,
+    description: String,
+    /// `pending`, `testing`, `active`, `failed`, `inactive` or `maintenance`.
+    status: &'static str,
+    /// Non-secret credential fields.
+    #[schema(value_type = Object)]
+    credentials: Map<String, Value>,
+    /// Names of the secret credential fields that hold a value.
+    secret_fields_set: Vec<String>,
+    #[schema(value_type = Object)]
+    config: Map<String, Value>,
+    tags: Vec<String>,
+    last_tested_at: Option<DateTime<Utc>>,
+    last_successful_connection_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+    schema_discovered_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Connection> for ConnectionOut {
+    fn from(c: Connection) -> Self {
+        Self {
+            id: c.id.to_string(),
+            organization_id: c.org_id.to_string(),
+            collection_id: c.collection_id.to_string(),
+            source_short_name: c.source_type,
+            name: c.name,
+            description: c.description,
+            status: c.status.as_str(),
+            credentials: c.settings,
+            secret_fields_set: c.secret_fields,
+            config: c.config,
+            tags: c.tags,
+            last_tested_at: c.last_tested_at,
+            last_successful_connection_at: c.last_successful_connection_at,
+            last_error: c.last_error,
+            schema_discovered_at: c.schema_discovered_at,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// `{"success": true, "sourceConnection": {...}}`
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionEnvelope {
+    success: bool,
+    source_connection: ConnectionOut,
+}
+
+/// `{"success": true, "sourceConnections": [...], "pagination": {...}}`
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionList {
+    success: bool,
+    source_connections: Vec<ConnectionOut>,
+    pagination: Pagination,
+}
+
+/// Filters, search, sort and paging (001's set, in camelCase).
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this collection.
+    collection_id: Option<String>,
+    /// Only this source type.
+    #[serde(rename = "type")]
+    source_type: Option<String>,
+    /// Only this status.
+    status: Option<String>,
+    /// Only connections with this tag.
+    tag: Option<String>,
+    /// Case-insensitive substring of name or description.
+    search: Option<String>,
+    /// name, type, status, createdAt (default) or updatedAt.
+    sort_by: Option<String>,
+    /// asc or desc (default desc).
+    sort_order: Option<String>,
+    /// Page number (default 1).
+    page: Option<String>,
+    /// Items per page, 1–100 (default 20).
+    page_size: Option<String>,
+}
+
+fn envelope(c: Connection) -> Json<ConnectionEnvelope> {
+    Json(ConnectionEnvelope {
+        success: true,
+        source_connection: c.into(),
+    })
+}
+
+fn id(raw: &str) -> Result<ConnectionId, ApiError> {
+    path_id(raw, ConnectionId::parse, "source connection")
+}
+
+fn filter(q: &ListQuery) -> Result<ConnectionFilter, ApiError> {
+    let collection_id = q
+        .collection_id
+        .as_deref()
+        .map(|c| {
+            CollectionId::parse(c).ok_or_else(|| {
+                ApiError::Core(CoreError::invalid("collectionId", "must be an id such as col_1"))
+            })
+        })
+        .transpose()?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse().map_err(|()| {
+                ApiError::Core(CoreError::invalid(
+                    "status",
+                    "must be one of pending, testing, active, failed, inactive, maintenance",
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(ConnectionFilter {
+        collection_id,
+        within_collections: Vec::new(),
+        source_type: q.source_type.clone(),
+        status,
+        tag: q.tag.clone(),
+        search: q.search.clone(),
+        sort: q
+            .sort_by
+            .as_deref()
+            .map(|s| ConnectionSort::parse(s, "sortBy"))
+            .transpose()?
+            .unwrap_or_default(),
+        order: q
+            .sort_order
+            .as_deref()
+            .map(|s| SortOrder::parse(s, "sortOrder"))
+            .transpose()?
+            .unwrap_or_default(),
+    })
+}
+
+/// List source connections.
+#[utoipa::path(get, path = "/api/v1/source-connections", tag = "source-connections", params(ListQuery),
+    responses((status = 200, body = ConnectionList), (status = 400, body = ErrorEnvelope),
+              (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<ConnectionList>> {
+    let page = page_request(q.page.as_deref(), q.page_size.as_deref())?;
+    let result = state
+        .services
+        .list_connections(&who, filter(&q)?, page)
+        .await?;
+    Ok(Json(ConnectionList {
+        success: true,
+        pagination: Pagination::of(&result),
+        source_connections: result.items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Create a source connection (status `pending`).
+#[utoipa::path(post, path = "/api/v1/source-connections", tag = "source-connections",
+    request_body = ConnectionIn,
+    responses((status = 201, body = ConnectionEnvelope), (status = 400, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(body): ApiJson<ConnectionIn>,
+) -> ApiResult<(StatusCode, Json<ConnectionEnvelope>)> {
+    let input = ConnectionInput {
+        collection_id: body_id(&body.collection_id, CollectionId::parse, "collectionId")?,
+        source_type: body.source_short_name,
+        name: body.name,
+        description: body.description,
+        credentials: body.credentials,
+        config: body.config,
+        tags: body.tags,
+    };
+    let c = state.services.create_connection(&who, input).await?;
+    Ok((StatusCode::CREATED, envelope(c)))
+}
+
+/// Get a source connection.
+#[utoipa::path(get, path = "/api/v1/source-connections/{id}", tag = "source-connections",
+    params(("id" = String, Path, description = "Source connection id (sc_1)")),
+    responses((status = 200, body = ConnectionEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<ConnectionEnvelope>> {
+    Ok(envelope(state.services.get_connection(&who, id(&raw)?).await?))
+}
+
+/// Change name, description, tags or status.
+#[utoipa::path(patch, path = "/api/v1/source-connections/{id}", tag = "source-connections",
+    params(("id" = String, Path, description = "Source connection id")), request_body = ConnectionPatchIn,
+    responses((status = 200, body = ConnectionEnvelope), (status = 400, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<ConnectionPatchIn>,
+) -> ApiResult<Json<ConnectionEnvelope>> {
+    let c = state
+        .services
+        .update_connection(
+            &who,
+            id(&raw)?,
+            body.name.as_deref(),
+            body.description.as_deref(),
+            body.tags.as_deref(),
+            body.status.as_deref(),
+        )
+        .await?;
+    Ok(envelope(c))
+}
+
+/// Replace credentials.
+#[utoipa::path(put, path = "/api/v1/source-connections/{id}/credentials", tag = "source-connections",
+    params(("id" = String, Path, description = "Source connection id")), request_body = CredentialsIn,
+    responses((status = 200, body = ConnectionEnvelope), (status = 400, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn put_credentials(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<CredentialsIn>,
+) -> ApiResult<Json<ConnectionEnvelope>> {
+    let c = state
+        .services
+        .update_credentials(&who, id(&raw)?, body.credentials)
+        .await?;
+    Ok(envelope(c))
+}
+
+/// Replace configuration.
+#[utoipa::path(put, path = "/api/v1/source-connections/{id}/config", tag = "source-connections",
+    params(("id" = String, Path, description = "Source connection id")), request_body = ConfigIn,
+    responses((status = 200, body = ConnectionEnvelope), (status = 400, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn put_config(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<ConfigIn>,
+) -> ApiResult<Json<ConnectionEnvelope>> {
+    let c = state.services.update_config(&who, id(&raw)?, body.config).await?;
+    Ok(envelope(c))
+}
+
+/// Delete a source connection.
+#[utoipa::path(delete, path = "/api/v1/source-connections/{id}", tag = "source-connections",
+    params(("id" = String, Path, description = "Source connection id")),
+    responses((status = 200, body = Done), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Done>> {
+    state.services.delete_connection(&who, id(&raw)?).await?;
+    Ok(Json(Done::ok()))
+}

@@ -1,0 +1,36 @@
+//! The core API at `/api/v1`, in 003's style: camelCase JSON,
+//! `{"success": true, "<resource>": …}` envelopes, prefixed string ids.
+
+mod api_keys;
+mod collections;
+mod connections;
+mod dto;
+mod orgs;
+mod sources;
+mod users;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// Every core route, for the authenticated part of the router.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sources::list_sources))
+        .routes(routes!(sources::get_source))
+        .routes(routes!(collections::list, collections::create))
+        .routes(routes!(collections::get, collections::update, collections::delete))
+        .routes(routes!(connections::list, connections::create))
+        .routes(routes!(connections::get, connections::update, connections::delete))
+        .routes(routes!(connections::put_credentials))
+        .routes(routes!(connections::put_config))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::revoke))
+        .routes(routes!(orgs::list, orgs::create))
+        .routes(routes!(orgs::get))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get))
+        .routes(routes!(users::list_memberships, users::put_membership))
+        .routes(routes!(users::delete_membership))
+}

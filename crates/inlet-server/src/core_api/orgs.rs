@@ -1,0 +1,119 @@
+//! `/api/v1/organizations`: tenants (instance administrators manage them).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use inlet_core::ids::OrgId;
+use inlet_core::model::organization::Organization;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::dto::{Pagination, page_request, path_id};
+use crate::error::{ApiResult, ErrorEnvelope};
+use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::state::AppState;
+
+/// A new organization.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationIn {
+    name: String,
+}
+
+/// An organization.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationOut {
+    id: String,
+    name: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<Organization> for OrganizationOut {
+    fn from(o: Organization) -> Self {
+        Self {
+            id: o.id.to_string(),
+            name: o.name,
+            created_at: o.created_at,
+        }
+    }
+}
+
+/// `{"success": true, "organization": {...}}`
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationEnvelope {
+    success: bool,
+    organization: OrganizationOut,
+}
+
+/// `{"success": true, "organizations": [...], "pagination": {...}}`
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationList {
+    success: bool,
+    organizations: Vec<OrganizationOut>,
+    pagination: Pagination,
+}
+
+/// Paging.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListQuery {
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+/// List organizations (instance administrators).
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(ListQuery),
+    responses((status = 200, body = OrganizationList), (status = 403, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<OrganizationList>> {
+    let page = page_request(q.page.as_deref(), q.page_size.as_deref())?;
+    let result = state.services.list_orgs(&who, page).await?;
+    Ok(Json(OrganizationList {
+        success: true,
+        pagination: Pagination::of(&result),
+        organizations: result.items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Create an organization (instance administrators).
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = OrganizationIn,
+    responses((status = 201, body = OrganizationEnvelope), (status = 409, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(body): ApiJson<OrganizationIn>,
+) -> ApiResult<(StatusCode, Json<OrganizationEnvelope>)> {
+    let org = state.services.create_org(&who, &body.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(OrganizationEnvelope {
+            success: true,
+            organization: org.into(),
+        }),
+    ))
+}
+
+/// Get an organization (one's own, or any for instance administrators).
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
+    params(("id" = String, Path, description = "Organization id (org_1)")),
+    responses((status = 200, body = OrganizationEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<OrganizationEnvelope>> {
+    let id = path_id(&raw, OrgId::parse, "organization")?;
+    let org = state.services.get_org(&who, id).await?;
+    Ok(Json(OrganizationEnvelope {
+        success: true,
+        organization: org.into(),
+    }))
+}

@@ -1,0 +1,70 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations. The
+//! same router that serves requests produces it, so it cannot miss a route.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+use crate::{core_api, health};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Inlet",
+        description = "Self-hosted data source connections: catalog, connections, keys.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "sources", description = "Catalog of source types"),
+        (name = "collections", description = "Groups of connections"),
+        (name = "source-connections", description = "Configured sources"),
+        (name = "api-keys", description = "Bearer keys"),
+        (name = "organizations", description = "Tenants"),
+        (name = "users", description = "Users and memberships"),
+        (name = "health", description = "Liveness, readiness, metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Routes that need no key.
+pub(crate) fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+}
+
+/// The authenticated routes.
+pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
+    core_api::router()
+}
+
+/// The document, as served at `/openapi.json` and committed as `docs/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, doc) = public_routes().merge(api_routes()).split_for_parts();
+    doc
+}
+
+/// The document as pretty JSON with a trailing newline.
+pub fn document_json() -> String {
+    let mut s = document()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}

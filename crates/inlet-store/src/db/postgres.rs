@@ -1,0 +1,129 @@
+//! The PostgreSQL engine through sqlx's pool. Rows are decoded by column
+//! type into the facade's [`Val`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
+use sqlx::{Arguments, AssertSqlSafe, Column, PgConnection, PgPool, Postgres, Row as _, TypeInfo};
+
+use super::{DbError, Row, Val};
+
+/// A pool of PostgreSQL connections.
+#[derive(Clone)]
+pub struct PgDb {
+    pool: PgPool,
+}
+
+impl PgDb {
+    /// Connects with a bounded pool and a connect timeout.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| DbError::Config(format!("cannot connect to PostgreSQL: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    /// Runs one statement on a pooled connection.
+    pub async fn fetch_all(&self, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError> {
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        fetch_all(&mut conn, sql, params).await
+    }
+
+    /// Runs several statements without parameters.
+    pub async fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>, DbError> {
+        self.pool.begin().await.map_err(map_err)
+    }
+}
+
+/// Runs one statement on `conn` and decodes its rows.
+pub async fn fetch_all(
+    conn: &mut PgConnection,
+    sql: &str,
+    params: &[Val],
+) -> Result<Vec<Row>, DbError> {
+    let mut args = PgArguments::default();
+    for p in params {
+        let r = match p {
+            Val::Null => args.add(None::<i64>),
+            Val::NullText => args.add(None::<&str>),
+            Val::NullBlob => args.add(None::<&[u8]>),
+            Val::Int(v) => args.add(*v),
+            Val::Text(v) => args.add(v.as_str()),
+            Val::Blob(v) => args.add(v.as_slice()),
+        };
+        r.map_err(|e| DbError::Engine(format!("binding a parameter: {e}")))?;
+    }
+    // Statements are built only from constant fragments; every value is bound.
+    let rows: Vec<PgRow> = sqlx::query_with(AssertSqlSafe(sql.to_owned()), args)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let names: Arc<[String]> = first.columns().iter().map(|c| c.name().to_owned()).collect();
+    rows.iter()
+        .map(|r| {
+            let vals = r
+                .columns()
+                .iter()
+                .map(|c| decode(r, c.ordinal(), c.type_info().name()))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Row {
+                names: names.clone(),
+                vals,
+            })
+        })
+        .collect()
+}
+
+fn decode(r: &PgRow, i: usize, ty: &str) -> Result<Val, DbError> {
+    let e = |e: sqlx::Error| DbError::Decode(e.to_string());
+    Ok(match ty {
+        "INT8" => r.try_get::<Option<i64>, _>(i).map_err(e)?.map(Val::Int),
+        "INT4" => r
+            .try_get::<Option<i32>, _>(i)
+            .map_err(e)?
+            .map(|v| Val::Int(v.into())),
+        "INT2" => r
+            .try_get::<Option<i16>, _>(i)
+            .map_err(e)?
+            .map(|v| Val::Int(v.into())),
+        "BOOL" => r
+            .try_get::<Option<bool>, _>(i)
+            .map_err(e)?
+            .map(|v| Val::Int(v.into())),
+        "BYTEA" => r.try_get::<Option<Vec<u8>>, _>(i).map_err(e)?.map(Val::Blob),
+        "TEXT" | "VARCHAR" | "NAME" | "BPCHAR" => {
+            r.try_get::<Option<String>, _>(i).map_err(e)?.map(Val::Text)
+        }
+        other => return Err(DbError::Decode(format!("unsupported column type {other}"))),
+    }
+    .unwrap_or(Val::Null))
+}
+
+/// Maps engine errors, recognising constraint violations by SQLSTATE.
+pub fn map_err(e: sqlx::Error) -> DbError {
+    if let sqlx::Error::Database(db) = &e {
+        let what = db.constraint().unwrap_or_default().to_owned();
+        match db.code().as_deref() {
+            Some("23505") => return DbError::Unique(what),
+            Some("23503") => return DbError::ForeignKey(what),
+            _ => {}
+        }
+    }
+    DbError::Engine(e.to_string())
+}

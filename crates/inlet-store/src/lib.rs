@@ -1,0 +1,30 @@
+//! Inlet's stores: the embedded SQLite store (default) and the PostgreSQL
+//! store, both behind [`inlet_core::store::Store`] and one query code path
+//! ([`sql_store::SqlStore`]). Backend-specific SQL lives only in the
+//! migrations and in the few helpers of [`db`] where the engines differ
+//! (placeholders, full-text search, row locking).
+
+pub mod db;
+mod migrate;
+mod rows;
+mod sql_store;
+
+use std::sync::Arc;
+
+pub use db::{Backend, Db, DbError};
+pub use sql_store::SqlStore;
+
+/// Opens the store at `url` (`sqlite:PATH` or `postgres://…`), applies
+/// pending migrations, and returns it.
+pub async fn open(url: &str) -> Result<Arc<SqlStore>, DbError> {
+    let db = Db::connect(url).await?;
+    migrate::run(&db).await?;
+    Ok(Arc::new(SqlStore::new(db)))
+}
+
+/// Opens the store and applies migrations without serving anything (`inlet migrate`).
+/// Returns how many migrations were applied.
+pub async fn migrate_only(url: &str) -> Result<usize, DbError> {
+    let db = Db::connect(url).await?;
+    migrate::run(&db).await
+}

@@ -1,0 +1,95 @@
+//! Versioned migrations, one directory per backend, applied in order inside
+//! a transaction each and recorded in `inlet_migrations`.
+
+use crate::db::{Backend, Db, DbError, Sql};
+
+/// (version, SQLite script, PostgreSQL script)
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    include_str!("migrations/sqlite/0001_init.sql"),
+    include_str!("migrations/postgres/0001_init.sql"),
+)];
+
+/// Applies pending migrations; returns how many ran.
+pub async fn run(db: &Db) -> Result<usize, DbError> {
+    db.execute_batch(
+        "CREATE TABLE IF NOT EXISTS inlet_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await?;
+    let mut applied = 0;
+    for (version, sqlite, postgres) in MIGRATIONS {
+        let script = match db.backend() {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        };
+        let mut tx = db.begin().await?;
+        // On PostgreSQL, serialise concurrent `inlet serve` nodes migrating at once.
+        if tx.backend() == Backend::Postgres {
+            tx.query(&Sql::new("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7411)) AS l")).await?;
+        }
+        let done = tx
+            .query(&Sql::new("SELECT version FROM inlet_migrations WHERE version = ?").arg(*version))
+            .await?;
+        if !done.is_empty() {
+            continue;
+        }
+        for statement in split_statements(script) {
+            tx.query(&Sql::new(&statement)).await?;
+        }
+        tx.query(
+            &Sql::new("INSERT INTO inlet_migrations (version, applied_at) VALUES (?, ?)")
+                .arg(*version)
+                .arg(chrono::Utc::now().timestamp_millis()),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version, "applied migration");
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+/// Splits a script on `;` at line ends, keeping trigger bodies (`BEGIN … END;`) whole.
+fn split_statements(script: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut in_trigger = false;
+    for line in script.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("--") || trimmed.is_empty() {
+            continue;
+        }
+        if trimmed.starts_with("CREATE TRIGGER") {
+            in_trigger = true;
+        }
+        current.push_str(line);
+        current.push('\n');
+        let ends = if in_trigger {
+            trimmed == "END;"
+        } else {
+            trimmed.ends_with(';')
+        };
+        if ends {
+            in_trigger = false;
+            out.push(current.trim().trim_end_matches(';').to_owned());
+            current.clear();
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_owned());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triggers_stay_whole() {
+        let s = split_statements(MIGRATIONS[0].1);
+        assert!(s.iter().any(|x| x.starts_with("CREATE TRIGGER") && x.ends_with("END")));
+        assert!(s.iter().all(|x| !x.is_empty()));
+        assert!(split_statements(MIGRATIONS[0].2).len() > 10);
+    }
+}

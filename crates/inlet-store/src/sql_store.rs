@@ -1,0 +1,683 @@
+//! [`Store`] over [`Db`]: every query written once for both engines. Each
+//! tenant query filters by `org_id`; constraint violations become domain
+//! conflicts here, the one place that knows which constraint means what.
+
+use async_trait::async_trait;
+use inlet_core::crypto::Sealed;
+use inlet_core::error::{CoreError, CoreResult};
+use inlet_core::ids::{ApiKeyId, CollectionId, ConnectionId, OrgId, UserId};
+use inlet_core::list::{ConnectionFilter, ConnectionSort, Page, PageRequest, SortOrder};
+use inlet_core::model::api_key::{ApiKey, NewApiKey};
+use inlet_core::model::collection::{Collection, CollectionPatch, NewCollection};
+use inlet_core::model::connection::{
+    Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
+};
+use inlet_core::model::organization::Organization;
+use inlet_core::model::user::{Membership, Role, User};
+use inlet_core::model::now;
+use inlet_core::store::Store;
+use serde_json::{Map, Value};
+
+use crate::db::{Backend, Db, DbError, Row, Sql, Tx};
+use crate::rows::{self, ms, to_json};
+
+impl From<DbError> for CoreError {
+    fn from(e: DbError) -> Self {
+        CoreError::Store(e.to_string())
+    }
+}
+
+/// The store over either engine.
+pub struct SqlStore {
+    db: Db,
+}
+
+const COLLECTION_COLUMNS: &str = "c.id, c.org_id, c.name, c.description, c.created_at, c.updated_at, \
+     (SELECT count(*) FROM connections x WHERE x.org_id = c.org_id AND x.collection_id = c.id) AS connection_count";
+
+impl SqlStore {
+    /// Wraps a connected, migrated database.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// The underlying database (for tests and tools).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    async fn count(&self, q: &Sql) -> CoreResult<u64> {
+        let row = self
+            .db
+            .fetch_optional(q)
+            .await?
+            .ok_or_else(|| CoreError::Store("count returned no row".into()))?;
+        Ok(u64::try_from(row.i64("n")?).unwrap_or(0))
+    }
+
+    /// Appends the WHERE conditions of a connection list (after `c.org_id = ?`).
+    fn connection_conditions(&self, q: &mut Sql, org: OrgId, f: &ConnectionFilter) {
+        q.push(" WHERE c.org_id = ").bind(org.0);
+        if let Some(c) = f.collection_id {
+            q.push(" AND c.collection_id = ").bind(c.0);
+        }
+        if !f.within_collections.is_empty() {
+            q.push(" AND c.collection_id IN (");
+            for (i, c) in f.within_collections.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind(c.0);
+            }
+            q.push(")");
+        }
+        if let Some(t) = &f.source_type {
+            q.push(" AND c.source_type = ").bind(t.as_str());
+        }
+        if let Some(s) = f.status {
+            q.push(" AND c.status = ").bind(s.as_str());
+        }
+        if let Some(tag) = &f.tag {
+            q.push(" AND c.id IN (SELECT t.connection_id FROM connection_tags t WHERE t.org_id = ")
+                .bind(org.0)
+                .push(" AND t.tag = ")
+                .bind(tag.as_str())
+                .push(")");
+        }
+        if let Some(term) = &f.search {
+            self.search_condition(q, term);
+        }
+    }
+
+    /// Case-insensitive substring match on name and description, served by
+    /// the trigram index of each engine.
+    fn search_condition(&self, q: &mut Sql, term: &str) {
+        let like = format!("%{}%", escape_like(&term.to_lowercase()));
+        match self.db.backend() {
+            // FTS5's trigram tokenizer needs three characters; shorter terms scan.
+            Backend::Sqlite if term.chars().count() >= 3 => {
+                let phrase = format!("\"{}\"", term.replace('"', "\"\""));
+                q.push(" AND c.id IN (SELECT rowid FROM connections_fts WHERE connections_fts MATCH ")
+                    .bind(phrase)
+                    .push(")");
+            }
+            Backend::Sqlite | Backend::Postgres => {
+                q.push(" AND lower(c.name || ' ' || c.description) LIKE ")
+                    .bind(like)
+                    .push(" ESCAPE '\\'");
+            }
+        }
+    }
+
+    async fn insert_tags(tx: &mut Tx<'_>, org: OrgId, id: i64, tags: &[String]) -> CoreResult<()> {
+        for tag in tags {
+            tx.query(
+                &Sql::new("INSERT INTO connection_tags (connection_id, org_id, tag) VALUES (?, ?, ?)")
+                    .arg(id)
+                    .arg(org.0)
+                    .arg(tag.as_str()),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn one<T>(
+    rows: Vec<Row>,
+    what: &'static str,
+    map: impl Fn(&Row) -> Result<T, DbError>,
+) -> CoreResult<T> {
+    let row = rows.into_iter().next().ok_or(CoreError::NotFound(what))?;
+    Ok(map(&row)?)
+}
+
+fn page_of<T>(
+    rows: Vec<Row>,
+    request: PageRequest,
+    total: u64,
+    map: impl Fn(&Row) -> Result<T, DbError>,
+) -> CoreResult<Page<T>> {
+    let items = rows.iter().map(map).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page {
+        items,
+        request,
+        total,
+    })
+}
+
+fn limit_offset(q: &mut Sql, page: PageRequest) {
+    q.push(" LIMIT ")
+        .bind(page.page_size)
+        .push(" OFFSET ")
+        .bind(i64::try_from(page.offset()).unwrap_or(i64::MAX));
+}
+
+/// The total when the page itself proves it, saving a count query: a short,
+/// non-empty page (or an empty first page) is the last one.
+fn total_from_page(page: PageRequest, len: usize) -> Option<u64> {
+    let len = len as u64;
+    (len < u64::from(page.page_size) && (len > 0 || page.page == 1)).then(|| page.offset() + len)
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> CoreResult<()> {
+        self.db.fetch_all(&Sql::new("SELECT 1 AS one")).await?;
+        Ok(())
+    }
+
+    async fn create_org(&self, name: &str) -> CoreResult<Organization> {
+        let q = Sql::new(
+            "INSERT INTO organizations (name, created_at) VALUES (?, ?) RETURNING id, name, created_at",
+        )
+        .arg(name)
+        .arg(ms(now()));
+        match self.db.write(&q).await {
+            Ok(rows) => one(rows, "organization", rows::org),
+            Err(DbError::Unique(_)) => Err(CoreError::Conflict(
+                "an organization with this name already exists".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get_org(&self, id: OrgId) -> CoreResult<Organization> {
+        let q = Sql::new("SELECT id, name, created_at FROM organizations WHERE id = ?").arg(id.0);
+        one(self.db.fetch_all(&q).await?, "organization", rows::org)
+    }
+
+    async fn list_orgs(&self, page: PageRequest) -> CoreResult<Page<Organization>> {
+        let mut q = Sql::new("SELECT id, name, created_at FROM organizations ORDER BY id");
+        limit_offset(&mut q, page);
+        let rows = self.db.fetch_all(&q).await?;
+        let total = match total_from_page(page, rows.len()) {
+            Some(t) => t,
+            None => self.count(&Sql::new("SELECT count(*) AS n FROM organizations")).await?,
+        };
+        page_of(rows, page, total, rows::org)
+    }
+
+    async fn count_orgs(&self) -> CoreResult<u64> {
+        self.count(&Sql::new("SELECT count(*) AS n FROM organizations"))
+            .await
+    }
+
+    async fn create_user(&self, email: &str, name: &str) -> CoreResult<User> {
+        let q = Sql::new(
+            "INSERT INTO users (email, name, created_at) VALUES (?, ?, ?) RETURNING id, email, name, created_at",
+        )
+        .arg(email)
+        .arg(name)
+        .arg(ms(now()));
+        match self.db.write(&q).await {
+            Ok(rows) => one(rows, "user", rows::user),
+            Err(DbError::Unique(_)) => Err(CoreError::Conflict(
+                "a user with this email already exists".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get_user(&self, id: UserId) -> CoreResult<User> {
+        let q = Sql::new("SELECT id, email, name, created_at FROM users WHERE id = ?").arg(id.0);
+        one(self.db.fetch_all(&q).await?, "user", rows::user)
+    }
+
+    async fn list_users(&self, page: PageRequest) -> CoreResult<Page<User>> {
+        let mut q = Sql::new("SELECT id, email, name, created_at FROM users ORDER BY id");
+        limit_offset(&mut q, page);
+        let rows = self.db.fetch_all(&q).await?;
+        let total = match total_from_page(page, rows.len()) {
+            Some(t) => t,
+            None => self.count(&Sql::new("SELECT count(*) AS n FROM users")).await?,
+        };
+        page_of(rows, page, total, rows::user)
+    }
+
+    async fn upsert_membership(&self, org: OrgId, user: UserId, role: Role) -> CoreResult<Membership> {
+        let q = Sql::new(
+            "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role \
+             RETURNING org_id, user_id, role, created_at",
+        )
+        .arg(org.0)
+        .arg(user.0)
+        .arg(role.as_str())
+        .arg(ms(now()));
+        match self.db.write(&q).await {
+            Ok(rows) => one(rows, "membership", rows::membership),
+            Err(DbError::ForeignKey(_)) => Err(CoreError::NotFound("organization or user")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delete_membership(&self, org: OrgId, user: UserId) -> CoreResult<()> {
+        let q = Sql::new("DELETE FROM memberships WHERE org_id = ? AND user_id = ? RETURNING org_id")
+            .arg(org.0)
+            .arg(user.0);
+        if self.db.write(&q).await?.is_empty() {
+            return Err(CoreError::NotFound("membership"));
+        }
+        Ok(())
+    }
+
+    async fn list_memberships(&self, user: UserId) -> CoreResult<Vec<Membership>> {
+        let q = Sql::new(
+            "SELECT org_id, user_id, role, created_at FROM memberships WHERE user_id = ? ORDER BY org_id",
+        )
+        .arg(user.0);
+        let rows = self.db.fetch_all(&q).await?;
+        Ok(rows
+            .iter()
+            .map(rows::membership)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn create_api_key(&self, key: NewApiKey) -> CoreResult<ApiKey> {
+        let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+        let collections: Vec<i64> = key.collection_ids.iter().map(|c| c.0).collect();
+        let q = Sql::new(
+            "INSERT INTO api_keys (org_id, user_id, name, key_hash, prefix, scopes, collection_ids, \
+             instance_admin, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+        )
+        .arg(key.org_id.0)
+        .arg(key.user_id.map(|u| u.0))
+        .arg(key.name)
+        .arg(key.hash)
+        .arg(key.prefix)
+        .arg(to_json(&scopes))
+        .arg(to_json(&collections))
+        .arg(key.instance_admin)
+        .arg(key.expires_at.map(ms))
+        .arg(ms(now()));
+        match self.db.write(&q).await {
+            Ok(rows) => one(rows, "api key", rows::api_key),
+            Err(DbError::Unique(_)) => Err(CoreError::Conflict("this API key already exists".into())),
+            Err(DbError::ForeignKey(_)) => Err(CoreError::NotFound("organization or user")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn find_api_key(&self, hash: &str) -> CoreResult<Option<(ApiKey, Option<Role>)>> {
+        let q = Sql::new(
+            "SELECT k.*, m.role AS member_role FROM api_keys k \
+             LEFT JOIN memberships m ON m.org_id = k.org_id AND m.user_id = k.user_id \
+             WHERE k.key_hash = ?",
+        )
+        .arg(hash);
+        let Some(row) = self.db.fetch_optional(&q).await? else {
+            return Ok(None);
+        };
+        let role = row.opt_text("member_role")?.map(|r| rows::role(&r)).transpose()?;
+        Ok(Some((rows::api_key(&row)?, role)))
+    }
+
+    async fn list_api_keys(&self, org: OrgId, page: PageRequest) -> CoreResult<Page<ApiKey>> {
+        let mut q = Sql::new("SELECT * FROM api_keys WHERE org_id = ? ORDER BY id DESC").arg(org.0);
+        limit_offset(&mut q, page);
+        let rows = self.db.fetch_all(&q).await?;
+        let total = match total_from_page(page, rows.len()) {
+            Some(t) => t,
+            None => {
+                self.count(&Sql::new("SELECT count(*) AS n FROM api_keys WHERE org_id = ?").arg(org.0))
+                    .await?
+            }
+        };
+        page_of(rows, page, total, rows::api_key)
+    }
+
+    async fn revoke_api_key(&self, org: OrgId, id: ApiKeyId) -> CoreResult<ApiKey> {
+        let q = Sql::new(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE org_id = ? AND id = ? RETURNING *",
+        )
+        .arg(ms(now()))
+        .arg(org.0)
+        .arg(id.0);
+        one(self.db.write(&q).await?, "api key", rows::api_key)
+    }
+
+    async fn create_collection(&self, org: OrgId, new: NewCollection) -> CoreResult<Collection> {
+        let t = ms(now());
+        let q = Sql::new(
+            "INSERT INTO collections (org_id, name, sort_name, description, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?) \
+             RETURNING id, org_id, name, description, created_at, updated_at, 0 AS connection_count",
+        )
+        .arg(org.0)
+        .arg(new.name.as_str())
+        .arg(new.name.to_lowercase())
+        .arg(new.description)
+        .arg(t)
+        .arg(t);
+        match self.db.write(&q).await {
+            Ok(rows) => one(rows, "collection", rows::collection),
+            Err(DbError::Unique(_)) => Err(CoreError::Conflict(
+                "a collection with this name already exists in the organization".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get_collection(&self, org: OrgId, id: CollectionId) -> CoreResult<Collection> {
+        let q = Sql::new(&format!(
+            "SELECT {COLLECTION_COLUMNS} FROM collections c WHERE c.org_id = ? AND c.id = ?"
+        ))
+        .arg(org.0)
+        .arg(id.0);
+        one(self.db.fetch_all(&q).await?, "collection", rows::collection)
+    }
+
+    async fn list_collections(
+        &self,
+        org: OrgId,
+        within: &[CollectionId],
+        page: PageRequest,
+    ) -> CoreResult<Page<Collection>> {
+        let mut cond = Sql::new(" WHERE c.org_id = ?").arg(org.0);
+        if !within.is_empty() {
+            cond.push(" AND c.id IN (");
+            for (i, c) in within.iter().enumerate() {
+                if i > 0 {
+                    cond.push(", ");
+                }
+                cond.bind(c.0);
+            }
+            cond.push(")");
+        }
+        let mut q = Sql::new(&format!("SELECT {COLLECTION_COLUMNS} FROM collections c"));
+        q.append(&cond).push(" ORDER BY c.sort_name, c.id");
+        limit_offset(&mut q, page);
+        let rows = self.db.fetch_all(&q).await?;
+        let total = match total_from_page(page, rows.len()) {
+            Some(t) => t,
+            None => {
+                let mut c = Sql::new("SELECT count(*) AS n FROM collections c");
+                c.append(&cond);
+                self.count(&c).await?
+            }
+        };
+        page_of(rows, page, total, rows::collection)
+    }
+
+    async fn update_collection(
+        &self,
+        org: OrgId,
+        id: CollectionId,
+        patch: CollectionPatch,
+    ) -> CoreResult<Collection> {
+        let mut q = Sql::new("UPDATE collections SET updated_at = ");
+        q.bind(ms(now()));
+        if let Some(name) = &patch.name {
+            q.push(", name = ").bind(name.as_str());
+            q.push(", sort_name = ").bind(name.to_lowercase());
+        }
+        if let Some(d) = patch.description {
+            q.push(", description = ").bind(d);
+        }
+        q.push(" WHERE org_id = ").bind(org.0);
+        q.push(" AND id = ").bind(id.0).push(" RETURNING id");
+        match self.db.write(&q).await {
+            Ok(rows) if rows.is_empty() => Err(CoreError::NotFound("collection")),
+            Ok(_) => self.get_collection(org, id).await,
+            Err(DbError::Unique(_)) => Err(CoreError::Conflict(
+                "a collection with this name already exists in the organization".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delete_collection(&self, org: OrgId, id: CollectionId, cascade: bool) -> CoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        if cascade {
+            tx.query(
+                &Sql::new("DELETE FROM connections WHERE org_id = ? AND collection_id = ?")
+                    .arg(org.0)
+                    .arg(id.0),
+            )
+            .await?;
+        }
+        let deleted = tx
+            .query(
+                &Sql::new("DELETE FROM collections WHERE org_id = ? AND id = ? RETURNING id")
+                    .arg(org.0)
+                    .arg(id.0),
+            )
+            .await;
+        match deleted {
+            Ok(rows) if rows.is_empty() => Err(CoreError::NotFound("collection")),
+            Ok(_) => Ok(tx.commit().await?),
+            Err(DbError::ForeignKey(_)) => Err(CoreError::Conflict(
+                "the collection still has connections; delete them first or pass cascade=true".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn create_connection(&self, new: NewConnection) -> CoreResult<Connection> {
+        let t = ms(now());
+        let (secrets, key_id) = match new.secrets {
+            Some(s) => (Some(s.data), Some(s.key_id)),
+            None => (None, None),
+        };
+        let q = Sql::new(
+            "INSERT INTO connections (org_id, collection_id, source_type, name, sort_name, description, \
+             settings, config, secret_fields, secrets, secrets_key_id, tags, status, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .arg(new.org_id.0)
+        .arg(new.collection_id.0)
+        .arg(new.source_type)
+        .arg(new.name.as_str())
+        .arg(new.name.to_lowercase())
+        .arg(new.description)
+        .arg(to_json(&new.settings))
+        .arg(to_json(&new.config))
+        .arg(to_json(&new.secret_fields))
+        .arg(secrets)
+        .arg(key_id)
+        .arg(to_json(&new.tags))
+        .arg(ConnectionStatus::Pending.as_str())
+        .arg(t)
+        .arg(t);
+        let mut tx = self.db.begin().await?;
+        let id = match tx.query(&q).await {
+            Ok(rows) => one(rows, "connection", |r| r.i64("id"))?,
+            Err(DbError::ForeignKey(_)) => return Err(CoreError::NotFound("collection")),
+            Err(e) => return Err(e.into()),
+        };
+        Self::insert_tags(&mut tx, new.org_id, id, &new.tags).await?;
+        tx.commit().await?;
+        self.get_connection(new.org_id, ConnectionId(id)).await
+    }
+
+    async fn get_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<Connection> {
+        let q = Sql::new("SELECT * FROM connections WHERE org_id = ? AND id = ?")
+            .arg(org.0)
+            .arg(id.0);
+        one(self.db.fetch_all(&q).await?, "source connection", rows::connection)
+    }
+
+    async fn list_connections(
+        &self,
+        org: OrgId,
+        filter: &ConnectionFilter,
+        page: PageRequest,
+    ) -> CoreResult<Page<Connection>> {
+        let dir = match filter.order {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        };
+        let order = match filter.sort {
+            ConnectionSort::Name => format!("c.sort_name {dir}, c.id {dir}"),
+            ConnectionSort::Type => format!("c.source_type {dir}, c.sort_name {dir}, c.id {dir}"),
+            ConnectionSort::Status => format!("c.status {dir}, c.sort_name {dir}, c.id {dir}"),
+            ConnectionSort::CreatedAt => format!("c.created_at {dir}, c.id {dir}"),
+            ConnectionSort::UpdatedAt => format!("c.updated_at {dir}, c.id {dir}"),
+        };
+        let mut q = Sql::new("SELECT c.* FROM connections c");
+        self.connection_conditions(&mut q, org, filter);
+        q.push(" ORDER BY ").push(&order);
+        limit_offset(&mut q, page);
+        let rows = self.db.fetch_all(&q).await?;
+        let total = match total_from_page(page, rows.len()) {
+            Some(t) => t,
+            None => {
+                let mut c = Sql::new("SELECT count(*) AS n FROM connections c");
+                self.connection_conditions(&mut c, org, filter);
+                self.count(&c).await?
+            }
+        };
+        page_of(rows, page, total, rows::connection)
+    }
+
+    async fn update_connection(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        patch: ConnectionPatch,
+    ) -> CoreResult<Connection> {
+        let mut q = Sql::new("UPDATE connections SET updated_at = ");
+        q.bind(ms(now()));
+        if let Some(name) = &patch.name {
+            q.push(", name = ").bind(name.as_str());
+            q.push(", sort_name = ").bind(name.to_lowercase());
+        }
+        if let Some(d) = patch.description {
+            q.push(", description = ").bind(d);
+        }
+        if let Some(tags) = &patch.tags {
+            q.push(", tags = ").bind(to_json(tags));
+        }
+        if let Some(s) = patch.status {
+            q.push(", status = ").bind(s.as_str());
+        }
+        q.push(" WHERE org_id = ").bind(org.0);
+        q.push(" AND id = ").bind(id.0).push(" RETURNING id");
+        let mut tx = self.db.begin().await?;
+        if tx.query(&q).await?.is_empty() {
+            return Err(CoreError::NotFound("source connection"));
+        }
+        if let Some(tags) = &patch.tags {
+            tx.query(
+                &Sql::new("DELETE FROM connection_tags WHERE org_id = ? AND connection_id = ?")
+                    .arg(org.0)
+                    .arg(id.0),
+            )
+            .await?;
+            Self::insert_tags(&mut tx, org, id.0, tags).await?;
+        }
+        tx.commit().await?;
+        self.get_connection(org, id).await
+    }
+
+    async fn update_credentials(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        update: CredentialsUpdate,
+    ) -> CoreResult<Connection> {
+        let (secrets, key_id) = match update.secrets {
+            Some(s) => (Some(s.data), Some(s.key_id)),
+            None => (None, None),
+        };
+        // New credentials are untested: the connection goes back to pending
+        // unless a user switched it off.
+        let q = Sql::new(
+            "UPDATE connections SET settings = ?, secret_fields = ?, secrets = ?, secrets_key_id = ?, \
+             status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE 'pending' END, \
+             updated_at = ? WHERE org_id = ? AND id = ? RETURNING id",
+        )
+        .arg(to_json(&update.settings))
+        .arg(to_json(&update.secret_fields))
+        .arg(secrets)
+        .arg(key_id)
+        .arg(ms(now()))
+        .arg(org.0)
+        .arg(id.0);
+        if self.db.write(&q).await?.is_empty() {
+            return Err(CoreError::NotFound("source connection"));
+        }
+        self.get_connection(org, id).await
+    }
+
+    async fn update_config(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        config: Map<String, Value>,
+    ) -> CoreResult<Connection> {
+        let q = Sql::new(
+            "UPDATE connections SET config = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING id",
+        )
+        .arg(to_json(&config))
+        .arg(ms(now()))
+        .arg(org.0)
+        .arg(id.0);
+        if self.db.write(&q).await?.is_empty() {
+            return Err(CoreError::NotFound("source connection"));
+        }
+        self.get_connection(org, id).await
+    }
+
+    async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()> {
+        let q = Sql::new("DELETE FROM connections WHERE org_id = ? AND id = ? RETURNING id")
+            .arg(org.0)
+            .arg(id.0);
+        if self.db.write(&q).await?.is_empty() {
+            return Err(CoreError::NotFound("source connection"));
+        }
+        Ok(())
+    }
+
+    async fn secrets_not_under(
+        &self,
+        key_id: &str,
+        limit: u32,
+    ) -> CoreResult<Vec<(ConnectionId, Sealed)>> {
+        let q = Sql::new(
+            "SELECT id, secrets, secrets_key_id FROM connections \
+             WHERE secrets IS NOT NULL AND secrets_key_id <> ? ORDER BY id LIMIT ?",
+        )
+        .arg(key_id)
+        .arg(limit);
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    ConnectionId(r.i64("id")?),
+                    Sealed {
+                        key_id: r.text("secrets_key_id")?,
+                        data: r.opt_blob("secrets")?.unwrap_or_default(),
+                    },
+                ))
+            })
+            .collect::<Result<_, DbError>>()
+            .map_err(Into::into)
+    }
+
+    async fn reseal_secret(&self, id: ConnectionId, old: &Sealed, new: &Sealed) -> CoreResult<bool> {
+        let q = Sql::new(
+            "UPDATE connections SET secrets = ?, secrets_key_id = ? \
+             WHERE id = ? AND secrets_key_id = ? AND secrets = ? RETURNING id",
+        )
+        .arg(new.data.clone())
+        .arg(new.key_id.as_str())
+        .arg(id.0)
+        .arg(old.key_id.as_str())
+        .arg(old.data.clone());
+        Ok(!self.db.write(&q).await?.is_empty())
+    }
+}
