@@ -39,7 +39,12 @@ pub struct ConfigArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
     /// sqlite:PATH or postgres://… (default: sqlite in the data directory).
-    #[arg(long, env = "INLET_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "INLET_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
     /// File holding the base64 master key (created with mode 0600 if missing).
@@ -51,7 +56,12 @@ pub struct ConfigArgs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub master_key: Option<String>,
     /// On an empty store, create the admin key with exactly this value.
-    #[arg(long, env = "INLET_BOOTSTRAP_API_KEY", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "INLET_BOOTSTRAP_API_KEY",
+        global = true,
+        hide_env_values = true
+    )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap_api_key: Option<String>,
     /// Requests per minute per API key.
@@ -136,18 +146,23 @@ impl Config {
             .extract()
             .context("invalid configuration")?;
         let listen: SocketAddr = raw.listen.parse().with_context(|| {
-            format!("listen (--listen / INLET_LISTEN): {:?} is not an address like 127.0.0.1:8080", raw.listen)
+            format!(
+                "listen (--listen / INLET_LISTEN): {:?} is not an address like 127.0.0.1:8080",
+                raw.listen
+            )
         })?;
         let rate = NonZeroU32::new(raw.rate_limit_per_minute)
             .context("rate_limit_per_minute (INLET_RATE_LIMIT_PER_MINUTE) must be at least 1")?;
-        let database_url = raw.database_url.unwrap_or_else(|| {
-            format!("sqlite:{}", raw.data_dir.join("inlet.db").display())
-        });
+        let database_url = raw
+            .database_url
+            .unwrap_or_else(|| format!("sqlite:{}", raw.data_dir.join("inlet.db").display()));
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
         {
-            bail!("database_url (--database-url / INLET_DATABASE_URL) must start with sqlite: or postgres://");
+            bail!(
+                "database_url (--database-url / INLET_DATABASE_URL) must start with sqlite: or postgres://"
+            );
         }
         Ok(Self {
             listen,
@@ -169,7 +184,11 @@ impl Config {
             (Some(scheme), Some(at)) if at > scheme => {
                 let creds = &self.database_url[scheme + 3..at];
                 let user = creds.split(':').next().unwrap_or("");
-                format!("{}{user}:***{}", &self.database_url[..scheme + 3], &self.database_url[at..])
+                format!(
+                    "{}{user}:***{}",
+                    &self.database_url[..scheme + 3],
+                    &self.database_url[at..]
+                )
             }
             _ => self.database_url.clone(),
         }

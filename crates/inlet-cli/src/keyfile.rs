@@ -37,7 +37,9 @@ pub fn load_or_create(config: &Config) -> Result<Keyring> {
 /// rows) and returns the keyring to re-seal with.
 pub fn rotate(config: &Config) -> Result<Keyring> {
     if config.master_key.is_some() {
-        bail!("rotate-master works on the key file; unset INLET_MASTER_KEY and point --master-key-file at the key");
+        bail!(
+            "rotate-master works on the key file; unset INLET_MASTER_KEY and point --master-key-file at the key"
+        );
     }
     let path = &config.master_key_file;
     let old = fs::read_to_string(path)

@@ -105,7 +105,11 @@ async fn services(config: &Config) -> Result<Services> {
     let store = inlet_store::open(&config.database_url)
         .await
         .with_context(|| format!("opening the store at {}", config.redacted_database_url()))?;
-    Ok(Services::new(store, Arc::new(keyring), inlet_connectors::catalog()))
+    Ok(Services::new(
+        store,
+        Arc::new(keyring),
+        inlet_connectors::catalog(),
+    ))
 }
 
 async fn serve(config: Config) -> Result<()> {
@@ -119,7 +123,9 @@ async fn serve(config: Config) -> Result<()> {
                 secret.expose()
             ));
         } else {
-            output::stdout("Created organization \"default\" with the admin key from INLET_BOOTSTRAP_API_KEY.\n");
+            output::stdout(
+                "Created organization \"default\" with the admin key from INLET_BOOTSTRAP_API_KEY.\n",
+            );
         }
     }
     let app = Application::build(
@@ -207,6 +213,8 @@ async fn rotate_master(config: Config) -> Result<()> {
     let services = Services::new(store, Arc::new(keyring), inlet_connectors::catalog());
     let n = services.reseal_all_secrets().await?;
     keyfile::retire_old_keys(&config)?;
-    output::stdout(&format!("re-encrypted {n} credential set(s) under the new master key\n"));
+    output::stdout(&format!(
+        "re-encrypted {n} credential set(s) under the new master key\n"
+    ));
     Ok(())
 }

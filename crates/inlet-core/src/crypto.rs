@@ -134,8 +134,7 @@ impl Keyring {
             return Err(CoreError::Crypto("ciphertext too short".into()));
         }
         let (nonce, ct) = sealed.data.split_at(NONCE_LEN);
-        let n =
-            Nonce::try_from(nonce).map_err(|_| CoreError::Crypto("bad nonce length".into()))?;
+        let n = Nonce::try_from(nonce).map_err(|_| CoreError::Crypto("bad nonce length".into()))?;
         key.cipher
             .decrypt(&n, Payload { msg: ct, aad: AAD })
             .map(Zeroizing::new)

@@ -10,9 +10,7 @@ use crate::ids::{ApiKeyId, CollectionId, ConnectionId, OrgId, UserId};
 use crate::list::{ConnectionFilter, Page, PageRequest};
 use crate::model::api_key::{ApiKey, NewApiKey};
 use crate::model::collection::{Collection, CollectionPatch, NewCollection};
-use crate::model::connection::{
-    Connection, ConnectionPatch, CredentialsUpdate, NewConnection,
-};
+use crate::model::connection::{Connection, ConnectionPatch, CredentialsUpdate, NewConnection};
 use crate::model::organization::Organization;
 use crate::model::user::{Membership, Role, User};
 
@@ -88,8 +86,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> CoreResult<Collection>;
     /// Deletes a collection. Without `cascade` a non-empty collection is
     /// `Conflict`; the check and the delete are one transaction.
-    async fn delete_collection(&self, org: OrgId, id: CollectionId, cascade: bool)
-    -> CoreResult<()>;
+    async fn delete_collection(
+        &self,
+        org: OrgId,
+        id: CollectionId,
+        cascade: bool,
+    ) -> CoreResult<()>;
 
     // Connections ----------------------------------------------------------
 

@@ -223,8 +223,13 @@ mod tests {
         assert!(matches!(&err, CoreError::Invalid { field, .. } if field == "credentials.port"));
         assert!(!err.to_string().contains("topsecret"));
 
-        let err = fields("credentials", &specs(), &obj(json!({"host": "h", "port": 1})), &[])
-            .unwrap_err();
+        let err = fields(
+            "credentials",
+            &specs(),
+            &obj(json!({"host": "h", "port": 1})),
+            &[],
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("credentials.password"));
 
         let err = fields(

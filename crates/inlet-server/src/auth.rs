@@ -34,9 +34,11 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
             let reset = u64::from(limit - remaining.min(limit)) * 60 / u64::from(limit);
             (resp, remaining, reset)
         }
-        Decision::Limited { retry_after } => {
-            (ApiError::RateLimited(retry_after).into_response(), 0, retry_after)
-        }
+        Decision::Limited { retry_after } => (
+            ApiError::RateLimited(retry_after).into_response(),
+            0,
+            retry_after,
+        ),
     };
     let h = resp.headers_mut();
     for (name, value) in [

@@ -60,7 +60,9 @@ impl ApiError {
         use StatusCode as S;
         match self {
             ApiError::Core(e) => match e {
-                CoreError::NotFound(what) => (S::NOT_FOUND, "not_found", format!("{what} not found"), None),
+                CoreError::NotFound(what) => {
+                    (S::NOT_FOUND, "not_found", format!("{what} not found"), None)
+                }
                 CoreError::Invalid { field, message } => (
                     S::BAD_REQUEST,
                     "invalid_request",

@@ -99,7 +99,9 @@ mod tests {
 
     #[test]
     fn serde_values_are_redacted() {
-        let m = redact_serde("credentials: invalid type: string \"hunter2\", expected a map at line 1 column 30");
+        let m = redact_serde(
+            "credentials: invalid type: string \"hunter2\", expected a map at line 1 column 30",
+        );
         assert!(!m.contains("hunter2"));
         assert!(m.starts_with("credentials: invalid type, expected a map"));
         assert_eq!(redact_serde("missing field `name`"), "missing field `name`");

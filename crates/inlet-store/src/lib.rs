@@ -8,6 +8,7 @@ pub mod db;
 mod migrate;
 mod rows;
 mod sql_store;
+pub mod testing;
 
 use std::sync::Arc;
 

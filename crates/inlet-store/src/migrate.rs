@@ -25,10 +25,15 @@ pub async fn run(db: &Db) -> Result<usize, DbError> {
         let mut tx = db.begin().await?;
         // On PostgreSQL, serialise concurrent `inlet serve` nodes migrating at once.
         if tx.backend() == Backend::Postgres {
-            tx.query(&Sql::new("SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7411)) AS l")).await?;
+            tx.query(&Sql::new(
+                "SELECT 1 AS locked FROM (SELECT pg_advisory_xact_lock(7411)) AS l",
+            ))
+            .await?;
         }
         let done = tx
-            .query(&Sql::new("SELECT version FROM inlet_migrations WHERE version = ?").arg(*version))
+            .query(
+                &Sql::new("SELECT version FROM inlet_migrations WHERE version = ?").arg(*version),
+            )
             .await?;
         if !done.is_empty() {
             continue;
@@ -88,7 +93,10 @@ mod tests {
     #[test]
     fn triggers_stay_whole() {
         let s = split_statements(MIGRATIONS[0].1);
-        assert!(s.iter().any(|x| x.starts_with("CREATE TRIGGER") && x.ends_with("END")));
+        assert!(
+            s.iter()
+                .any(|x| x.starts_with("CREATE TRIGGER") && x.ends_with("END"))
+        );
         assert!(s.iter().all(|x| !x.is_empty()));
         assert!(split_statements(MIGRATIONS[0].2).len() > 10);
     }

@@ -12,9 +12,9 @@ use inlet_core::model::collection::{Collection, CollectionPatch, NewCollection};
 use inlet_core::model::connection::{
     Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
 };
+use inlet_core::model::now;
 use inlet_core::model::organization::Organization;
 use inlet_core::model::user::{Membership, Role, User};
-use inlet_core::model::now;
 use inlet_core::store::Store;
 use serde_json::{Map, Value};
 
@@ -97,9 +97,11 @@ impl SqlStore {
             // FTS5's trigram tokenizer needs three characters; shorter terms scan.
             Backend::Sqlite if term.chars().count() >= 3 => {
                 let phrase = format!("\"{}\"", term.replace('"', "\"\""));
-                q.push(" AND c.id IN (SELECT rowid FROM connections_fts WHERE connections_fts MATCH ")
-                    .bind(phrase)
-                    .push(")");
+                q.push(
+                    " AND c.id IN (SELECT rowid FROM connections_fts WHERE connections_fts MATCH ",
+                )
+                .bind(phrase)
+                .push(")");
             }
             Backend::Sqlite | Backend::Postgres => {
                 q.push(" AND lower(c.name || ' ' || c.description) LIKE ")
@@ -112,10 +114,12 @@ impl SqlStore {
     async fn insert_tags(tx: &mut Tx<'_>, org: OrgId, id: i64, tags: &[String]) -> CoreResult<()> {
         for tag in tags {
             tx.query(
-                &Sql::new("INSERT INTO connection_tags (connection_id, org_id, tag) VALUES (?, ?, ?)")
-                    .arg(id)
-                    .arg(org.0)
-                    .arg(tag.as_str()),
+                &Sql::new(
+                    "INSERT INTO connection_tags (connection_id, org_id, tag) VALUES (?, ?, ?)",
+                )
+                .arg(id)
+                .arg(org.0)
+                .arg(tag.as_str()),
             )
             .await?;
         }
@@ -205,7 +209,10 @@ impl Store for SqlStore {
         let rows = self.db.fetch_all(&q).await?;
         let total = match total_from_page(page, rows.len()) {
             Some(t) => t,
-            None => self.count(&Sql::new("SELECT count(*) AS n FROM organizations")).await?,
+            None => {
+                self.count(&Sql::new("SELECT count(*) AS n FROM organizations"))
+                    .await?
+            }
         };
         page_of(rows, page, total, rows::org)
     }
@@ -242,12 +249,20 @@ impl Store for SqlStore {
         let rows = self.db.fetch_all(&q).await?;
         let total = match total_from_page(page, rows.len()) {
             Some(t) => t,
-            None => self.count(&Sql::new("SELECT count(*) AS n FROM users")).await?,
+            None => {
+                self.count(&Sql::new("SELECT count(*) AS n FROM users"))
+                    .await?
+            }
         };
         page_of(rows, page, total, rows::user)
     }
 
-    async fn upsert_membership(&self, org: OrgId, user: UserId, role: Role) -> CoreResult<Membership> {
+    async fn upsert_membership(
+        &self,
+        org: OrgId,
+        user: UserId,
+        role: Role,
+    ) -> CoreResult<Membership> {
         let q = Sql::new(
             "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role \
@@ -265,9 +280,10 @@ impl Store for SqlStore {
     }
 
     async fn delete_membership(&self, org: OrgId, user: UserId) -> CoreResult<()> {
-        let q = Sql::new("DELETE FROM memberships WHERE org_id = ? AND user_id = ? RETURNING org_id")
-            .arg(org.0)
-            .arg(user.0);
+        let q =
+            Sql::new("DELETE FROM memberships WHERE org_id = ? AND user_id = ? RETURNING org_id")
+                .arg(org.0)
+                .arg(user.0);
         if self.db.write(&q).await?.is_empty() {
             return Err(CoreError::NotFound("membership"));
         }
@@ -305,7 +321,9 @@ impl Store for SqlStore {
         .arg(ms(now()));
         match self.db.write(&q).await {
             Ok(rows) => one(rows, "api key", rows::api_key),
-            Err(DbError::Unique(_)) => Err(CoreError::Conflict("this API key already exists".into())),
+            Err(DbError::Unique(_)) => {
+                Err(CoreError::Conflict("this API key already exists".into()))
+            }
             Err(DbError::ForeignKey(_)) => Err(CoreError::NotFound("organization or user")),
             Err(e) => Err(e.into()),
         }
@@ -321,7 +339,10 @@ impl Store for SqlStore {
         let Some(row) = self.db.fetch_optional(&q).await? else {
             return Ok(None);
         };
-        let role = row.opt_text("member_role")?.map(|r| rows::role(&r)).transpose()?;
+        let role = row
+            .opt_text("member_role")?
+            .map(|r| rows::role(&r))
+            .transpose()?;
         Ok(Some((rows::api_key(&row)?, role)))
     }
 
@@ -332,8 +353,10 @@ impl Store for SqlStore {
         let total = match total_from_page(page, rows.len()) {
             Some(t) => t,
             None => {
-                self.count(&Sql::new("SELECT count(*) AS n FROM api_keys WHERE org_id = ?").arg(org.0))
-                    .await?
+                self.count(
+                    &Sql::new("SELECT count(*) AS n FROM api_keys WHERE org_id = ?").arg(org.0),
+                )
+                .await?
             }
         };
         page_of(rows, page, total, rows::api_key)
@@ -439,7 +462,12 @@ impl Store for SqlStore {
         }
     }
 
-    async fn delete_collection(&self, org: OrgId, id: CollectionId, cascade: bool) -> CoreResult<()> {
+    async fn delete_collection(
+        &self,
+        org: OrgId,
+        id: CollectionId,
+        cascade: bool,
+    ) -> CoreResult<()> {
         let mut tx = self.db.begin().await?;
         if cascade {
             tx.query(
@@ -460,7 +488,8 @@ impl Store for SqlStore {
             Ok(rows) if rows.is_empty() => Err(CoreError::NotFound("collection")),
             Ok(_) => Ok(tx.commit().await?),
             Err(DbError::ForeignKey(_)) => Err(CoreError::Conflict(
-                "the collection still has connections; delete them first or pass cascade=true".into(),
+                "the collection still has connections; delete them first or pass cascade=true"
+                    .into(),
             )),
             Err(e) => Err(e.into()),
         }
@@ -507,7 +536,11 @@ impl Store for SqlStore {
         let q = Sql::new("SELECT * FROM connections WHERE org_id = ? AND id = ?")
             .arg(org.0)
             .arg(id.0);
-        one(self.db.fetch_all(&q).await?, "source connection", rows::connection)
+        one(
+            self.db.fetch_all(&q).await?,
+            "source connection",
+            rows::connection,
+        )
     }
 
     async fn list_connections(
@@ -668,7 +701,12 @@ impl Store for SqlStore {
             .map_err(Into::into)
     }
 
-    async fn reseal_secret(&self, id: ConnectionId, old: &Sealed, new: &Sealed) -> CoreResult<bool> {
+    async fn reseal_secret(
+        &self,
+        id: ConnectionId,
+        old: &Sealed,
+        new: &Sealed,
+    ) -> CoreResult<bool> {
         let q = Sql::new(
             "UPDATE connections SET secrets = ?, secrets_key_id = ? \
              WHERE id = ? AND secrets_key_id = ? AND secrets = ? RETURNING id",

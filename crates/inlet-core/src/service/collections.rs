@@ -31,7 +31,11 @@ impl Services {
     }
 
     /// One collection.
-    pub async fn get_collection(&self, who: &Principal, id: CollectionId) -> CoreResult<Collection> {
+    pub async fn get_collection(
+        &self,
+        who: &Principal,
+        id: CollectionId,
+    ) -> CoreResult<Collection> {
         who.require(Scope::Read)?;
         let c = self.store.get_collection(who.org_id, id).await?;
         who.require_collection(id)?;
@@ -78,7 +82,9 @@ impl Services {
     ) -> CoreResult<()> {
         who.require(Scope::Write)?;
         self.get_collection(who, id).await?;
-        self.store.delete_collection(who.org_id, id, cascade).await?;
+        self.store
+            .delete_collection(who.org_id, id, cascade)
+            .await?;
         tracing::info!(collection = %id, cascade, "collection deleted");
         Ok(())
     }

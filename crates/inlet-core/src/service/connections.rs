@@ -73,7 +73,11 @@ impl Services {
     }
 
     /// One connection.
-    pub async fn get_connection(&self, who: &Principal, id: ConnectionId) -> CoreResult<Connection> {
+    pub async fn get_connection(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+    ) -> CoreResult<Connection> {
         who.require(Scope::Read)?;
         let conn = self.store.get_connection(who.org_id, id).await?;
         who.require_collection(conn.collection_id)?;
@@ -120,7 +124,10 @@ impl Services {
                     .ok()
                     .filter(|st| st.settable())
                     .ok_or_else(|| {
-                        CoreError::invalid("status", "must be one of pending, inactive, maintenance")
+                        CoreError::invalid(
+                            "status",
+                            "must be one of pending, inactive, maintenance",
+                        )
                     })
             })
             .transpose()?;
@@ -165,7 +172,10 @@ impl Services {
             secret_fields: secrets.keys().cloned().collect(),
             secrets: self.seal(&secrets)?,
         };
-        let conn = self.store.update_credentials(who.org_id, id, update).await?;
+        let conn = self
+            .store
+            .update_credentials(who.org_id, id, update)
+            .await?;
         tracing::info!(connection = %id, "credentials replaced");
         Ok(conn)
     }
@@ -181,7 +191,9 @@ impl Services {
         let conn = self.get_connection(who, id).await?;
         let spec = self.source_type("sourceShortName", &conn.source_type)?;
         let checked = validate::fields("config", &spec.config_fields, &config, &[])?;
-        self.store.update_config(who.org_id, id, checked.plain).await
+        self.store
+            .update_config(who.org_id, id, checked.plain)
+            .await
     }
 
     /// Deletes a connection.

@@ -39,7 +39,11 @@ pub struct CreatedKey {
 impl Services {
     /// Creates a key. Needs `admin`; a restricted caller may only create keys
     /// at most as restricted as itself.
-    pub async fn create_api_key(&self, who: &Principal, input: ApiKeyInput) -> CoreResult<CreatedKey> {
+    pub async fn create_api_key(
+        &self,
+        who: &Principal,
+        input: ApiKeyInput,
+    ) -> CoreResult<CreatedKey> {
         who.require(Scope::Admin)?;
         let org = self.target_org(who, input.org_id)?;
         if org != who.org_id {
@@ -47,7 +51,10 @@ impl Services {
         }
         let name = validate::name("name", &input.name)?;
         if input.scopes.is_empty() {
-            return Err(CoreError::invalid("scopes", "at least one scope is required"));
+            return Err(CoreError::invalid(
+                "scopes",
+                "at least one scope is required",
+            ));
         }
         if !who.instance_admin && input.scopes.iter().any(|s| *s > who.scope) {
             return Err(CoreError::Forbidden(

@@ -147,7 +147,9 @@ pub async fn get(
     Caller(who): Caller,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<CollectionEnvelope>> {
-    Ok(envelope(state.services.get_collection(&who, id(&raw)?).await?))
+    Ok(envelope(
+        state.services.get_collection(&who, id(&raw)?).await?,
+    ))
 }
 
 /// Rename or re-describe a collection.
@@ -163,7 +165,12 @@ pub async fn update(
 ) -> ApiResult<Json<CollectionEnvelope>> {
     let c = state
         .services
-        .update_collection(&who, id(&raw)?, body.name.as_deref(), body.description.as_deref())
+        .update_collection(
+            &who,
+            id(&raw)?,
+            body.name.as_deref(),
+            body.description.as_deref(),
+        )
         .await?;
     Ok(envelope(c))
 }

@@ -181,7 +181,10 @@ fn filter(q: &ListQuery) -> Result<ConnectionFilter, ApiError> {
         .as_deref()
         .map(|c| {
             CollectionId::parse(c).ok_or_else(|| {
-                ApiError::Core(CoreError::invalid("collectionId", "must be an id such as col_1"))
+                ApiError::Core(CoreError::invalid(
+                    "collectionId",
+                    "must be an id such as col_1",
+                ))
             })
         })
         .transpose()?;
@@ -275,7 +278,9 @@ pub async fn get(
     Caller(who): Caller,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<ConnectionEnvelope>> {
-    Ok(envelope(state.services.get_connection(&who, id(&raw)?).await?))
+    Ok(envelope(
+        state.services.get_connection(&who, id(&raw)?).await?,
+    ))
 }
 
 /// Change name, description, tags or status.
@@ -332,7 +337,10 @@ pub async fn put_config(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<ConfigIn>,
 ) -> ApiResult<Json<ConnectionEnvelope>> {
-    let c = state.services.update_config(&who, id(&raw)?, body.config).await?;
+    let c = state
+        .services
+        .update_config(&who, id(&raw)?, body.config)
+        .await?;
     Ok(envelope(c))
 }
 

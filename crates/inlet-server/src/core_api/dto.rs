@@ -86,6 +86,9 @@ pub fn body_id<T>(value: &Value, parse: fn(&str) -> Option<T>, field: &str) -> R
         _ => None,
     };
     parsed.ok_or_else(|| {
-        ApiError::Core(CoreError::invalid(field, "must be an id such as \"col_1\" or 1"))
+        ApiError::Core(CoreError::invalid(
+            field,
+            "must be an id such as \"col_1\" or 1",
+        ))
     })
 }

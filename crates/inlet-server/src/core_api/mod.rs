@@ -20,9 +20,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sources::list_sources))
         .routes(routes!(sources::get_source))
         .routes(routes!(collections::list, collections::create))
-        .routes(routes!(collections::get, collections::update, collections::delete))
+        .routes(routes!(
+            collections::get,
+            collections::update,
+            collections::delete
+        ))
         .routes(routes!(connections::list, connections::create))
-        .routes(routes!(connections::get, connections::update, connections::delete))
+        .routes(routes!(
+            connections::get,
+            connections::update,
+            connections::delete
+        ))
         .routes(routes!(connections::put_credentials))
         .routes(routes!(connections::put_config))
         .routes(routes!(api_keys::list, api_keys::create))

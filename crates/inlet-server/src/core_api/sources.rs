@@ -99,7 +99,10 @@ fn field(f: &FieldSpec) -> FieldOut {
 #[utoipa::path(get, path = "/api/v1/sources", tag = "sources",
     responses((status = 200, body = SourceList), (status = 401, body = ErrorEnvelope)),
     security(("bearer" = [])))]
-pub async fn list_sources(State(state): State<AppState>, Caller(who): Caller) -> ApiResult<Json<SourceList>> {
+pub async fn list_sources(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> ApiResult<Json<SourceList>> {
     who.require(Scope::Read)?;
     let sources = state.services.catalog().specs().map(summary).collect();
     Ok(Json(SourceList {

@@ -144,7 +144,10 @@ pub async fn create(
     Caller(who): Caller,
     ApiJson(body): ApiJson<UserIn>,
 ) -> ApiResult<(StatusCode, Json<UserEnvelope>)> {
-    let user = state.services.create_user(&who, &body.email, &body.name).await?;
+    let user = state
+        .services
+        .create_user(&who, &body.email, &body.name)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(UserEnvelope {
@@ -181,7 +184,10 @@ pub async fn list_memberships(
     Caller(who): Caller,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<MembershipList>> {
-    let ms = state.services.list_memberships(&who, user_id(&raw)?).await?;
+    let ms = state
+        .services
+        .list_memberships(&who, user_id(&raw)?)
+        .await?;
     Ok(Json(MembershipList {
         success: true,
         memberships: ms.into_iter().map(Into::into).collect(),
@@ -201,7 +207,10 @@ pub async fn put_membership(
 ) -> ApiResult<Json<MembershipEnvelope>> {
     let org = body_id(&body.organization_id, OrgId::parse, "organizationId")?;
     let role: Role = body.role.parse().map_err(|()| {
-        ApiError::Core(CoreError::invalid("role", "must be owner, admin, member or viewer"))
+        ApiError::Core(CoreError::invalid(
+            "role",
+            "must be owner, admin, member or viewer",
+        ))
     })?;
     let m = state
         .services

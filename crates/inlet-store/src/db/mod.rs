@@ -200,7 +200,9 @@ impl Row {
         match self.get(name)? {
             Val::Null | Val::NullText | Val::NullBlob => Ok(None),
             Val::Int(v) => Ok(Some(*v)),
-            other => Err(DbError::Decode(format!("{name}: expected integer, got {other:?}"))),
+            other => Err(DbError::Decode(format!(
+                "{name}: expected integer, got {other:?}"
+            ))),
         }
     }
 
@@ -265,7 +267,10 @@ impl Db {
     pub async fn fetch_all(&self, q: &Sql) -> Result<Vec<Row>, DbError> {
         match self {
             Db::Sqlite(db) => db.read(|c| sqlite::query(c, &q.text, &q.params)),
-            Db::Postgres(db) => db.fetch_all(&q.text_for(Backend::Postgres), &q.params).await,
+            Db::Postgres(db) => {
+                db.fetch_all(&q.text_for(Backend::Postgres), &q.params)
+                    .await
+            }
         }
     }
 
@@ -385,6 +390,9 @@ mod tests {
             q.text_for(Backend::Postgres),
             "SELECT a FROM t WHERE x = $1 AND y = $2"
         );
-        assert_eq!(q.text_for(Backend::Sqlite), "SELECT a FROM t WHERE x = ? AND y = ?");
+        assert_eq!(
+            q.text_for(Backend::Sqlite),
+            "SELECT a FROM t WHERE x = ? AND y = ?"
+        );
     }
 }

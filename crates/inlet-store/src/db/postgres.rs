@@ -74,7 +74,11 @@ pub async fn fetch_all(
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
-    let names: Arc<[String]> = first.columns().iter().map(|c| c.name().to_owned()).collect();
+    let names: Arc<[String]> = first
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
     rows.iter()
         .map(|r| {
             let vals = r
@@ -106,7 +110,10 @@ fn decode(r: &PgRow, i: usize, ty: &str) -> Result<Val, DbError> {
             .try_get::<Option<bool>, _>(i)
             .map_err(e)?
             .map(|v| Val::Int(v.into())),
-        "BYTEA" => r.try_get::<Option<Vec<u8>>, _>(i).map_err(e)?.map(Val::Blob),
+        "BYTEA" => r
+            .try_get::<Option<Vec<u8>>, _>(i)
+            .map_err(e)?
+            .map(Val::Blob),
         "TEXT" | "VARCHAR" | "NAME" | "BPCHAR" => {
             r.try_get::<Option<String>, _>(i).map_err(e)?.map(Val::Text)
         }

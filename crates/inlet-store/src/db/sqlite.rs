@@ -92,7 +92,11 @@ fn open_conn(path: &str, writer: bool) -> Result<Connection, DbError> {
 /// Runs one statement and collects its rows.
 pub fn query(conn: &Connection, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError> {
     let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
-    let names: Arc<[String]> = stmt.column_names().iter().map(|s| (*s).to_owned()).collect();
+    let names: Arc<[String]> = stmt
+        .column_names()
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
     let args: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
     let mut rows = stmt.query(args.as_slice()).map_err(map_err)?;
     let mut out = Vec::new();
@@ -129,13 +133,17 @@ impl ToSql for Val {
 
 /// Maps engine errors, recognising constraint violations.
 pub fn map_err(e: rusqlite::Error) -> DbError {
-    if let rusqlite::Error::SqliteFailure(code, msg) = &e {
+    if let rusqlite::Error::SqliteFailure(code, msg) = &e
+        && code.code == rusqlite::ErrorCode::ConstraintViolation
+    {
         let msg = msg.clone().unwrap_or_default();
+        // Extended codes: SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY / _FOREIGNKEY;
+        // some paths report only the primary code, so the message decides then.
         match code.extended_code {
-            // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
             2067 | 1555 => return DbError::Unique(msg),
-            // SQLITE_CONSTRAINT_FOREIGNKEY
             787 => return DbError::ForeignKey(msg),
+            _ if msg.starts_with("UNIQUE") => return DbError::Unique(msg),
+            _ if msg.starts_with("FOREIGN KEY") => return DbError::ForeignKey(msg),
             _ => {}
         }
     }
