@@ -1,0 +1,197 @@
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::harness::TestApp;
+
+async fn raw(
+    app: &TestApp,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> crate::harness::Resp {
+    let mut req = app
+        .client
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(&app.admin_key)
+        .body(body);
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    crate::harness::Resp {
+        status,
+        headers,
+        body: serde_json::from_str(&text).unwrap_or_default(),
+        text,
+    }
+}
+
+#[tokio::test]
+async fn malformed_bodies_answer_in_the_envelope() {
+    let app = TestApp::spawn().await;
+    let r = raw(
+        &app,
+        "/api/v1/collections",
+        Some("application/json"),
+        b"{\"name\": ".to_vec(),
+    )
+    .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("malformed JSON"), "{}", r.message());
+
+    let r = raw(
+        &app,
+        "/api/v1/collections",
+        Some("text/plain"),
+        b"{\"name\":\"x\"}".to_vec(),
+    )
+    .await;
+    r.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    let r = raw(
+        &app,
+        "/api/v1/collections",
+        None,
+        b"{\"name\":\"x\"}".to_vec(),
+    )
+    .await;
+    r.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let r = raw(
+        &app,
+        "/api/v1/collections",
+        Some("application/json"),
+        huge.into_bytes(),
+    )
+    .await;
+    r.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+
+    let r = app
+        .post("/api/v1/collections", &app.admin_key, json!({"name": 5}))
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().starts_with("name"), "{}", r.message());
+    let r = app
+        .post(
+            "/api/v1/collections",
+            &app.admin_key,
+            json!({"name": "x", "colour": "red"}),
+        )
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("colour"));
+    let r = app
+        .post(
+            "/api/v1/collections",
+            &app.admin_key,
+            json!({"name": "   "}),
+        )
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(r.body["error"]["field"], "name");
+    // Nothing was written by any of these.
+    let list = app.get("/api/v1/collections", &app.admin_key).await;
+    assert_eq!(list.body["pagination"]["totalItems"], 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn connection_validation_names_the_field() {
+    let app = TestApp::spawn().await;
+    let k = &app.admin_key;
+    let col = app.collection(k, "c").await;
+    let creds =
+        json!({"host": "h", "port": 5432, "database": "d", "username": "u", "password": "p"});
+    let cases = [
+        (
+            json!({"collectionId": col, "sourceShortName": "oracle", "name": "x", "credentials": creds}),
+            "sourceShortName",
+        ),
+        (
+            json!({"collectionId": col, "sourceShortName": "postgresql", "name": "x",
+                "credentials": {"host": "h", "port": 5432, "database": "d", "username": "u"}}),
+            "credentials.password",
+        ),
+        (
+            json!({"collectionId": col, "sourceShortName": "postgresql", "name": "x",
+                "credentials": {"host": "h", "port": "5432", "database": "d", "username": "u", "password": "p"}}),
+            "credentials.port",
+        ),
+        (
+            json!({"collectionId": col, "sourceShortName": "postgresql", "name": "x",
+                "credentials": {"host": "h", "port": 5432, "database": "d", "username": "u", "password": "p", "pasword": "p"}}),
+            "credentials.pasword",
+        ),
+        (
+            json!({"collectionId": col, "sourceShortName": "postgresql", "name": "x", "credentials": creds,
+                "config": {"schema": 1}}),
+            "config.schema",
+        ),
+        (
+            json!({"collectionId": col, "sourceShortName": "postgresql", "name": "", "credentials": creds}),
+            "name",
+        ),
+        (
+            json!({"collectionId": "garbage", "sourceShortName": "postgresql", "name": "x", "credentials": creds}),
+            "collectionId",
+        ),
+        (
+            json!({"collectionId": col, "sourceShortName": "postgresql", "name": "x", "credentials": creds, "tags": [""]}),
+            "tags[0]",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = app.post("/api/v1/source-connections", k, body).await;
+        r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+        assert_eq!(r.body["error"]["field"], field, "{}", r.text);
+    }
+    // A missing top-level field is named by the parser.
+    let r = app
+        .post(
+            "/api/v1/source-connections",
+            k,
+            json!({"collectionId": col, "name": "x"}),
+        )
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("sourceShortName"), "{}", r.message());
+    // An unknown collection is not found.
+    app.post(
+        "/api/v1/source-connections",
+        k,
+        json!({"collectionId": "col_999", "sourceShortName": "postgresql", "name": "x", "credentials": creds}),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
+    let list = app.get("/api/v1/source-connections", k).await;
+    assert_eq!(
+        list.body["pagination"]["totalItems"], 0,
+        "nothing half-written"
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_ids_and_methods() {
+    let app = TestApp::spawn().await;
+    let k = &app.admin_key;
+    app.get("/api/v1/nothing-here", k)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.get("/api/v1/source-connections/sc_424242", k)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.get("/api/v1/source-connections/not-an-id", k)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.get("/api/v1/collections/sc_1", k)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.call(Method::PUT, "/api/v1/collections", Some(k), Some(json!({})))
+        .await
+        .assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    app.finish().await;
+}

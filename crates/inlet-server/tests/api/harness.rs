@@ -1,0 +1,269 @@
+//! Starts Inlet on 127.0.0.1:0 with a fresh store and calls it.
+
+use std::io::Write;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use inlet_core::crypto::{Keyring, MasterKey};
+use inlet_core::secret::Secret;
+use inlet_core::service::Services;
+use inlet_server::{Application, ServerConfig};
+use inlet_store::SqlStore;
+use inlet_store::testing::TempPgDatabase;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// Every log line any test server wrote.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct Capture;
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,sqlx=warn,hyper=warn")
+            .with_writer(|| Capture)
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub admin_key: String,
+    pub store: Arc<SqlStore>,
+    pub client: reqwest::Client,
+    pub sqlite_dir: Option<tempfile::TempDir>,
+    pub pg: Option<TempPgDatabase>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+pub struct Options {
+    pub rate_limit: u32,
+    pub postgres: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            rate_limit: 100_000,
+            postgres: false,
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::with(Options::default()).await
+    }
+
+    pub async fn with(opts: Options) -> Self {
+        init_logs();
+        let (url, sqlite_dir, pg) = if opts.postgres {
+            let db = TempPgDatabase::create()
+                .await
+                .expect("PostgreSQL on 127.0.0.1:5432");
+            (db.url.clone(), None, Some(db))
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite:{}", dir.path().join("inlet.db").display());
+            (url, Some(dir), None)
+        };
+        let store = inlet_store::open(&url).await.unwrap();
+        let (key, _) = MasterKey::generate();
+        let services = Services::new(
+            store.clone(),
+            Arc::new(Keyring::new(key, vec![])),
+            inlet_connectors::catalog(),
+        );
+        let admin_key = format!("inl_test_admin_{}", rand::random::<u64>());
+        services
+            .bootstrap(Some(Secret::new(admin_key.clone())))
+            .await
+            .unwrap()
+            .unwrap();
+        let app = Application::build(
+            ServerConfig {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                rate_limit_per_minute: NonZeroU32::new(opts.rate_limit).unwrap(),
+            },
+            services.clone(),
+        )
+        .await
+        .unwrap();
+        let addr = app.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        Self {
+            base: format!("http://{addr}"),
+            admin_key,
+            store,
+
+            client: reqwest::Client::new(),
+            sqlite_dir,
+            pg,
+            stop: Some(tx),
+        }
+    }
+
+    /// Stops the server and drops a PostgreSQL test database.
+    pub async fn finish(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(pg) = self.pg.take() {
+            pg.drop_db().await.unwrap();
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Resp::from(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Resp {
+        self.call(Method::GET, path, Some(key), None).await
+    }
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, Some(key), Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, key: &str, body: Value) -> Resp {
+        self.call(Method::PATCH, path, Some(key), Some(body)).await
+    }
+    pub async fn put(&self, path: &str, key: &str, body: Value) -> Resp {
+        self.call(Method::PUT, path, Some(key), Some(body)).await
+    }
+    pub async fn delete(&self, path: &str, key: &str) -> Resp {
+        self.call(Method::DELETE, path, Some(key), None).await
+    }
+
+    /// Creates a collection with the admin key and returns its id.
+    pub async fn collection(&self, key: &str, name: &str) -> String {
+        let r = self
+            .post("/api/v1/collections", key, json!({"name": name}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["collection"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a PostgreSQL connection and returns its id.
+    pub async fn pg_connection(
+        &self,
+        key: &str,
+        collection: &str,
+        name: &str,
+        password: &str,
+    ) -> String {
+        let r = self
+            .post(
+                "/api/v1/source-connections",
+                key,
+                json!({
+                    "collectionId": collection,
+                    "sourceShortName": "postgresql",
+                    "name": name,
+                    "credentials": {"host": "127.0.0.1", "port": 5432, "database": "app",
+                                    "username": "reader", "password": password},
+                }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["sourceConnection"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates an organization with an admin service token; returns (org id, key).
+    pub async fn org_with_key(&self, name: &str, scopes: &[&str]) -> (String, String) {
+        let r = self
+            .post(
+                "/api/v1/organizations",
+                &self.admin_key,
+                json!({"name": name}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let org = r.body["organization"]["id"].as_str().unwrap().to_owned();
+        let key = self
+            .key(&json!({"organizationId": org, "name": "k", "scopes": scopes}))
+            .await;
+        (org, key)
+    }
+
+    /// Creates a key with the admin key; returns its secret.
+    pub async fn key(&self, body: &Value) -> String {
+        let r = self
+            .post("/api/v1/api-keys", &self.admin_key, body.clone())
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["apiKey"]["key"].as_str().unwrap().to_owned()
+    }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Resp {
+    async fn from(r: reqwest::Response) -> Self {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            text,
+            body,
+        }
+    }
+
+    /// Asserts the 003 error envelope with `code`.
+    pub fn assert_error(&self, status: StatusCode, code: &str) -> &Self {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert_eq!(self.body["success"], false, "{}", self.text);
+        assert_eq!(self.body["error"]["code"], code, "{}", self.text);
+        assert!(
+            self.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+        self
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or("")
+    }
+}

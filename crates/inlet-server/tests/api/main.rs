@@ -1,0 +1,15 @@
+//! Integration tests: the real server on port 0, called over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod harness;
+
+mod auth;
+mod bad_input;
+mod catalog;
+mod collections;
+mod connections;
+mod health;
+mod isolation;
+mod openapi;
+mod postgres;
+mod secrets;
