@@ -93,21 +93,6 @@ pub fn int_param(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError
     .transpose()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serde_values_are_redacted() {
-        let m = redact_serde(
-            "credentials: invalid type: string \"hunter2\", expected a map at line 1 column 30",
-        );
-        assert!(!m.contains("hunter2"));
-        assert!(m.starts_with("credentials: invalid type, expected a map"));
-        assert_eq!(redact_serde("missing field `name`"), "missing field `name`");
-    }
-}
-
 /// Query parameters; unknown parameters are refused by name (a typo'd filter
 /// silently ignored would return the wrong rows).
 pub struct ApiQuery<T>(pub T);
@@ -133,5 +118,20 @@ where
                 )))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_values_are_redacted() {
+        let m = redact_serde(
+            "credentials: invalid type: string \"hunter2\", expected a map at line 1 column 30",
+        );
+        assert!(!m.contains("hunter2"));
+        assert!(m.starts_with("credentials: invalid type, expected a map"));
+        assert_eq!(redact_serde("missing field `name`"), "missing field `name`");
     }
 }

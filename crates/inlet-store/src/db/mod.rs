@@ -348,7 +348,7 @@ impl Tx<'_> {
                 let tx = tx
                     .as_mut()
                     .ok_or_else(|| DbError::Engine("transaction already finished".into()))?;
-                postgres::fetch_all(&mut **tx, &q.text_for(Backend::Postgres), &q.params).await
+                postgres::fetch_all(tx, &q.text_for(Backend::Postgres), &q.params).await
             }
         }
     }
