@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Benchmark: GET /api/v1/source-connections with a search filter and a sort
+# over 100,000 connections in one organization, at 64 concurrent connections,
+# beside GET /healthz in the same run, on both store backends.
+#
+#   bench/list.sh                 # both backends
+#   BACKENDS=sqlite bench/list.sh # one backend
+#   ROWS=100000 DURATION=15s CONNECTIONS=64 SEARCH=ledger bench/list.sh
+#
+# Loopback only. Needs wrk, sqlite3 and psql (installed with apt-get if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROWS=${ROWS:-100000}
+DURATION=${DURATION:-15s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+SEARCH=${SEARCH:-ledger}
+BACKENDS=${BACKENDS:-"sqlite postgres"}
+PORT=${PORT:-18480}
+PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
+KEY="inl_bench_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
+need() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
+need wrk wrk
+need sqlite3 sqlite3
+need psql postgresql-client
+need bc bc
+
+cargo build --release --quiet
+BIN=target/release/inlet
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS inlet_bench WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Realistic names: team-system-env-N, so a search term matches a few percent of rows.
+TEAMS='["payments","search","growth","platform","identity","risk","data","mobile","web","infra","billing-ops","support","sales","finance","legal","hr","ads","maps","media","labs"]'
+SYSTEMS='["orders","ledger","catalog","users","events","sessions","invoices","inventory","shipments","reviews","audit","metrics","pricing","carts","refunds","coupons","accounts","messages","tickets","profiles","reports","feeds","tokens","alerts","jobs"]'
+ENVS='["prod","staging","dev","qa"]'
+
+seed_sqlite() {
+  sqlite3 "$1" <<SQL
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $ROWS),
+w AS (SELECT i,
+  json_extract('$TEAMS', '\$[' || (i % 20) || ']') AS team,
+  json_extract('$SYSTEMS', '\$[' || ((i / 20) % 25) || ']') AS sys,
+  json_extract('$ENVS', '\$[' || ((i / 500) % 4) || ']') AS env FROM n)
+INSERT INTO connections (org_id, collection_id, source_type, name, sort_name, description, settings, config,
+  secret_fields, tags, status, created_at, updated_at)
+SELECT 1, 1 + (i % 10), CASE i % 3 WHEN 0 THEN 'postgresql' WHEN 1 THEN 'mysql' ELSE 'csv' END,
+  team || '-' || sys || '-' || env || '-' || i, lower(team || '-' || sys || '-' || env || '-' || i),
+  'The ' || sys || ' store of the ' || team || ' team (' || env || ')',
+  '{"host":"db.internal","port":5432,"database":"app","username":"reader"}', '{}', '[]', '[]',
+  CASE i % 7 WHEN 0 THEN 'failed' ELSE 'active' END, 1700000000000 + i * 1000, 1700000000000 + i * 1000
+FROM w;
+ANALYZE;
+SQL
+}
+
+seed_postgres() {
+  psql "$1" -q <<SQL
+WITH w AS (SELECT i,
+  ('$TEAMS'::jsonb ->> (i % 20)) AS team,
+  ('$SYSTEMS'::jsonb ->> ((i / 20) % 25)) AS sys,
+  ('$ENVS'::jsonb ->> ((i / 500) % 4)) AS env FROM generate_series(1, $ROWS) AS i)
+INSERT INTO connections (org_id, collection_id, source_type, name, sort_name, description, settings, config,
+  secret_fields, tags, status, created_at, updated_at)
+SELECT 1, 1 + (i % 10), CASE i % 3 WHEN 0 THEN 'postgresql' WHEN 1 THEN 'mysql' ELSE 'csv' END,
+  team || '-' || sys || '-' || env || '-' || i, lower(team || '-' || sys || '-' || env || '-' || i),
+  'The ' || sys || ' store of the ' || team || ' team (' || env || ')',
+  '{"host":"db.internal","port":5432,"database":"app","username":"reader"}', '{}', '[]', '[]',
+  CASE i % 7 WHEN 0 THEN 'failed' ELSE 'active' END, 1700000000000 + i * 1000, 1700000000000 + i * 1000
+FROM w;
+ANALYZE;
+SQL
+}
+
+start_server() { # database url
+  INLET_DATA_DIR="$WORK/data" INLET_DATABASE_URL="$1" INLET_LISTEN="127.0.0.1:$PORT" \
+  INLET_BOOTSTRAP_API_KEY="$KEY" INLET_RATE_LIMIT_PER_MINUTE=100000000 INLET_LOG="${INLET_LOG:-info}" \
+    "$BIN" serve >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && return 0; sleep 0.1; done
+  echo "server did not start"; cat "$WORK/server.log"; exit 1
+}
+
+stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
+
+measure() { # label, url, [header]
+  local out
+  if [ $# -ge 3 ]; then
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$3" "$2")
+  else
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
+  fi
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+  printf '%-10s %-28s %12s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$BACKEND" "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  echo "$rps" > "$WORK/last_rps"
+}
+
+LIST="http://127.0.0.1:$PORT/api/v1/source-connections?search=$SEARCH&sortBy=name&sortOrder=asc&pageSize=20"
+for BACKEND in $BACKENDS; do
+  rm -rf "$WORK/data"
+  case $BACKEND in
+    sqlite) URL="sqlite:$WORK/data/inlet.db" ;;
+    postgres)
+      psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS inlet_bench WITH (FORCE)" >/dev/null
+      psql "$PG_ADMIN" -qc "CREATE DATABASE inlet_bench" >/dev/null
+      URL="${PG_ADMIN%/*}/inlet_bench" ;;
+    *) echo "unknown backend $BACKEND"; exit 1 ;;
+  esac
+  start_server "$URL"
+  for c in $(seq 1 10); do
+    curl -fs -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \
+      -d "{\"name\":\"collection $c\"}" "http://127.0.0.1:$PORT/api/v1/collections" >/dev/null
+  done
+  stop_server
+  t0=$(date +%s.%N)
+  if [ "$BACKEND" = sqlite ]; then seed_sqlite "$WORK/data/inlet.db"; else seed_postgres "$URL"; fi
+  printf '%-10s loaded %s connections in %.1f s\n' "$BACKEND" "$ROWS" "$(echo "$(date +%s.%N) - $t0" | bc)"
+  start_server "$URL"
+  total=$(curl -fs -H "Authorization: Bearer $KEY" "$LIST" | sed -E 's/.*"totalItems":([0-9]+).*/\1/')
+  printf '%-10s search=%s matches %s rows\n' "$BACKEND" "$SEARCH" "$total"
+  measure "GET /healthz" "http://127.0.0.1:$PORT/healthz"
+  health=$(cat "$WORK/last_rps")
+  measure "GET list (search+sort)" "$LIST" "Authorization: Bearer $KEY"
+  list=$(cat "$WORK/last_rps")
+  printf '%-10s list/healthz = %.1f%%\n' "$BACKEND" "$(echo "100 * $list / $health" | bc -l)"
+  stop_server
+done
