@@ -10,7 +10,7 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
 
 /// A validated page request (1-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     /// Page number, from 1.
     pub page: u32,
@@ -88,7 +88,7 @@ impl<T> Page<T> {
 }
 
 /// Sort direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortOrder {
     /// Ascending.
     Asc,
@@ -109,7 +109,7 @@ impl SortOrder {
 }
 
 /// Fields a connection list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ConnectionSort {
     /// By name.
     Name,
@@ -142,7 +142,7 @@ impl ConnectionSort {
 }
 
 /// Filters of a connection list; all are ANDed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ConnectionFilter {
     /// Only this collection.
     pub collection_id: Option<CollectionId>,

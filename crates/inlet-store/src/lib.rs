@@ -5,6 +5,7 @@
 //! (placeholders, full-text search, row locking).
 
 pub mod db;
+mod list_cache;
 mod migrate;
 mod rows;
 mod sql_store;

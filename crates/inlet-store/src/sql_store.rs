@@ -19,6 +19,7 @@ use inlet_core::store::Store;
 use serde_json::{Map, Value};
 
 use crate::db::{Backend, Db, DbError, Row, Sql, Tx};
+use crate::list_cache::ListCache;
 use crate::rows::{self, ms, to_json};
 
 impl From<DbError> for CoreError {
@@ -30,6 +31,8 @@ impl From<DbError> for CoreError {
 /// The store over either engine.
 pub struct SqlStore {
     db: Db,
+    /// Connection-list pages; SQLite only (see [`ListCache`]).
+    cache: Option<ListCache>,
 }
 
 const COLLECTION_COLUMNS: &str = "c.id, c.org_id, c.name, c.description, c.created_at, c.updated_at, \
@@ -38,7 +41,15 @@ const COLLECTION_COLUMNS: &str = "c.id, c.org_id, c.name, c.description, c.creat
 impl SqlStore {
     /// Wraps a connected, migrated database.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        let cache = (db.backend() == Backend::Sqlite).then(|| ListCache::new(1024));
+        Self { db, cache }
+    }
+
+    /// Invalidates cached lists of `org` after a committed write.
+    fn changed(&self, org: OrgId) {
+        if let Some(c) = &self.cache {
+            c.bump(org);
+        }
     }
 
     /// The underlying database (for tests and tools).
@@ -109,6 +120,40 @@ impl SqlStore {
                     .push(" ESCAPE '\\'");
             }
         }
+    }
+
+    /// Runs a connection list against the database.
+    async fn query_connections(
+        &self,
+        org: OrgId,
+        filter: &ConnectionFilter,
+        page: PageRequest,
+    ) -> CoreResult<Page<Connection>> {
+        let dir = match filter.order {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        };
+        let order = match filter.sort {
+            ConnectionSort::Name => format!("c.sort_name {dir}, c.id {dir}"),
+            ConnectionSort::Type => format!("c.source_type {dir}, c.sort_name {dir}, c.id {dir}"),
+            ConnectionSort::Status => format!("c.status {dir}, c.sort_name {dir}, c.id {dir}"),
+            ConnectionSort::CreatedAt => format!("c.created_at {dir}, c.id {dir}"),
+            ConnectionSort::UpdatedAt => format!("c.updated_at {dir}, c.id {dir}"),
+        };
+        let mut q = Sql::new("SELECT c.* FROM connections c");
+        self.connection_conditions(&mut q, org, filter);
+        q.push(" ORDER BY ").push(&order);
+        limit_offset(&mut q, page);
+        let rows = self.db.fetch_all(&q).await?;
+        let total = match total_from_page(page, rows.len()) {
+            Some(t) => t,
+            None => {
+                let mut c = Sql::new("SELECT count(*) AS n FROM connections c");
+                self.connection_conditions(&mut c, org, filter);
+                self.count(&c).await?
+            }
+        };
+        page_of(rows, page, total, rows::connection)
     }
 
     async fn insert_tags(tx: &mut Tx<'_>, org: OrgId, id: i64, tags: &[String]) -> CoreResult<()> {
@@ -486,7 +531,11 @@ impl Store for SqlStore {
             .await;
         match deleted {
             Ok(rows) if rows.is_empty() => Err(CoreError::NotFound("collection")),
-            Ok(_) => Ok(tx.commit().await?),
+            Ok(_) => {
+                tx.commit().await?;
+                self.changed(org);
+                Ok(())
+            }
             Err(DbError::ForeignKey(_)) => Err(CoreError::Conflict(
                 "the collection still has connections; delete them first or pass cascade=true"
                     .into(),
@@ -529,6 +578,7 @@ impl Store for SqlStore {
         };
         Self::insert_tags(&mut tx, new.org_id, id, &new.tags).await?;
         tx.commit().await?;
+        self.changed(new.org_id);
         self.get_connection(new.org_id, ConnectionId(id)).await
     }
 
@@ -549,31 +599,18 @@ impl Store for SqlStore {
         filter: &ConnectionFilter,
         page: PageRequest,
     ) -> CoreResult<Page<Connection>> {
-        let dir = match filter.order {
-            SortOrder::Asc => "ASC",
-            SortOrder::Desc => "DESC",
+        let Some(cache) = &self.cache else {
+            return self.query_connections(org, filter, page).await;
         };
-        let order = match filter.sort {
-            ConnectionSort::Name => format!("c.sort_name {dir}, c.id {dir}"),
-            ConnectionSort::Type => format!("c.source_type {dir}, c.sort_name {dir}, c.id {dir}"),
-            ConnectionSort::Status => format!("c.status {dir}, c.sort_name {dir}, c.id {dir}"),
-            ConnectionSort::CreatedAt => format!("c.created_at {dir}, c.id {dir}"),
-            ConnectionSort::UpdatedAt => format!("c.updated_at {dir}, c.id {dir}"),
-        };
-        let mut q = Sql::new("SELECT c.* FROM connections c");
-        self.connection_conditions(&mut q, org, filter);
-        q.push(" ORDER BY ").push(&order);
-        limit_offset(&mut q, page);
-        let rows = self.db.fetch_all(&q).await?;
-        let total = match total_from_page(page, rows.len()) {
-            Some(t) => t,
-            None => {
-                let mut c = Sql::new("SELECT count(*) AS n FROM connections c");
-                self.connection_conditions(&mut c, org, filter);
-                self.count(&c).await?
-            }
-        };
-        page_of(rows, page, total, rows::connection)
+        // Read the generation before querying, so a write that lands during
+        // the query makes this page stale rather than the cache wrong.
+        let generation = cache.generation(org);
+        if let Some(hit) = cache.get(org, filter, page, generation) {
+            return Ok(hit);
+        }
+        let result = self.query_connections(org, filter, page).await?;
+        cache.put(org, filter, generation, &result);
+        Ok(result)
     }
 
     async fn update_connection(
@@ -613,6 +650,7 @@ impl Store for SqlStore {
             Self::insert_tags(&mut tx, org, id.0, tags).await?;
         }
         tx.commit().await?;
+        self.changed(org);
         self.get_connection(org, id).await
     }
 
@@ -643,6 +681,7 @@ impl Store for SqlStore {
         if self.db.write(&q).await?.is_empty() {
             return Err(CoreError::NotFound("source connection"));
         }
+        self.changed(org);
         self.get_connection(org, id).await
     }
 
@@ -662,6 +701,7 @@ impl Store for SqlStore {
         if self.db.write(&q).await?.is_empty() {
             return Err(CoreError::NotFound("source connection"));
         }
+        self.changed(org);
         self.get_connection(org, id).await
     }
 
@@ -672,6 +712,7 @@ impl Store for SqlStore {
         if self.db.write(&q).await?.is_empty() {
             return Err(CoreError::NotFound("source connection"));
         }
+        self.changed(org);
         Ok(())
     }
 
@@ -716,6 +757,10 @@ impl Store for SqlStore {
         .arg(id.0)
         .arg(old.key_id.as_str())
         .arg(old.data.clone());
-        Ok(!self.db.write(&q).await?.is_empty())
+        let changed = !self.db.write(&q).await?.is_empty();
+        if changed && let Some(c) = &self.cache {
+            c.clear();
+        }
+        Ok(changed)
     }
 }

@@ -62,6 +62,7 @@ both!(
     list_filters_sort_and_paginate,
     collection_delete_is_atomic,
     reseal_only_changes_matching_rows,
+    lists_see_every_write,
 );
 
 fn conn(org: inlet_core::ids::OrgId, col: CollectionId, name: &str, kind: &str) -> NewConnection {
@@ -466,4 +467,78 @@ async fn reseal_only_changes_matching_rows(s: Arc<SqlStore>) {
         new
     );
     let _ = ConnectionId(0);
+}
+
+/// Lists must reflect each write at once (the SQLite store caches pages).
+async fn lists_see_every_write(s: Arc<SqlStore>) {
+    let a = s.create_org("a").await.unwrap();
+    let c = s.create_collection(a.id, col("c")).await.unwrap();
+    let f = ConnectionFilter {
+        search: Some("alpha".into()),
+        ..Default::default()
+    };
+    let names = |p: &inlet_core::list::Page<inlet_core::model::connection::Connection>| {
+        p.items.iter().map(|c| c.name.clone()).collect::<Vec<_>>()
+    };
+    let page = PageRequest::default();
+    assert_eq!(s.list_connections(a.id, &f, page).await.unwrap().total, 0);
+    let x = s
+        .create_connection(conn(a.id, c.id, "alpha one", "csv"))
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&s.list_connections(a.id, &f, page).await.unwrap()),
+        ["alpha one"]
+    );
+    s.update_connection(
+        a.id,
+        x.id,
+        ConnectionPatch {
+            name: Some("alpha two".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        names(&s.list_connections(a.id, &f, page).await.unwrap()),
+        ["alpha two"]
+    );
+    let st = ConnectionFilter {
+        status: Some(ConnectionStatus::Pending),
+        ..Default::default()
+    };
+    assert_eq!(s.list_connections(a.id, &st, page).await.unwrap().total, 1);
+    s.update_credentials(
+        a.id,
+        x.id,
+        inlet_core::model::connection::CredentialsUpdate {
+            settings: Map::new(),
+            secret_fields: vec![],
+            secrets: None,
+        },
+    )
+    .await
+    .unwrap();
+    s.update_connection(
+        a.id,
+        x.id,
+        ConnectionPatch {
+            status: Some(ConnectionStatus::Maintenance),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.list_connections(a.id, &st, page).await.unwrap().total, 0);
+    s.delete_connection(a.id, x.id).await.unwrap();
+    assert_eq!(s.list_connections(a.id, &f, page).await.unwrap().total, 0);
+    let y = s
+        .create_connection(conn(a.id, c.id, "alpha three", "csv"))
+        .await
+        .unwrap();
+    assert_eq!(s.list_connections(a.id, &f, page).await.unwrap().total, 1);
+    s.delete_collection(a.id, c.id, true).await.unwrap();
+    assert_eq!(s.list_connections(a.id, &f, page).await.unwrap().total, 0);
+    let _ = y;
 }
