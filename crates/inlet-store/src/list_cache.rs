@@ -1,20 +1,17 @@
-//! A cache of connection-list pages for the embedded store.
+//! A cache of connection-list pages.
 //!
-//! Searching 100,000 connections costs milliseconds even with the trigram
+//! Searching 100,000 connections costs milliseconds even with a trigram
 //! index (the posting lists of a common term are long, and the total must be
-//! counted), while the same list is typically asked for again and again by
-//! dashboards and pickers. Each organization has a generation number that
-//! every write to its connections bumps *after* committing; a page is served
-//! from the cache only if it was computed at the current generation (read
-//! before the query ran), so a cached page is never older than the last
-//! write this process made.
-//!
-//! It is only enabled on SQLite, where this process is the only writer.
-//! PostgreSQL deployments may run several nodes against one database, so
-//! there every list goes to the database.
+//! counted), while the same lists are asked for again and again by
+//! dashboards and pickers. Every write to an organization's connections bumps
+//! its row in `list_generations` in the same transaction; a page is served
+//! from the cache only if it was computed at the current generation, which is
+//! read (one primary-key lookup) before the query runs. Because the counter
+//! lives in the database, the cache stays correct with several `inlet serve`
+//! nodes on one PostgreSQL: a write through any node invalidates every node's
+//! pages.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use inlet_core::ids::OrgId;
 use inlet_core::list::{ConnectionFilter, Page, PageRequest};
@@ -22,43 +19,17 @@ use inlet_core::model::connection::Connection;
 
 type Key = (OrgId, ConnectionFilter, PageRequest);
 
-/// Pages of connection lists, tagged with the organization's generation.
+/// Pages of connection lists, tagged with the generation they were computed at.
 pub struct ListCache {
-    generations: RwLock<HashMap<OrgId, u64>>,
-    pages: quick_cache::sync::Cache<Key, Arc<(u64, Page<Connection>)>>,
+    pages: quick_cache::sync::Cache<Key, Arc<(i64, Page<Connection>)>>,
 }
 
 impl ListCache {
     /// A cache of at most `capacity` pages.
     pub fn new(capacity: usize) -> Self {
         Self {
-            generations: RwLock::new(HashMap::new()),
             pages: quick_cache::sync::Cache::new(capacity),
         }
-    }
-
-    /// The organization's current generation.
-    pub fn generation(&self, org: OrgId) -> u64 {
-        self.generations
-            .read()
-            .map_or(u64::MAX, |g| g.get(&org).copied().unwrap_or(0))
-    }
-
-    /// Invalidates every cached page of `org`.
-    pub fn bump(&self, org: OrgId) {
-        if let Ok(mut g) = self.generations.write() {
-            *g.entry(org).or_insert(0) += 1;
-        }
-    }
-
-    /// Invalidates everything (operator tasks that span organizations).
-    pub fn clear(&self) {
-        if let Ok(mut g) = self.generations.write() {
-            for v in g.values_mut() {
-                *v += 1;
-            }
-        }
-        self.pages.clear();
     }
 
     /// A page computed at `generation`, if cached.
@@ -67,7 +38,7 @@ impl ListCache {
         org: OrgId,
         filter: &ConnectionFilter,
         page: PageRequest,
-        generation: u64,
+        generation: i64,
     ) -> Option<Page<Connection>> {
         let hit = self.pages.get(&(org, filter.clone(), page))?;
         (hit.0 == generation).then(|| hit.1.clone())
@@ -78,7 +49,7 @@ impl ListCache {
         &self,
         org: OrgId,
         filter: &ConnectionFilter,
-        generation: u64,
+        generation: i64,
         result: &Page<Connection>,
     ) {
         self.pages.insert(
@@ -93,7 +64,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_bump_invalidates_only_that_organization() {
+    fn only_the_same_generation_hits() {
         let cache = ListCache::new(16);
         let f = ConnectionFilter::default();
         let page = Page {
@@ -101,29 +72,20 @@ mod tests {
             request: PageRequest::default(),
             total: 3,
         };
-        let (a, b) = (OrgId(1), OrgId(2));
-        cache.put(a, &f, cache.generation(a), &page);
-        cache.put(b, &f, cache.generation(b), &page);
-        assert!(
-            cache
-                .get(a, &f, PageRequest::default(), cache.generation(a))
-                .is_some()
+        cache.put(OrgId(1), &f, 4, &page);
+        assert_eq!(
+            cache.get(OrgId(1), &f, PageRequest::default(), 4),
+            Some(page)
         );
-        cache.bump(a);
+        assert!(cache.get(OrgId(1), &f, PageRequest::default(), 5).is_none());
+        assert!(cache.get(OrgId(2), &f, PageRequest::default(), 4).is_none());
+        let other = ConnectionFilter {
+            search: Some("x".into()),
+            ..Default::default()
+        };
         assert!(
             cache
-                .get(a, &f, PageRequest::default(), cache.generation(a))
-                .is_none()
-        );
-        assert!(
-            cache
-                .get(b, &f, PageRequest::default(), cache.generation(b))
-                .is_some()
-        );
-        cache.clear();
-        assert!(
-            cache
-                .get(b, &f, PageRequest::default(), cache.generation(b))
+                .get(OrgId(1), &other, PageRequest::default(), 4)
                 .is_none()
         );
     }

@@ -4,11 +4,18 @@
 use crate::db::{Backend, Db, DbError, Sql};
 
 /// (version, SQLite script, PostgreSQL script)
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("migrations/sqlite/0001_init.sql"),
-    include_str!("migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        include_str!("migrations/sqlite/0001_init.sql"),
+        include_str!("migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("migrations/sqlite/0002_list_generations.sql"),
+        include_str!("migrations/postgres/0002_list_generations.sql"),
+    ),
+];
 
 /// Applies pending migrations; returns how many ran.
 pub async fn run(db: &Db) -> Result<usize, DbError> {

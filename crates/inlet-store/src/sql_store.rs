@@ -31,8 +31,8 @@ impl From<DbError> for CoreError {
 /// The store over either engine.
 pub struct SqlStore {
     db: Db,
-    /// Connection-list pages; SQLite only (see [`ListCache`]).
-    cache: Option<ListCache>,
+    /// Connection-list pages (see [`ListCache`]).
+    cache: ListCache,
 }
 
 const COLLECTION_COLUMNS: &str = "c.id, c.org_id, c.name, c.description, c.created_at, c.updated_at, \
@@ -41,15 +41,31 @@ const COLLECTION_COLUMNS: &str = "c.id, c.org_id, c.name, c.description, c.creat
 impl SqlStore {
     /// Wraps a connected, migrated database.
     pub fn new(db: Db) -> Self {
-        let cache = (db.backend() == Backend::Sqlite).then(|| ListCache::new(1024));
-        Self { db, cache }
+        Self {
+            db,
+            cache: ListCache::new(1024),
+        }
     }
 
-    /// Invalidates cached lists of `org` after a committed write.
-    fn changed(&self, org: OrgId) {
-        if let Some(c) = &self.cache {
-            c.bump(org);
+    /// Runs a write and, when it touched a row, bumps `org`'s list
+    /// generation in the same transaction.
+    async fn write_bumping(&self, org: OrgId, q: &Sql) -> Result<Vec<Row>, DbError> {
+        let mut tx = self.db.begin().await?;
+        let rows = tx.query(q).await?;
+        if !rows.is_empty() {
+            tx.query(&bump(org)).await?;
         }
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// `org`'s list generation (0 before its first write).
+    async fn generation(&self, org: OrgId) -> CoreResult<i64> {
+        let q = Sql::new("SELECT generation FROM list_generations WHERE org_id = ?").arg(org.0);
+        Ok(match self.db.fetch_optional(&q).await? {
+            Some(row) => row.i64("generation")?,
+            None => 0,
+        })
     }
 
     /// The underlying database (for tests and tools).
@@ -170,6 +186,16 @@ impl SqlStore {
         }
         Ok(())
     }
+}
+
+/// Invalidates `org`'s cached list pages; run inside each write's transaction.
+fn bump(org: OrgId) -> Sql {
+    Sql::new(
+        "INSERT INTO list_generations (org_id, generation) VALUES (?, 1) \
+         ON CONFLICT (org_id) DO UPDATE SET generation = list_generations.generation + 1 \
+         RETURNING generation",
+    )
+    .arg(org.0)
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
@@ -532,8 +558,8 @@ impl Store for SqlStore {
         match deleted {
             Ok(rows) if rows.is_empty() => Err(CoreError::NotFound("collection")),
             Ok(_) => {
+                tx.query(&bump(org)).await?;
                 tx.commit().await?;
-                self.changed(org);
                 Ok(())
             }
             Err(DbError::ForeignKey(_)) => Err(CoreError::Conflict(
@@ -577,8 +603,8 @@ impl Store for SqlStore {
             Err(e) => return Err(e.into()),
         };
         Self::insert_tags(&mut tx, new.org_id, id, &new.tags).await?;
+        tx.query(&bump(new.org_id)).await?;
         tx.commit().await?;
-        self.changed(new.org_id);
         self.get_connection(new.org_id, ConnectionId(id)).await
     }
 
@@ -599,17 +625,14 @@ impl Store for SqlStore {
         filter: &ConnectionFilter,
         page: PageRequest,
     ) -> CoreResult<Page<Connection>> {
-        let Some(cache) = &self.cache else {
-            return self.query_connections(org, filter, page).await;
-        };
-        // Read the generation before querying, so a write that lands during
-        // the query makes this page stale rather than the cache wrong.
-        let generation = cache.generation(org);
-        if let Some(hit) = cache.get(org, filter, page, generation) {
+        // Read the generation before querying, so a write that commits during
+        // the query leaves this page tagged stale rather than the cache wrong.
+        let generation = self.generation(org).await?;
+        if let Some(hit) = self.cache.get(org, filter, page, generation) {
             return Ok(hit);
         }
         let result = self.query_connections(org, filter, page).await?;
-        cache.put(org, filter, generation, &result);
+        self.cache.put(org, filter, generation, &result);
         Ok(result)
     }
 
@@ -649,8 +672,8 @@ impl Store for SqlStore {
             .await?;
             Self::insert_tags(&mut tx, org, id.0, tags).await?;
         }
+        tx.query(&bump(org)).await?;
         tx.commit().await?;
-        self.changed(org);
         self.get_connection(org, id).await
     }
 
@@ -678,10 +701,9 @@ impl Store for SqlStore {
         .arg(ms(now()))
         .arg(org.0)
         .arg(id.0);
-        if self.db.write(&q).await?.is_empty() {
+        if self.write_bumping(org, &q).await?.is_empty() {
             return Err(CoreError::NotFound("source connection"));
         }
-        self.changed(org);
         self.get_connection(org, id).await
     }
 
@@ -698,10 +720,9 @@ impl Store for SqlStore {
         .arg(ms(now()))
         .arg(org.0)
         .arg(id.0);
-        if self.db.write(&q).await?.is_empty() {
+        if self.write_bumping(org, &q).await?.is_empty() {
             return Err(CoreError::NotFound("source connection"));
         }
-        self.changed(org);
         self.get_connection(org, id).await
     }
 
@@ -709,10 +730,9 @@ impl Store for SqlStore {
         let q = Sql::new("DELETE FROM connections WHERE org_id = ? AND id = ? RETURNING id")
             .arg(org.0)
             .arg(id.0);
-        if self.db.write(&q).await?.is_empty() {
+        if self.write_bumping(org, &q).await?.is_empty() {
             return Err(CoreError::NotFound("source connection"));
         }
-        self.changed(org);
         Ok(())
     }
 
@@ -750,17 +770,19 @@ impl Store for SqlStore {
     ) -> CoreResult<bool> {
         let q = Sql::new(
             "UPDATE connections SET secrets = ?, secrets_key_id = ? \
-             WHERE id = ? AND secrets_key_id = ? AND secrets = ? RETURNING id",
+             WHERE id = ? AND secrets_key_id = ? AND secrets = ? RETURNING org_id",
         )
         .arg(new.data.clone())
         .arg(new.key_id.as_str())
         .arg(id.0)
         .arg(old.key_id.as_str())
         .arg(old.data.clone());
-        let changed = !self.db.write(&q).await?.is_empty();
-        if changed && let Some(c) = &self.cache {
-            c.clear();
-        }
-        Ok(changed)
+        let mut tx = self.db.begin().await?;
+        let Some(row) = tx.query(&q).await?.into_iter().next() else {
+            return Ok(false);
+        };
+        tx.query(&bump(OrgId(row.i64("org_id")?))).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
