@@ -542,3 +542,30 @@ async fn lists_see_every_write(s: Arc<SqlStore>) {
     assert_eq!(s.list_connections(a.id, &f, page).await.unwrap().total, 0);
     let _ = y;
 }
+
+/// Two stores on one database stand for two `inlet serve` nodes: a write
+/// through one must invalidate the other's cached list pages.
+async fn two_nodes_share_list_invalidation(url: &str) {
+    let node_a = inlet_store::open(url).await.unwrap();
+    let node_b = inlet_store::open(url).await.unwrap();
+    let org = node_a.create_org("a").await.unwrap();
+    let c = node_a.create_collection(org.id, col("c")).await.unwrap();
+    let f = ConnectionFilter::default();
+    let page = PageRequest::default();
+    assert_eq!(node_a.list_connections(org.id, &f, page).await.unwrap().total, 0);
+    node_b.create_connection(conn(org.id, c.id, "x", "csv")).await.unwrap();
+    assert_eq!(node_a.list_connections(org.id, &f, page).await.unwrap().total, 1);
+}
+
+#[tokio::test]
+async fn sqlite_two_nodes_share_list_invalidation() {
+    let dir = tempfile::tempdir().unwrap();
+    two_nodes_share_list_invalidation(&format!("sqlite:{}", dir.path().join("t.db").display())).await;
+}
+
+#[tokio::test]
+async fn postgres_two_nodes_share_list_invalidation() {
+    let db = TempPgDatabase::create().await.unwrap();
+    two_nodes_share_list_invalidation(&db.url).await;
+    db.drop_db().await.unwrap();
+}
