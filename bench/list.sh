@@ -91,9 +91,11 @@ start_server() { # database url
 
 stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
 
-measure() { # label, url, [header]
+measure() { # label, url, [header | lua script]
   local out
-  if [ $# -ge 3 ]; then
+  if [ $# -ge 3 ] && [[ $3 == *.lua ]]; then
+    out=$(INLET_BENCH_KEY="$KEY" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$3" "$2")
+  elif [ $# -ge 3 ]; then
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$3" "$2")
   else
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
@@ -135,5 +137,6 @@ for BACKEND in $BACKENDS; do
   measure "GET list (search+sort)" "$LIST" "Authorization: Bearer $KEY"
   list=$(cat "$WORK/last_rps")
   printf '%-10s list/healthz = %.1f%%\n' "$BACKEND" "$(echo "100 * $list / $health" | bc -l)"
+  measure "GET list, cache-cold" "http://127.0.0.1:$PORT" bench/cold.lua
   stop_server
 done
