@@ -164,6 +164,11 @@ impl Config {
                 "database_url (--database-url / INLET_DATABASE_URL) must start with sqlite: or postgres://"
             );
         }
+        if let Some(key) = &raw.master_key {
+            inlet_core::crypto::MasterKey::from_base64(key).map_err(|e| {
+                anyhow::anyhow!("master_key (--master-key / INLET_MASTER_KEY): {e}")
+            })?;
+        }
         Ok(Self {
             listen,
             master_key_file: raw

@@ -552,15 +552,33 @@ async fn two_nodes_share_list_invalidation(url: &str) {
     let c = node_a.create_collection(org.id, col("c")).await.unwrap();
     let f = ConnectionFilter::default();
     let page = PageRequest::default();
-    assert_eq!(node_a.list_connections(org.id, &f, page).await.unwrap().total, 0);
-    node_b.create_connection(conn(org.id, c.id, "x", "csv")).await.unwrap();
-    assert_eq!(node_a.list_connections(org.id, &f, page).await.unwrap().total, 1);
+    assert_eq!(
+        node_a
+            .list_connections(org.id, &f, page)
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    node_b
+        .create_connection(conn(org.id, c.id, "x", "csv"))
+        .await
+        .unwrap();
+    assert_eq!(
+        node_a
+            .list_connections(org.id, &f, page)
+            .await
+            .unwrap()
+            .total,
+        1
+    );
 }
 
 #[tokio::test]
 async fn sqlite_two_nodes_share_list_invalidation() {
     let dir = tempfile::tempdir().unwrap();
-    two_nodes_share_list_invalidation(&format!("sqlite:{}", dir.path().join("t.db").display())).await;
+    two_nodes_share_list_invalidation(&format!("sqlite:{}", dir.path().join("t.db").display()))
+        .await;
 }
 
 #[tokio::test]
