@@ -43,6 +43,16 @@ TEAMS='["payments","search","growth","platform","identity","risk","data","mobile
 SYSTEMS='["orders","ledger","catalog","users","events","sessions","invoices","inventory","shipments","reviews","audit","metrics","pricing","carts","refunds","coupons","accounts","messages","tickets","profiles","reports","feeds","tokens","alerts","jobs"]'
 ENVS='["prod","staging","dev","qa"]'
 
+# The row shape both engines insert, from a CTE "w" of (i, team, sys, env).
+INSERT_ROWS="INSERT INTO connections (org_id, collection_id, source_type, name, sort_name, description,
+  settings, config, secret_fields, tags, status, created_at, updated_at)
+SELECT 1, 1 + (i % 10), CASE i % 3 WHEN 0 THEN 'postgresql' WHEN 1 THEN 'mysql' ELSE 'csv' END,
+  team || '-' || sys || '-' || env || '-' || i, lower(team || '-' || sys || '-' || env || '-' || i),
+  'The ' || sys || ' store of the ' || team || ' team (' || env || ')',
+  '{\"host\":\"db.internal\",\"port\":5432,\"database\":\"app\",\"username\":\"reader\"}', '{}', '[]', '[]',
+  CASE i % 7 WHEN 0 THEN 'failed' ELSE 'active' END, 1700000000000 + i * 1000, 1700000000000 + i * 1000
+FROM w"
+
 seed_sqlite() {
   sqlite3 "$1" <<SQL
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $ROWS),
@@ -50,14 +60,7 @@ w AS (SELECT i,
   json_extract('$TEAMS', '\$[' || (i % 20) || ']') AS team,
   json_extract('$SYSTEMS', '\$[' || ((i / 20) % 25) || ']') AS sys,
   json_extract('$ENVS', '\$[' || ((i / 500) % 4) || ']') AS env FROM n)
-INSERT INTO connections (org_id, collection_id, source_type, name, sort_name, description, settings, config,
-  secret_fields, tags, status, created_at, updated_at)
-SELECT 1, 1 + (i % 10), CASE i % 3 WHEN 0 THEN 'postgresql' WHEN 1 THEN 'mysql' ELSE 'csv' END,
-  team || '-' || sys || '-' || env || '-' || i, lower(team || '-' || sys || '-' || env || '-' || i),
-  'The ' || sys || ' store of the ' || team || ' team (' || env || ')',
-  '{"host":"db.internal","port":5432,"database":"app","username":"reader"}', '{}', '[]', '[]',
-  CASE i % 7 WHEN 0 THEN 'failed' ELSE 'active' END, 1700000000000 + i * 1000, 1700000000000 + i * 1000
-FROM w;
+$INSERT_ROWS;
 ANALYZE;
 SQL
 }
@@ -68,14 +71,7 @@ WITH w AS (SELECT i,
   ('$TEAMS'::jsonb ->> (i % 20)) AS team,
   ('$SYSTEMS'::jsonb ->> ((i / 20) % 25)) AS sys,
   ('$ENVS'::jsonb ->> ((i / 500) % 4)) AS env FROM generate_series(1, $ROWS) AS i)
-INSERT INTO connections (org_id, collection_id, source_type, name, sort_name, description, settings, config,
-  secret_fields, tags, status, created_at, updated_at)
-SELECT 1, 1 + (i % 10), CASE i % 3 WHEN 0 THEN 'postgresql' WHEN 1 THEN 'mysql' ELSE 'csv' END,
-  team || '-' || sys || '-' || env || '-' || i, lower(team || '-' || sys || '-' || env || '-' || i),
-  'The ' || sys || ' store of the ' || team || ' team (' || env || ')',
-  '{"host":"db.internal","port":5432,"database":"app","username":"reader"}', '{}', '[]', '[]',
-  CASE i % 7 WHEN 0 THEN 'failed' ELSE 'active' END, 1700000000000 + i * 1000, 1700000000000 + i * 1000
-FROM w;
+$INSERT_ROWS;
 ANALYZE;
 SQL
 }

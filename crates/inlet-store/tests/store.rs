@@ -302,43 +302,60 @@ async fn list_filters_sort_and_paginate(s: Arc<SqlStore>) {
     let all = list(ConnectionFilter::default(), PageRequest::default()).await;
     assert_eq!(all.total, 5, "other organization's rows must not show");
 
-    // Search: case-insensitive substring, long (indexed) and short terms.
-    let orders = list(
-        ConnectionFilter {
-            search: Some("ORDERS".into()),
-            ..Default::default()
-        },
-        PageRequest::default(),
-    )
-    .await;
-    assert_eq!(orders.total, 2);
-    let short = list(
-        ConnectionFilter {
-            search: Some("ab".into()),
-            ..Default::default()
-        },
-        PageRequest::default(),
-    )
-    .await;
-    assert_eq!(short.total, 1, "'ab' matches only the connection named ab");
-    let in_description = list(
-        ConnectionFilter {
-            search: Some("lytics desc".into()),
-            ..Default::default()
-        },
-        PageRequest::default(),
-    )
-    .await;
-    assert_eq!(in_description.total, 1);
-    let wildcard = list(
-        ConnectionFilter {
-            search: Some("%".into()),
-            ..Default::default()
-        },
-        PageRequest::default(),
-    )
-    .await;
-    assert_eq!(wildcard.total, 0, "LIKE wildcards are literal");
+    // Search (case-insensitive substring, long terms indexed, short ones scanned) and filters.
+    let search = |term: &str| ConnectionFilter {
+        search: Some(term.into()),
+        ..Default::default()
+    };
+    let cases = [
+        (search("ORDERS"), 2, "case-insensitive"),
+        (
+            search("ab"),
+            1,
+            "a short term matches only the connection named ab",
+        ),
+        (search("lytics desc"), 1, "descriptions are searched"),
+        (search("%"), 0, "LIKE wildcards are literal"),
+        (
+            ConnectionFilter {
+                source_type: Some("mysql".into()),
+                ..Default::default()
+            },
+            2,
+            "type",
+        ),
+        (
+            ConnectionFilter {
+                collection_id: Some(c2.id),
+                ..Default::default()
+            },
+            2,
+            "collection",
+        ),
+        (
+            ConnectionFilter {
+                within_collections: vec![c1.id],
+                ..Default::default()
+            },
+            3,
+            "restriction",
+        ),
+        (
+            ConnectionFilter {
+                status: Some(ConnectionStatus::Active),
+                ..Default::default()
+            },
+            0,
+            "status",
+        ),
+    ];
+    for (filter, want, why) in cases {
+        assert_eq!(
+            list(filter, PageRequest::default()).await.total,
+            want,
+            "{why}"
+        );
+    }
 
     // Sort by name ascending, case-insensitively.
     let by_name = list(
@@ -355,44 +372,6 @@ async fn list_filters_sort_and_paginate(s: Arc<SqlStore>) {
         names,
         ["ab", "Analytics", "billing", "orders archive", "Orders DB"]
     );
-
-    // Filters.
-    let mysql = list(
-        ConnectionFilter {
-            source_type: Some("mysql".into()),
-            ..Default::default()
-        },
-        PageRequest::default(),
-    )
-    .await;
-    assert_eq!(mysql.total, 2);
-    let in_c2 = list(
-        ConnectionFilter {
-            collection_id: Some(c2.id),
-            ..Default::default()
-        },
-        PageRequest::default(),
-    )
-    .await;
-    assert_eq!(in_c2.total, 2);
-    let within = list(
-        ConnectionFilter {
-            within_collections: vec![c1.id],
-            ..Default::default()
-        },
-        PageRequest::default(),
-    )
-    .await;
-    assert_eq!(within.total, 3);
-    let active = list(
-        ConnectionFilter {
-            status: Some(ConnectionStatus::Active),
-            ..Default::default()
-        },
-        PageRequest::default(),
-    )
-    .await;
-    assert_eq!(active.total, 0);
 
     // Pagination: totals are right on every page, and past the end.
     let p2 = list(

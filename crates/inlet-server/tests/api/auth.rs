@@ -1,9 +1,5 @@
 use std::time::Duration;
 
-use inlet_core::auth::{Scope, generate_key};
-use inlet_core::ids::OrgId;
-use inlet_core::model::api_key::NewApiKey;
-use inlet_core::store::Store;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -60,27 +56,17 @@ async fn missing_wrong_revoked_and_expired_keys_are_unauthorized() {
     )
     .await
     .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
-    let g = generate_key();
-    app.store
-        .create_api_key(NewApiKey {
-            org_id: OrgId(1),
-            user_id: None,
-            name: "short".into(),
-            hash: g.hash,
-            prefix: g.prefix,
-            scopes: vec![Scope::Read],
-            collection_ids: vec![],
-            instance_admin: false,
-            expires_at: Some(inlet_core::model::now() + chrono::Duration::milliseconds(300)),
-        })
-        .await
-        .unwrap();
+    let short = app
+        .store_key(Some(
+            inlet_core::model::now() + chrono::Duration::milliseconds(300),
+        ))
+        .await;
     assert_eq!(
-        app.get("/api/v1/sources", g.secret.expose()).await.status,
+        app.get("/api/v1/sources", &short).await.status,
         StatusCode::OK
     );
     tokio::time::sleep(Duration::from_millis(400)).await;
-    app.get("/api/v1/sources", g.secret.expose())
+    app.get("/api/v1/sources", &short)
         .await
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     app.finish().await;
@@ -240,26 +226,9 @@ async fn rate_limit_answers_429_with_headers() {
     assert!((1..=20).contains(&retry), "{retry}");
     assert_eq!(r.headers["ratelimit-remaining"], "0");
     // Another key has its own bucket.
-    let other = {
-        let g = generate_key();
-        app.store
-            .create_api_key(NewApiKey {
-                org_id: OrgId(1),
-                user_id: None,
-                name: "other".into(),
-                hash: g.hash,
-                prefix: g.prefix,
-                scopes: vec![Scope::Read],
-                collection_ids: vec![],
-                instance_admin: false,
-                expires_at: None,
-            })
-            .await
-            .unwrap();
-        g.secret
-    };
+    let other = app.store_key(None).await;
     assert_eq!(
-        app.get("/api/v1/sources", other.expose()).await.status,
+        app.get("/api/v1/sources", &other).await.status,
         StatusCode::OK
     );
     app.finish().await;

@@ -219,6 +219,28 @@ impl TestApp {
         (org, key)
     }
 
+    /// Stores a read key of organization 1 directly (bypassing the API's
+    /// checks, e.g. to give it an expiry that is about to pass).
+    pub async fn store_key(&self, expires_at: Option<inlet_core::model::Timestamp>) -> String {
+        use inlet_core::store::Store;
+        let g = inlet_core::auth::generate_key();
+        self.store
+            .create_api_key(inlet_core::model::api_key::NewApiKey {
+                org_id: inlet_core::ids::OrgId(1),
+                user_id: None,
+                name: "stored".into(),
+                hash: g.hash,
+                prefix: g.prefix,
+                scopes: vec![inlet_core::auth::Scope::Read],
+                collection_ids: vec![],
+                instance_admin: false,
+                expires_at,
+            })
+            .await
+            .unwrap();
+        g.secret.expose().to_owned()
+    }
+
     /// Creates a key with the admin key; returns its secret.
     pub async fn key(&self, body: &Value) -> String {
         let r = self
