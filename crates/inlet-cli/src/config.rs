@@ -5,11 +5,13 @@
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
+use inlet_core::policy::OutboundPolicy;
 use serde::{Deserialize, Serialize};
 
 /// Log line format.
@@ -68,6 +70,30 @@ pub struct ConfigArgs {
     #[arg(long, env = "INLET_RATE_LIMIT_PER_MINUTE", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_per_minute: Option<u32>,
+    /// Directories file-based sources may read (comma-separated; default <data-dir>/files).
+    #[arg(long, env = "INLET_FILE_ROOTS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_roots: Option<String>,
+    /// Only these networks are reachable by connectors (comma-separated CIDRs).
+    #[arg(long, env = "INLET_ALLOWED_NETWORKS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_networks: Option<String>,
+    /// Networks connectors may never reach (comma-separated CIDRs).
+    #[arg(long, env = "INLET_DENIED_NETWORKS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denied_networks: Option<String>,
+    /// Let git sources use local repository paths inside the file roots.
+    #[arg(long, env = "INLET_ALLOW_LOCAL_GIT", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_local_git: Option<bool>,
+    /// Timeout of every outbound call, in seconds.
+    #[arg(long, env = "INLET_CONNECT_TIMEOUT", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_timeout: Option<f64>,
+    /// Age after which auto-refreshed schemas are rediscovered (e.g. 30s, 15m, 1h; 0 disables).
+    #[arg(long, env = "INLET_SCHEMA_REFRESH_INTERVAL", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_refresh_interval: Option<String>,
     /// Log format.
     #[arg(long, env = "INLET_LOG_FORMAT", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,6 +115,12 @@ struct Raw {
     rate_limit_per_minute: u32,
     log_format: LogFormat,
     log: String,
+    file_roots: Option<String>,
+    allowed_networks: String,
+    denied_networks: String,
+    allow_local_git: bool,
+    connect_timeout: f64,
+    schema_refresh_interval: String,
 }
 
 impl Default for Raw {
@@ -103,6 +135,12 @@ impl Default for Raw {
             rate_limit_per_minute: 6000,
             log_format: LogFormat::Text,
             log: "info".into(),
+            file_roots: None,
+            allowed_networks: String::new(),
+            denied_networks: String::new(),
+            allow_local_git: false,
+            connect_timeout: 10.0,
+            schema_refresh_interval: "1h".into(),
         }
     }
 }
@@ -126,6 +164,34 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter.
     pub log: String,
+    /// What connectors may reach.
+    pub policy: OutboundPolicy,
+    /// Timeout of outbound calls.
+    pub connect_timeout: Duration,
+    /// Scheduled schema refresh age, `None` when disabled.
+    pub schema_refresh_interval: Option<Duration>,
+}
+
+/// Parses `90`, `30s`, `15m`, `1h` or `1d` into a duration.
+pub fn parse_duration(setting: &str, raw: &str) -> Result<Duration> {
+    let raw = raw.trim();
+    let (num, unit) = raw
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((raw, "s"), |i| (&raw[..i], &raw[i..]));
+    let n: f64 = num
+        .parse()
+        .with_context(|| format!("{setting}: {raw:?} is not a duration like 30s, 15m or 1h"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => bail!("{setting}: unit {unit:?} is not one of s, m, h, d"),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        bail!("{setting}: must not be negative");
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 impl Config {
@@ -164,6 +230,54 @@ impl Config {
                 "database_url (--database-url / INLET_DATABASE_URL) must start with sqlite: or postgres://"
             );
         }
+        let file_roots = match &raw.file_roots {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .collect(),
+            None => vec![raw.data_dir.join("files")],
+        };
+        let mut roots = Vec::new();
+        for root in file_roots {
+            std::fs::create_dir_all(&root).with_context(|| {
+                format!(
+                    "file_roots (INLET_FILE_ROOTS): cannot create {}",
+                    root.display()
+                )
+            })?;
+            roots.push(std::fs::canonicalize(&root).with_context(|| {
+                format!(
+                    "file_roots (INLET_FILE_ROOTS): cannot resolve {}",
+                    root.display()
+                )
+            })?);
+        }
+        let policy = OutboundPolicy {
+            allowed: OutboundPolicy::parse_networks(
+                "allowed_networks (INLET_ALLOWED_NETWORKS)",
+                &raw.allowed_networks,
+            )
+            .map_err(anyhow::Error::msg)?,
+            denied: OutboundPolicy::parse_networks(
+                "denied_networks (INLET_DENIED_NETWORKS)",
+                &raw.denied_networks,
+            )
+            .map_err(anyhow::Error::msg)?,
+            file_roots: roots,
+            allow_local_git: raw.allow_local_git,
+        };
+        if !(raw.connect_timeout.is_finite()
+            && raw.connect_timeout > 0.0
+            && raw.connect_timeout <= 3600.0)
+        {
+            bail!("connect_timeout (INLET_CONNECT_TIMEOUT) must be between 0 and 3600 seconds");
+        }
+        let refresh = parse_duration(
+            "schema_refresh_interval (INLET_SCHEMA_REFRESH_INTERVAL)",
+            &raw.schema_refresh_interval,
+        )?;
         if let Some(key) = &raw.master_key {
             inlet_core::crypto::MasterKey::from_base64(key).map_err(|e| {
                 anyhow::anyhow!("master_key (--master-key / INLET_MASTER_KEY): {e}")
@@ -180,6 +294,9 @@ impl Config {
             rate_limit_per_minute: rate,
             log_format: raw.log_format,
             log: raw.log,
+            policy,
+            connect_timeout: Duration::from_secs_f64(raw.connect_timeout),
+            schema_refresh_interval: (!refresh.is_zero()).then_some(refresh),
         })
     }
 
@@ -197,5 +314,30 @@ impl Config {
             }
             _ => self.database_url.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("x", "90").unwrap(), Duration::from_secs(90));
+        assert_eq!(
+            parse_duration("x", "15m").unwrap(),
+            Duration::from_secs(900)
+        );
+        assert_eq!(
+            parse_duration("x", "1h").unwrap(),
+            Duration::from_secs(3600)
+        );
+        assert!(
+            parse_duration("x", "soon")
+                .unwrap_err()
+                .to_string()
+                .contains("x")
+        );
+        assert!(parse_duration("x", "5y").is_err());
     }
 }

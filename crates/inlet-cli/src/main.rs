@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use inlet_core::auth::Scope;
+use inlet_core::connector::Context as Outbound;
 use inlet_core::ids::{CollectionId, OrgId};
 use inlet_core::secret::Secret;
 use inlet_core::service::Services;
@@ -105,11 +106,14 @@ async fn services(config: &Config) -> Result<Services> {
     let store = inlet_store::open(&config.database_url)
         .await
         .with_context(|| format!("opening the store at {}", config.redacted_database_url()))?;
-    Ok(Services::new(
-        store,
-        Arc::new(keyring),
-        inlet_connectors::catalog(),
-    ))
+    Ok(
+        Services::new(store, Arc::new(keyring), inlet_connectors::catalog()).with_outbound(
+            Outbound {
+                policy: Arc::new(config.policy.clone()),
+                timeout: config.connect_timeout,
+            },
+        ),
+    )
 }
 
 async fn serve(config: Config) -> Result<()> {
@@ -132,6 +136,7 @@ async fn serve(config: Config) -> Result<()> {
         ServerConfig {
             listen: config.listen,
             rate_limit_per_minute: config.rate_limit_per_minute,
+            schema_refresh_interval: config.schema_refresh_interval,
         },
         services,
     )

@@ -23,17 +23,98 @@ pub fn database_config() -> Vec<FieldSpec> {
     vec![
         FieldSpec::new("tables", FieldType::Array, false)
             .describe("Tables to sync (schema.table); all when empty"),
-        FieldSpec::new("schemaAutoRefresh", FieldType::Boolean, false)
-            .describe("Refresh the discovered schema on a schedule"),
+        refresh_field(),
         FieldSpec::new("cursorColumn", FieldType::String, false)
             .describe("Column for incremental syncs (e.g. updated_at)"),
     ]
 }
 
+/// The scheduled-refresh switch every source type offers.
+pub fn refresh_field() -> FieldSpec {
+    FieldSpec::new("schemaAutoRefresh", FieldType::Boolean, false)
+        .describe("Refresh the discovered schema on a schedule")
+}
+
 /// Include/exclude globs of file-based sources.
 pub fn glob_config() -> Vec<FieldSpec> {
     vec![
+        refresh_field(),
         FieldSpec::new("include", FieldType::Array, false).describe("Glob patterns to include"),
         FieldSpec::new("exclude", FieldType::Array, false).describe("Glob patterns to exclude"),
     ]
+}
+
+/// Compiled include/exclude globs of a file-based source.
+pub struct Globs {
+    include: Option<globset::GlobSet>,
+    exclude: globset::GlobSet,
+}
+
+impl Globs {
+    /// Compiles `config.include` and `config.exclude`.
+    pub fn from_config(
+        source: &inlet_core::connector::SourceConfig,
+    ) -> Result<Self, inlet_core::connector::ConnectorError> {
+        let build = |field: &str| -> Result<Option<globset::GlobSet>, inlet_core::connector::ConnectorError> {
+            let patterns = source.config_list(field);
+            if patterns.is_empty() {
+                return Ok(None);
+            }
+            let mut b = globset::GlobSetBuilder::new();
+            for p in &patterns {
+                b.add(globset::Glob::new(p).map_err(|e| {
+                    inlet_core::connector::ConnectorError::Invalid(format!("config.{field}: {e}"))
+                })?);
+            }
+            b.build()
+                .map(Some)
+                .map_err(|e| inlet_core::connector::ConnectorError::Invalid(format!("config.{field}: {e}")))
+        };
+        Ok(Self {
+            include: build("include")?,
+            exclude: build("exclude")?.unwrap_or_else(globset::GlobSet::empty),
+        })
+    }
+
+    /// Whether a path relative to the source's root is selected.
+    pub fn selects(&self, relative: &std::path::Path) -> bool {
+        self.include.as_ref().is_none_or(|i| i.is_match(relative))
+            && !self.exclude.is_match(relative)
+    }
+}
+
+/// Adds one file to a tree summary.
+pub fn tally(
+    summary: &mut inlet_core::model::schema::TreeSummary,
+    path: &std::path::Path,
+    size: u64,
+) {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    summary.total_files += 1;
+    summary.total_bytes += size;
+    match summary.by_extension.iter_mut().find(|e| e.extension == ext) {
+        Some(e) => {
+            e.files += 1;
+            e.bytes += size;
+        }
+        None => summary
+            .by_extension
+            .push(inlet_core::model::schema::ExtensionSummary {
+                extension: ext,
+                files: 1,
+                bytes: size,
+            }),
+    }
+}
+
+/// Orders a summary's extensions, largest first.
+pub fn finish(summary: &mut inlet_core::model::schema::TreeSummary) {
+    summary.by_extension.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then_with(|| a.extension.cmp(&b.extension))
+    });
 }

@@ -1,14 +1,38 @@
-//! The CSV connector.
+//! The CSV connector: a `.csv` file, or a folder of them, under an allowed
+//! root. Column types are inferred from a sample of rows.
 
-use inlet_core::connector::Connector;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use inlet_core::connector::{Connector, ConnectorError, Context, SourceConfig};
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
+use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, FileInfo};
 
-#[allow(unused_imports)]
-use crate::common;
+use crate::files;
 
-/// Read a CSV file, or a folder of .csv files, under an allowed root
+/// Rows read to infer column types.
+const SAMPLE_ROWS: usize = 200;
+/// Files listed from one folder at most.
+const MAX_FILES: usize = 1000;
+
+/// CSV files.
 pub struct Csv {
     spec: SourceType,
+}
+
+impl Default for Csv {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Parsing options from the connection's configuration.
+#[derive(Clone, Copy)]
+struct Options {
+    delimiter: u8,
+    has_header: bool,
+    latin1: bool,
 }
 
 impl Csv {
@@ -29,20 +53,261 @@ impl Csv {
                 ],
                 config_fields: vec![
                     FieldSpec::new("delimiter", FieldType::String, false)
-                        .describe("Field delimiter (default ,)"),
+                        .describe("One-character field delimiter (default ,)"),
                     FieldSpec::new("hasHeader", FieldType::Boolean, false)
                         .describe("First row holds column names (default true)"),
                     FieldSpec::new("encoding", FieldType::String, false)
                         .one_of(&["utf-8", "latin1"])
                         .describe("Text encoding (default utf-8)"),
+                    crate::common::refresh_field(),
                 ],
             },
         }
     }
+
+    fn options(source: &SourceConfig) -> Result<Options, ConnectorError> {
+        let delimiter = match source.config_str("delimiter") {
+            None => b',',
+            Some("\\t" | "\t") => b'\t',
+            Some(d) if d.len() == 1 => d.as_bytes()[0],
+            Some(_) => {
+                return Err(ConnectorError::Invalid(
+                    "config.delimiter must be a single ASCII character".into(),
+                ));
+            }
+        };
+        Ok(Options {
+            delimiter,
+            has_header: source.config_flag("hasHeader").unwrap_or(true),
+            latin1: source.config_str("encoding") == Some("latin1"),
+        })
+    }
+
+    /// The CSV files the source covers.
+    fn targets(path: &Path) -> Result<Vec<PathBuf>, ConnectorError> {
+        if path.is_file() {
+            return Ok(vec![path.to_path_buf()]);
+        }
+        let mut out: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| ConnectorError::Failed(format!("cannot list {}: {e}", path.display())))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.is_file()
+                    && !p.is_symlink()
+                    && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+            })
+            .collect();
+        out.sort();
+        out.truncate(MAX_FILES);
+        Ok(out)
+    }
 }
 
+/// Reads a file's sample and infers its columns.
+fn infer(path: &Path, opts: Options) -> Result<Vec<ColumnInfo>, ConnectorError> {
+    let mut raw = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(4 * 1024 * 1024).read_to_end(&mut raw))
+        .map_err(|e| ConnectorError::Failed(format!("cannot read {}: {e}", path.display())))?;
+    let text = if opts.latin1 {
+        raw.iter().map(|&b| char::from(b)).collect::<String>()
+    } else {
+        String::from_utf8(raw).map_err(|_| {
+            ConnectorError::Failed(format!(
+                "{} is not valid UTF-8 (set config.encoding to latin1?)",
+                path.display()
+            ))
+        })?
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(opts.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let bad = |e: csv::Error| ConnectorError::Failed(format!("{}: {e}", path.display()));
+    let first = match records.next() {
+        Some(r) => r.map_err(bad)?,
+        None => return Ok(Vec::new()),
+    };
+    let mut names: Vec<String> = if opts.has_header {
+        first.iter().map(|s| s.trim().to_owned()).collect()
+    } else {
+        (1..=first.len()).map(|i| format!("column_{i}")).collect()
+    };
+    let mut kinds: Vec<Kind> = vec![Kind::default(); names.len()];
+    let observe = |rec: &csv::StringRecord, kinds: &mut Vec<Kind>, names: &mut Vec<String>| {
+        for (i, cell) in rec.iter().enumerate() {
+            if i >= kinds.len() {
+                kinds.push(Kind::default());
+                names.push(format!("column_{}", i + 1));
+            }
+            kinds[i].observe(cell);
+        }
+    };
+    if !opts.has_header {
+        observe(&first, &mut kinds, &mut names);
+    }
+    for rec in records.take(SAMPLE_ROWS) {
+        observe(&rec.map_err(bad)?, &mut kinds, &mut names);
+    }
+    Ok(names
+        .into_iter()
+        .zip(kinds)
+        .map(|(name, k)| ColumnInfo {
+            name,
+            data_type: k.name().into(),
+            nullable: k.empty,
+            default: None,
+            primary_key: false,
+        })
+        .collect())
+}
+
+/// What a column's sampled cells could all be.
+#[derive(Clone)]
+struct Kind {
+    integer: bool,
+    number: bool,
+    boolean: bool,
+    seen: bool,
+    empty: bool,
+}
+
+impl Default for Kind {
+    fn default() -> Self {
+        Self {
+            integer: true,
+            number: true,
+            boolean: true,
+            seen: false,
+            empty: false,
+        }
+    }
+}
+
+impl Kind {
+    fn observe(&mut self, cell: &str) {
+        let v = cell.trim();
+        if v.is_empty() {
+            self.empty = true;
+            return;
+        }
+        self.seen = true;
+        self.integer &= v.parse::<i64>().is_ok();
+        self.number &= v.parse::<f64>().is_ok();
+        self.boolean &= matches!(v.to_ascii_lowercase().as_str(), "true" | "false");
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Kind { seen: false, .. } => "string",
+            Kind { integer: true, .. } => "integer",
+            Kind { number: true, .. } => "number",
+            Kind { boolean: true, .. } => "boolean",
+            _ => "string",
+        }
+    }
+}
+
+#[async_trait]
 impl Connector for Csv {
     fn spec(&self) -> &SourceType {
         &self.spec
+    }
+
+    async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
+        self.discover(ctx, source).await.map(|_| ())
+    }
+
+    async fn discover(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+    ) -> Result<DiscoveredSchema, ConnectorError> {
+        let raw = source
+            .str("path")
+            .ok_or_else(|| ConnectorError::Invalid("credentials.path is required".into()))?;
+        let path = files::resolve(ctx, raw)?;
+        let opts = Self::options(source)?;
+        let ctx2 = ctx.clone();
+        files::blocking(ctx, "reading CSV files", move || {
+            let mut out = Vec::new();
+            for file in Csv::targets(&path)? {
+                // Entries of a folder must resolve inside the roots too.
+                let file = files::resolve(&ctx2, &file.to_string_lossy())?;
+                let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+                out.push(FileInfo {
+                    path: files::display(&ctx2, &file),
+                    size,
+                    columns: infer(&file, opts)?,
+                });
+            }
+            Ok(DiscoveredSchema {
+                files: out,
+                ..Default::default()
+            })
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infers_types_and_nulls() {
+        let dir = std::env::temp_dir().join(format!("inlet-csv-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("t.csv");
+        std::fs::write(
+            &f,
+            "id;price;ok;name\n1;2.5;true;a\n2;;false;b\n3;4;TRUE;\n",
+        )
+        .unwrap();
+        let cols = infer(
+            &f,
+            Options {
+                delimiter: b';',
+                has_header: true,
+                latin1: false,
+            },
+        )
+        .unwrap();
+        let got: Vec<(&str, &str, bool)> = cols
+            .iter()
+            .map(|c| (c.name.as_str(), c.data_type.as_str(), c.nullable))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("id", "integer", false),
+                ("price", "number", true),
+                ("ok", "boolean", false),
+                ("name", "string", true)
+            ]
+        );
+        std::fs::write(&f, b"caf\xe9,2\n").unwrap();
+        let opts = Options {
+            delimiter: b',',
+            has_header: false,
+            latin1: true,
+        };
+        let cols = infer(&f, opts).unwrap();
+        assert_eq!(cols[0].name, "column_1");
+        assert_eq!(cols[1].data_type, "integer");
+        assert!(
+            infer(
+                &f,
+                Options {
+                    latin1: false,
+                    ..opts
+                }
+            )
+            .is_err()
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

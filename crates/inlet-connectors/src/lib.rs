@@ -7,11 +7,15 @@ use inlet_core::connector::Catalog;
 
 mod common;
 mod csv;
+mod files;
 mod folder;
-mod git;
+pub mod git;
 mod mysql;
+mod net;
 mod postgresql;
+mod sql_errors;
 mod sqlite;
+mod tunnel;
 
 /// The catalog of every built-in connector.
 pub fn catalog() -> Catalog {

@@ -1,17 +1,173 @@
 //! The connector contract and the catalog that holds every connector.
 //!
-//! A connector describes a source type ([`Connector::spec`]); the "Real
-//! connectors" work adds test, discover and read to the same trait.
+//! A connector describes a source type ([`Connector::spec`]), checks that a
+//! configured source answers ([`Connector::test`]) and reports its structure
+//! ([`Connector::discover`]). Connectors reach the outside world only through
+//! the [`Context`]'s policy and timeout.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
 
 use crate::model::catalog::SourceType;
+use crate::model::schema::DiscoveredSchema;
+use crate::policy::{OutboundPolicy, Refusal};
+
+/// What a connector may reach and how long it may wait.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Networks and file roots.
+    pub policy: Arc<OutboundPolicy>,
+    /// Bound on every outbound operation (connect, handshake, query).
+    pub timeout: Duration,
+}
+
+/// A connection's settings as a connector sees them: every credential field
+/// (secret ones decrypted) and the configuration. Never logged.
+pub struct SourceConfig {
+    /// Credential fields, secret and not.
+    pub credentials: Map<String, Value>,
+    /// Configuration fields.
+    pub config: Map<String, Value>,
+}
+
+impl std::fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceConfig")
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl SourceConfig {
+    /// A string credential (`None` when absent or not a string).
+    pub fn str(&self, key: &str) -> Option<&str> {
+        self.credentials.get(key).and_then(Value::as_str)
+    }
+
+    /// An integer credential.
+    pub fn int(&self, key: &str) -> Option<i64> {
+        self.credentials.get(key).and_then(Value::as_i64)
+    }
+
+    /// A boolean credential.
+    pub fn flag(&self, key: &str) -> bool {
+        self.credentials
+            .get(key)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    /// A string configuration value.
+    pub fn config_str(&self, key: &str) -> Option<&str> {
+        self.config.get(key).and_then(Value::as_str)
+    }
+
+    /// A boolean configuration value.
+    pub fn config_flag(&self, key: &str) -> Option<bool> {
+        self.config.get(key).and_then(Value::as_bool)
+    }
+
+    /// A list-of-strings configuration value.
+    pub fn config_list(&self, key: &str) -> Vec<String> {
+        self.config
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Why a source could not be reached or read. Messages come from the source
+/// or the network and never contain a credential.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConnectorError {
+    /// The source rejected the credentials (its own reason).
+    #[error("{0}")]
+    InvalidCredentials(String),
+    /// The database does not exist.
+    #[error("{0}")]
+    DatabaseNotFound(String),
+    /// The host's name does not resolve.
+    #[error("{0}")]
+    Dns(String),
+    /// Nothing listens on the port.
+    #[error("{0}")]
+    Refused(String),
+    /// The host or network cannot be reached.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The TLS handshake or certificate check failed.
+    #[error("{0}")]
+    Tls(String),
+    /// No answer within the timeout.
+    #[error("{0}")]
+    Timeout(String),
+    /// A file or directory does not exist.
+    #[error("{0}")]
+    FileNotFound(String),
+    /// The outbound policy refused the target.
+    #[error("{0}")]
+    Policy(Refusal),
+    /// Git refuses this URL scheme.
+    #[error("{0}")]
+    Transport(String),
+    /// The SSH tunnel could not be opened.
+    #[error("{0}")]
+    Tunnel(String),
+    /// The settings cannot work (e.g. verify-full without a host name).
+    #[error("{0}")]
+    Invalid(String),
+    /// Any other failure reported by the source.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl ConnectorError {
+    /// The API error code for this failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidCredentials(_) => "invalid_credentials",
+            Self::DatabaseNotFound(_) => "database_not_found",
+            Self::Dns(_) => "dns_failure",
+            Self::Refused(_) => "connection_refused",
+            Self::Unreachable(_) => "host_unreachable",
+            Self::Tls(_) => "tls_failure",
+            Self::Timeout(_) => "timeout",
+            Self::FileNotFound(_) => "file_not_found",
+            Self::Policy(Refusal::OutsideRoots(_)) => "path_not_allowed",
+            Self::Policy(_) => "network_not_allowed",
+            Self::Transport(_) => "transport_not_allowed",
+            Self::Tunnel(_) => "ssh_tunnel_failed",
+            Self::Invalid(_) => "invalid_request",
+            Self::Failed(_) => "source_error",
+        }
+    }
+}
 
 /// One source type's implementation.
+#[async_trait]
 pub trait Connector: Send + Sync {
     /// The catalog entry: names, auth and config fields.
     fn spec(&self) -> &SourceType;
+
+    /// Connects, authenticates and runs a trivial read.
+    async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError>;
+
+    /// Reports the source's structure, with one catalog query per kind of object.
+    async fn discover(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+    ) -> Result<DiscoveredSchema, ConnectorError>;
 }
 
 /// Every registered connector, by short name.

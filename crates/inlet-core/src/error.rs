@@ -30,6 +30,15 @@ pub enum CoreError {
     /// The caller is known but may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// A source could not be reached or refused us; `code` says how
+    /// (`invalid_credentials`, `connection_refused`, `timeout`, …).
+    #[error("{message}")]
+    Source {
+        /// API error code.
+        code: &'static str,
+        /// The source's or the network's reason (never a credential).
+        message: String,
+    },
     /// The store failed; the message is for logs, callers get a generic one.
     #[error("store error: {0}")]
     Store(String),

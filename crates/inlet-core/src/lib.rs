@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod list;
 pub mod model;
+pub mod policy;
 pub mod secret;
 pub mod service;
 pub mod store;

@@ -8,10 +8,14 @@ use crate::crypto::Sealed;
 use crate::error::CoreResult;
 use crate::ids::{ApiKeyId, CollectionId, ConnectionId, OrgId, UserId};
 use crate::list::{ConnectionFilter, Page, PageRequest};
+use crate::model::Timestamp;
 use crate::model::api_key::{ApiKey, NewApiKey};
 use crate::model::collection::{Collection, CollectionPatch, NewCollection};
-use crate::model::connection::{Connection, ConnectionPatch, CredentialsUpdate, NewConnection};
+use crate::model::connection::{
+    Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
+};
 use crate::model::organization::Organization;
+use crate::model::schema::{DiscoveredSchema, StoredSchema};
 use crate::model::user::{Membership, Role, User};
 
 /// Persistence for every domain object.
@@ -129,6 +133,55 @@ pub trait Store: Send + Sync + 'static {
     ) -> CoreResult<Connection>;
     /// Deletes a connection.
     async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()>;
+
+    // Tests and schemas ----------------------------------------------------
+
+    /// Sets a connection's status (e.g. `testing` while a test runs).
+    async fn set_status(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        status: ConnectionStatus,
+    ) -> CoreResult<()>;
+    /// Records a finished test: `active` with `lastSuccessfulConnectionAt`
+    /// when `error` is `None`, `failed` with the error otherwise.
+    async fn record_test(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        at: Timestamp,
+        error: Option<&str>,
+    ) -> CoreResult<Connection>;
+    /// Takes the schema-refresh lease of one connection; `false` when a
+    /// refresh holds it (claimed after `expired_before`).
+    async fn claim_schema_refresh(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        now: Timestamp,
+        expired_before: Timestamp,
+    ) -> CoreResult<bool>;
+    /// Claims up to `limit` connections with `schemaAutoRefresh` whose schema
+    /// is older than `stale_before` (or missing) and whose lease is free.
+    async fn claim_stale_schemas(
+        &self,
+        now: Timestamp,
+        stale_before: Timestamp,
+        expired_before: Timestamp,
+        limit: u32,
+    ) -> CoreResult<Vec<(OrgId, ConnectionId)>>;
+    /// Stores a discovered schema, sets `schemaDiscoveredAt` and frees the lease.
+    async fn save_schema(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        schema: &DiscoveredSchema,
+        at: Timestamp,
+    ) -> CoreResult<()>;
+    /// Frees the lease after a failed refresh.
+    async fn release_schema_refresh(&self, org: OrgId, id: ConnectionId) -> CoreResult<()>;
+    /// The last discovered schema, if any.
+    async fn get_schema(&self, org: OrgId, id: ConnectionId) -> CoreResult<Option<StoredSchema>>;
 
     // Master key rotation --------------------------------------------------
 

@@ -70,6 +70,9 @@ impl ApiError {
                     Some(field.clone()),
                 ),
                 CoreError::Conflict(m) => (S::CONFLICT, "conflict", m.clone(), None),
+                CoreError::Source { code, message } => {
+                    (S::BAD_REQUEST, *code, message.clone(), None)
+                }
                 CoreError::Unauthorized(m) => (S::UNAUTHORIZED, "unauthorized", m.clone(), None),
                 CoreError::Forbidden(m) => (S::FORBIDDEN, "forbidden", m.clone(), None),
                 CoreError::Store(_) | CoreError::Crypto(_) => (

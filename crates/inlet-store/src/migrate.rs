@@ -15,6 +15,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0002_list_generations.sql"),
         include_str!("migrations/postgres/0002_list_generations.sql"),
     ),
+    (
+        3,
+        include_str!("migrations/sqlite/0003_tests_and_schemas.sql"),
+        include_str!("migrations/postgres/0003_tests_and_schemas.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.

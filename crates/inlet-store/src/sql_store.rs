@@ -12,9 +12,10 @@ use inlet_core::model::collection::{Collection, CollectionPatch, NewCollection};
 use inlet_core::model::connection::{
     Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
 };
-use inlet_core::model::now;
 use inlet_core::model::organization::Organization;
+use inlet_core::model::schema::{DiscoveredSchema, StoredSchema};
 use inlet_core::model::user::{Membership, Role, User};
+use inlet_core::model::{Timestamp, now};
 use inlet_core::store::Store;
 use serde_json::{Map, Value};
 
@@ -186,6 +187,14 @@ impl SqlStore {
         }
         Ok(())
     }
+}
+
+/// Whether a configuration asks for scheduled schema refreshes.
+fn auto_refresh(config: &Map<String, Value>) -> bool {
+    config
+        .get("schemaAutoRefresh")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
 }
 
 /// Invalidates `org`'s cached list pages; run inside each write's transaction.
@@ -578,8 +587,9 @@ impl Store for SqlStore {
         };
         let q = Sql::new(
             "INSERT INTO connections (org_id, collection_id, source_type, name, sort_name, description, \
-             settings, config, secret_fields, secrets, secrets_key_id, tags, status, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             settings, config, secret_fields, secrets, secrets_key_id, tags, status, created_at, updated_at, \
+             schema_auto_refresh) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .arg(new.org_id.0)
         .arg(new.collection_id.0)
@@ -595,7 +605,8 @@ impl Store for SqlStore {
         .arg(to_json(&new.tags))
         .arg(ConnectionStatus::Pending.as_str())
         .arg(t)
-        .arg(t);
+        .arg(t)
+        .arg(auto_refresh(&new.config));
         let mut tx = self.db.begin().await?;
         let id = match tx.query(&q).await {
             Ok(rows) => one(rows, "connection", |r| r.i64("id"))?,
@@ -714,9 +725,11 @@ impl Store for SqlStore {
         config: Map<String, Value>,
     ) -> CoreResult<Connection> {
         let q = Sql::new(
-            "UPDATE connections SET config = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING id",
+            "UPDATE connections SET config = ?, schema_auto_refresh = ?, updated_at = ? \
+             WHERE org_id = ? AND id = ? RETURNING id",
         )
         .arg(to_json(&config))
+        .arg(auto_refresh(&config))
         .arg(ms(now()))
         .arg(org.0)
         .arg(id.0);
@@ -734,6 +747,169 @@ impl Store for SqlStore {
             return Err(CoreError::NotFound("source connection"));
         }
         Ok(())
+    }
+
+    async fn set_status(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        status: ConnectionStatus,
+    ) -> CoreResult<()> {
+        let q = Sql::new("UPDATE connections SET status = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING id")
+            .arg(status.as_str())
+            .arg(ms(now()))
+            .arg(org.0)
+            .arg(id.0);
+        if self.write_bumping(org, &q).await?.is_empty() {
+            return Err(CoreError::NotFound("source connection"));
+        }
+        Ok(())
+    }
+
+    async fn record_test(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        at: Timestamp,
+        error: Option<&str>,
+    ) -> CoreResult<Connection> {
+        let status = match error {
+            None => ConnectionStatus::Active,
+            Some(_) => ConnectionStatus::Failed,
+        };
+        let q = Sql::new(
+            "UPDATE connections SET status = ?, last_tested_at = ?, \
+             last_successful_connection_at = CASE WHEN ? = 1 THEN ? ELSE last_successful_connection_at END, \
+             last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING id",
+        )
+        .arg(status.as_str())
+        .arg(ms(at))
+        .arg(error.is_none())
+        .arg(ms(at))
+        .arg(error)
+        .arg(ms(at))
+        .arg(org.0)
+        .arg(id.0);
+        if self.write_bumping(org, &q).await?.is_empty() {
+            return Err(CoreError::NotFound("source connection"));
+        }
+        self.get_connection(org, id).await
+    }
+
+    async fn claim_schema_refresh(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        now: Timestamp,
+        expired_before: Timestamp,
+    ) -> CoreResult<bool> {
+        let q = Sql::new(
+            "UPDATE connections SET schema_refresh_claimed_at = ? WHERE org_id = ? AND id = ? \
+             AND (schema_refresh_claimed_at IS NULL OR schema_refresh_claimed_at < ?) RETURNING id",
+        )
+        .arg(ms(now))
+        .arg(org.0)
+        .arg(id.0)
+        .arg(ms(expired_before));
+        Ok(!self.db.write(&q).await?.is_empty())
+    }
+
+    async fn claim_stale_schemas(
+        &self,
+        now: Timestamp,
+        stale_before: Timestamp,
+        expired_before: Timestamp,
+        limit: u32,
+    ) -> CoreResult<Vec<(OrgId, ConnectionId)>> {
+        // The lease condition is repeated outside the subquery so PostgreSQL
+        // re-checks it on rows another node claimed meanwhile.
+        let q = Sql::new(
+            "UPDATE connections SET schema_refresh_claimed_at = ? WHERE id IN ( \
+               SELECT id FROM connections WHERE schema_auto_refresh = 1 \
+               AND status NOT IN ('inactive', 'maintenance') \
+               AND (schema_discovered_at IS NULL OR schema_discovered_at < ?) \
+               AND (schema_refresh_claimed_at IS NULL OR schema_refresh_claimed_at < ?) \
+               ORDER BY id LIMIT ?) \
+             AND (schema_refresh_claimed_at IS NULL OR schema_refresh_claimed_at < ?) \
+             RETURNING id, org_id",
+        )
+        .arg(ms(now))
+        .arg(ms(stale_before))
+        .arg(ms(expired_before))
+        .arg(limit)
+        .arg(ms(expired_before));
+        let rows = self.db.write(&q).await?;
+        rows.iter()
+            .map(|r| Ok((OrgId(r.i64("org_id")?), ConnectionId(r.i64("id")?))))
+            .collect::<Result<_, DbError>>()
+            .map_err(Into::into)
+    }
+
+    async fn save_schema(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        schema: &DiscoveredSchema,
+        at: Timestamp,
+    ) -> CoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        let updated = tx
+            .query(
+                &Sql::new(
+                    "UPDATE connections SET schema_discovered_at = ?, schema_refresh_claimed_at = NULL \
+                     WHERE org_id = ? AND id = ? RETURNING id",
+                )
+                .arg(ms(at))
+                .arg(org.0)
+                .arg(id.0),
+            )
+            .await?;
+        if updated.is_empty() {
+            return Err(CoreError::NotFound("source connection"));
+        }
+        tx.query(
+            &Sql::new(
+                "INSERT INTO connection_schemas (connection_id, org_id, schema_json, discovered_at) \
+                 VALUES (?, ?, ?, ?) ON CONFLICT (connection_id) DO UPDATE \
+                 SET schema_json = excluded.schema_json, discovered_at = excluded.discovered_at \
+                 RETURNING connection_id",
+            )
+            .arg(id.0)
+            .arg(org.0)
+            .arg(to_json(schema))
+            .arg(ms(at)),
+        )
+        .await?;
+        tx.query(&bump(org)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn release_schema_refresh(&self, org: OrgId, id: ConnectionId) -> CoreResult<()> {
+        let q = Sql::new(
+            "UPDATE connections SET schema_refresh_claimed_at = NULL WHERE org_id = ? AND id = ? RETURNING id",
+        )
+        .arg(org.0)
+        .arg(id.0);
+        self.db.write(&q).await?;
+        Ok(())
+    }
+
+    async fn get_schema(&self, org: OrgId, id: ConnectionId) -> CoreResult<Option<StoredSchema>> {
+        let q = Sql::new(
+            "SELECT schema_json, discovered_at FROM connection_schemas WHERE org_id = ? AND connection_id = ?",
+        )
+        .arg(org.0)
+        .arg(id.0);
+        let Some(row) = self.db.fetch_optional(&q).await? else {
+            return Ok(None);
+        };
+        let schema = serde_json::from_str(&row.text("schema_json")?)
+            .map_err(|e| CoreError::Store(format!("stored schema: {e}")))?;
+        Ok(Some(StoredSchema {
+            schema,
+            discovered_at: rows::ts(row.i64("discovered_at")?)?,
+        }))
     }
 
     async fn secrets_not_under(

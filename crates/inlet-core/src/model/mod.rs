@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod collection;
 pub mod connection;
 pub mod organization;
+pub mod schema;
 pub mod user;
 
 /// Timestamps are UTC with millisecond precision (what both stores keep).

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::Services;
 use crate::auth::{Principal, Scope};
+use crate::connector::{ConnectorError, Context, SourceConfig};
 use crate::crypto::Sealed;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{CollectionId, ConnectionId};
@@ -14,6 +15,8 @@ use crate::model::catalog::SourceType;
 use crate::model::connection::{
     Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
 };
+use crate::model::now;
+use crate::model::schema::StoredSchema;
 use crate::validate;
 
 /// A new connection as parsed by a handler (unvalidated).
@@ -36,11 +39,14 @@ pub struct ConnectionInput {
 }
 
 impl Services {
-    /// Creates a connection in status `pending`.
+    /// Creates a connection in status `pending`. With `test_first`, the
+    /// source is tested before anything is stored: a failing test creates
+    /// nothing, a passing one creates the connection `active`.
     pub async fn create_connection(
         &self,
         who: &Principal,
         input: ConnectionInput,
+        test_first: bool,
     ) -> CoreResult<Connection> {
         who.require(Scope::Write)?;
         let spec = self.source_type("sourceShortName", &input.source_type)?;
@@ -51,9 +57,22 @@ impl Services {
         let creds = validate::fields("credentials", &spec.auth_fields, &input.credentials, &[])?;
         let config = validate::fields("config", &spec.config_fields, &input.config, &[])?;
         who.require_collection(input.collection_id)?;
+        if test_first {
+            // The collection must exist before anything reaches out.
+            self.store
+                .get_collection(who.org_id, input.collection_id)
+                .await?;
+            let mut credentials = creds.plain.clone();
+            credentials.extend(creds.secret.clone());
+            let source = SourceConfig {
+                credentials,
+                config: config.plain.clone(),
+            };
+            self.run_test(spec.short_name, &source).await?;
+        }
         let secret_fields: Vec<String> = creds.secret.keys().cloned().collect();
         let secrets = self.seal(&creds.secret)?;
-        let conn = self
+        let mut conn = self
             .store
             .create_connection(NewConnection {
                 org_id: who.org_id,
@@ -68,6 +87,12 @@ impl Services {
                 tags,
             })
             .await?;
+        if test_first {
+            conn = self
+                .store
+                .record_test(who.org_id, conn.id, now(), None)
+                .await?;
+        }
         tracing::info!(connection = %conn.id, source = %conn.source_type, "connection created");
         Ok(conn)
     }
@@ -205,6 +230,168 @@ impl Services {
         Ok(())
     }
 
+    /// Tests a connection for real: status `testing` while it runs, then
+    /// `active` or `failed` with the time and the error recorded. A failed
+    /// test answers the source's reason as an error, after recording it.
+    pub async fn test_connection(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+    ) -> CoreResult<Connection> {
+        who.require(Scope::Write)?;
+        let conn = self.get_connection(who, id).await?;
+        if conn.status.is_switched_off() {
+            return Err(CoreError::Conflict(format!(
+                "the connection is {}; set its status to pending to test it",
+                conn.status
+            )));
+        }
+        let source = self.source_config(&conn)?;
+        self.store
+            .set_status(who.org_id, id, ConnectionStatus::Testing)
+            .await?;
+        let outcome = self.run_test(&conn.source_type, &source).await;
+        let error = outcome.as_ref().err().map(ToString::to_string);
+        let recorded = self
+            .store
+            .record_test(who.org_id, id, now(), error.as_deref())
+            .await?;
+        tracing::info!(connection = %id, ok = outcome.is_ok(), "connection tested");
+        outcome.map(|()| recorded)
+    }
+
+    /// The last discovered schema.
+    pub async fn get_schema(&self, who: &Principal, id: ConnectionId) -> CoreResult<StoredSchema> {
+        self.get_connection(who, id).await?;
+        self.store
+            .get_schema(who.org_id, id)
+            .await?
+            .ok_or(CoreError::NotFound(
+                "schema (not discovered yet; POST .../schema/refresh)",
+            ))
+    }
+
+    /// Discovers the schema again, now. At most one refresh runs per
+    /// connection: a second one while the first runs is a conflict.
+    pub async fn refresh_schema(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+    ) -> CoreResult<StoredSchema> {
+        who.require(Scope::Write)?;
+        let conn = self.get_connection(who, id).await?;
+        if conn.status.is_switched_off() {
+            return Err(CoreError::Conflict(format!(
+                "the connection is {}; set its status to pending to discover it",
+                conn.status
+            )));
+        }
+        let at = now();
+        if !self
+            .store
+            .claim_schema_refresh(who.org_id, id, at, at - self.lease())
+            .await?
+        {
+            return Err(CoreError::Conflict(
+                "a schema refresh of this connection is already running".into(),
+            ));
+        }
+        self.discover_claimed(&conn).await
+    }
+
+    /// Refreshes, in the background, schemas of connections with
+    /// `schemaAutoRefresh` older than `max_age`; returns how many succeeded.
+    pub async fn refresh_stale_schemas(&self, max_age: std::time::Duration) -> CoreResult<usize> {
+        let at = now();
+        let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::hours(1));
+        let claimed = self
+            .store
+            .claim_stale_schemas(at, at - max_age, at - self.lease(), 16)
+            .await?;
+        let mut done = 0;
+        for (org, id) in claimed {
+            let conn = match self.store.get_connection(org, id).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(connection = %id, error = %e, "scheduled schema refresh skipped");
+                    continue;
+                }
+            };
+            match self.discover_claimed(&conn).await {
+                Ok(_) => done += 1,
+                Err(e) => {
+                    tracing::warn!(connection = %id, error = %e, "scheduled schema refresh failed")
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// Runs discovery for a connection whose lease is held, then stores the
+    /// result or frees the lease.
+    async fn discover_claimed(&self, conn: &Connection) -> CoreResult<StoredSchema> {
+        let result = async {
+            let source = self.source_config(conn)?;
+            let connector = self.connector(&conn.source_type)?;
+            let ctx = self.outbound.clone();
+            let schema = bounded(&ctx, connector.discover(&ctx, &source)).await?;
+            Ok::<_, CoreError>(schema)
+        }
+        .await;
+        match result {
+            Ok(schema) => {
+                let at = now();
+                self.store
+                    .save_schema(conn.org_id, conn.id, &schema, at)
+                    .await?;
+                tracing::info!(connection = %conn.id, "schema discovered");
+                Ok(StoredSchema {
+                    schema,
+                    discovered_at: at,
+                })
+            }
+            Err(e) => {
+                self.store
+                    .release_schema_refresh(conn.org_id, conn.id)
+                    .await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// How long a refresh lease lasts before another refresh may take over.
+    fn lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.outbound.timeout * 6)
+            .unwrap_or(chrono::Duration::minutes(1))
+    }
+
+    async fn run_test(&self, source_type: &str, source: &SourceConfig) -> CoreResult<()> {
+        let connector = self.connector(source_type)?;
+        let ctx = self.outbound.clone();
+        bounded(&ctx, connector.test(&ctx, source)).await
+    }
+
+    fn connector(
+        &self,
+        source_type: &str,
+    ) -> CoreResult<&std::sync::Arc<dyn crate::connector::Connector>> {
+        self.catalog
+            .get(source_type)
+            .ok_or_else(|| CoreError::Store(format!("no connector for stored type {source_type}")))
+    }
+
+    /// Every credential (secrets opened) and the configuration of a stored connection.
+    fn source_config(&self, conn: &Connection) -> CoreResult<SourceConfig> {
+        let mut credentials = conn.settings.clone();
+        if let Some(sealed) = &conn.secrets {
+            credentials.extend(self.open(sealed)?);
+        }
+        Ok(SourceConfig {
+            credentials,
+            config: conn.config.clone(),
+        })
+    }
+
     /// Re-seals every secret under the keyring's current key; returns how many
     /// rows changed. Safe to re-run: rows already under the current key are skipped.
     pub async fn reseal_all_secrets(&self) -> CoreResult<u64> {
@@ -257,5 +444,25 @@ impl Services {
         let plain = self.keyring.open(sealed)?;
         serde_json::from_slice(&plain)
             .map_err(|_| CoreError::Crypto("sealed credentials are not a JSON object".into()))
+    }
+}
+
+/// Runs a connector call under the outbound timeout (plus a margin for the
+/// connector's own bounded steps), mapping its failure to a service error.
+async fn bounded<T>(
+    ctx: &Context,
+    fut: impl Future<Output = Result<T, ConnectorError>>,
+) -> CoreResult<T> {
+    let limit = ctx.timeout + ctx.timeout / 2;
+    match tokio::time::timeout(limit, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(CoreError::Source {
+            code: e.code(),
+            message: e.to_string(),
+        }),
+        Err(_) => Err(CoreError::Source {
+            code: "timeout",
+            message: format!("the source did not answer within {} s", limit.as_secs_f32()),
+        }),
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub use connections::ConnectionInput;
 pub use keys::{ApiKeyInput, CreatedKey};
 
-use crate::connector::Catalog;
+use crate::connector::{Catalog, Context};
 use crate::crypto::Keyring;
 use crate::store::Store;
 
@@ -23,6 +23,7 @@ pub struct Services {
     store: Arc<dyn Store>,
     keyring: Arc<Keyring>,
     catalog: Arc<Catalog>,
+    outbound: Context,
 }
 
 impl Services {
@@ -32,7 +33,17 @@ impl Services {
             store,
             keyring,
             catalog: Arc::new(catalog),
+            outbound: Context {
+                policy: Arc::new(crate::policy::OutboundPolicy::default()),
+                timeout: std::time::Duration::from_secs(10),
+            },
         }
+    }
+
+    /// Sets what connectors may reach and how long they may wait.
+    pub fn with_outbound(mut self, outbound: Context) -> Self {
+        self.outbound = outbound;
+        self
     }
 
     /// The store, for health checks.

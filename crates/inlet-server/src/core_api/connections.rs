@@ -139,6 +139,37 @@ pub struct ConnectionList {
     pagination: Pagination,
 }
 
+/// Options of a create.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CreateQuery {
+    /// Test the connection first; nothing is created when the test fails.
+    test: Option<bool>,
+}
+
+/// 003's answer to a passing test.
+#[derive(Serialize, ToSchema)]
+pub struct TestResult {
+    /// Always true.
+    success: bool,
+    /// `connected`.
+    status: &'static str,
+    /// `Connection successful`.
+    message: &'static str,
+}
+
+/// `{"success": true, "schema": {...}, "discoveredAt": ...}`
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaEnvelope {
+    success: bool,
+    /// Schemas → tables and views → columns (databases), files with inferred
+    /// columns (CSV), or a summary by extension (folder, git).
+    #[schema(value_type = Object)]
+    schema: inlet_core::model::schema::DiscoveredSchema,
+    discovered_at: DateTime<Utc>,
+}
+
 /// Filters, search, sort and paging (001's set, in camelCase).
 #[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -244,15 +275,16 @@ pub async fn list(
     }))
 }
 
-/// Create a source connection (status `pending`).
+/// Create a source connection (status `pending`; with `?test=true`, tested first).
 #[utoipa::path(post, path = "/api/v1/source-connections", tag = "source-connections",
-    request_body = ConnectionIn,
+    request_body = ConnectionIn, params(CreateQuery),
     responses((status = 201, body = ConnectionEnvelope), (status = 400, body = ErrorEnvelope),
               (status = 404, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     Caller(who): Caller,
+    ApiQuery(q): ApiQuery<CreateQuery>,
     ApiJson(body): ApiJson<ConnectionIn>,
 ) -> ApiResult<(StatusCode, Json<ConnectionEnvelope>)> {
     let input = ConnectionInput {
@@ -264,7 +296,10 @@ pub async fn create(
         config: body.config,
         tags: body.tags,
     };
-    let c = state.services.create_connection(&who, input).await?;
+    let c = state
+        .services
+        .create_connection(&who, input, q.test.unwrap_or(false))
+        .await?;
     Ok((StatusCode::CREATED, envelope(c)))
 }
 
@@ -356,4 +391,61 @@ pub async fn delete(
 ) -> ApiResult<Json<Done>> {
     state.services.delete_connection(&who, id(&raw)?).await?;
     Ok(Json(Done::ok()))
+}
+
+/// Test that credentials are valid and the source is reachable.
+#[utoipa::path(post, path = "/api/v1/source-connections/{id}/test", tag = "source-connections",
+    params(("id" = String, Path, description = "Source connection id")),
+    responses((status = 200, body = TestResult),
+              (status = 400, description = "invalid_credentials, connection_refused, dns_failure, host_unreachable, tls_failure, database_not_found, timeout, file_not_found, network_not_allowed, path_not_allowed, transport_not_allowed", body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn test(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<TestResult>> {
+    state.services.test_connection(&who, id(&raw)?).await?;
+    Ok(Json(TestResult {
+        success: true,
+        status: "connected",
+        message: "Connection successful",
+    }))
+}
+
+/// The last discovered schema.
+#[utoipa::path(get, path = "/api/v1/source-connections/{id}/schema", tag = "source-connections",
+    params(("id" = String, Path, description = "Source connection id")),
+    responses((status = 200, body = SchemaEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn get_schema(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<SchemaEnvelope>> {
+    let s = state.services.get_schema(&who, id(&raw)?).await?;
+    Ok(Json(SchemaEnvelope {
+        success: true,
+        schema: s.schema,
+        discovered_at: s.discovered_at,
+    }))
+}
+
+/// Discover the schema again now.
+#[utoipa::path(post, path = "/api/v1/source-connections/{id}/schema/refresh", tag = "source-connections",
+    params(("id" = String, Path, description = "Source connection id")),
+    responses((status = 200, body = SchemaEnvelope), (status = 400, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn refresh_schema(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<SchemaEnvelope>> {
+    let s = state.services.refresh_schema(&who, id(&raw)?).await?;
+    Ok(Json(SchemaEnvelope {
+        success: true,
+        schema: s.schema,
+        discovered_at: s.discovered_at,
+    }))
 }

@@ -48,6 +48,9 @@ pub struct TestApp {
     pub store: Arc<SqlStore>,
     pub client: reqwest::Client,
     pub sqlite_dir: Option<tempfile::TempDir>,
+    /// The one file root (INLET_FILE_ROOTS) of this server.
+    pub files: std::path::PathBuf,
+    _files_dir: tempfile::TempDir,
     pub pg: Option<TempPgDatabase>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -55,6 +58,11 @@ pub struct TestApp {
 pub struct Options {
     pub rate_limit: u32,
     pub postgres: bool,
+    /// INLET_DENIED_NETWORKS.
+    pub denied: &'static str,
+    pub allow_local_git: bool,
+    pub timeout: std::time::Duration,
+    pub schema_refresh: Option<std::time::Duration>,
 }
 
 impl Default for Options {
@@ -62,6 +70,10 @@ impl Default for Options {
         Self {
             rate_limit: 100_000,
             postgres: false,
+            denied: "",
+            allow_local_git: false,
+            timeout: std::time::Duration::from_secs(5),
+            schema_refresh: None,
         }
     }
 }
@@ -85,11 +97,24 @@ impl TestApp {
         };
         let store = inlet_store::open(&url).await.unwrap();
         let (key, _) = MasterKey::generate();
+        let files_dir = tempfile::tempdir().unwrap();
+        let files = std::fs::canonicalize(files_dir.path()).unwrap();
+        let policy = inlet_core::policy::OutboundPolicy {
+            allowed: vec![],
+            denied: inlet_core::policy::OutboundPolicy::parse_networks("denied", opts.denied)
+                .unwrap(),
+            file_roots: vec![files.clone()],
+            allow_local_git: opts.allow_local_git,
+        };
         let services = Services::new(
             store.clone(),
             Arc::new(Keyring::new(key, vec![])),
             inlet_connectors::catalog(),
-        );
+        )
+        .with_outbound(inlet_core::connector::Context {
+            policy: Arc::new(policy),
+            timeout: opts.timeout,
+        });
         let admin_key = format!("inl_test_admin_{}", rand::random::<u64>());
         services
             .bootstrap(Some(Secret::new(admin_key.clone())))
@@ -100,6 +125,7 @@ impl TestApp {
             ServerConfig {
                 listen: "127.0.0.1:0".parse().unwrap(),
                 rate_limit_per_minute: NonZeroU32::new(opts.rate_limit).unwrap(),
+                schema_refresh_interval: opts.schema_refresh,
             },
             services.clone(),
         )
@@ -117,6 +143,8 @@ impl TestApp {
 
             client: reqwest::Client::new(),
             sqlite_dir,
+            files,
+            _files_dir: files_dir,
             pg,
             stop: Some(tx),
         }

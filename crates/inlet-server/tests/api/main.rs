@@ -8,6 +8,7 @@ mod bad_input;
 mod catalog;
 mod collections;
 mod connections;
+mod connectors;
 mod health;
 mod isolation;
 mod openapi;
