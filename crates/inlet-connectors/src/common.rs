@@ -15,6 +15,8 @@ pub fn ssh_fields() -> Vec<FieldSpec> {
         FieldSpec::new("sshPassword", FieldType::Password, false).describe("SSH password"),
         FieldSpec::new("sshPrivateKey", FieldType::Password, false)
             .describe("SSH private key (OpenSSH format)"),
+        FieldSpec::new("sshHostKey", FieldType::String, false)
+            .describe("Expected host key fingerprint (SHA256:…); accepted on first use when empty"),
     ]
 }
 

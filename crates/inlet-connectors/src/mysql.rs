@@ -69,8 +69,7 @@ impl Mysql {
             "verify_identity" => MySqlSslMode::VerifyIdentity,
             _ => MySqlSslMode::Preferred,
         };
-        let resolved = net::resolve(ctx, &host, port).await?;
-        let (target, tunnel) = tunnel::maybe_open(ctx, source, resolved[0]).await?;
+        let (target, tunnel) = tunnel::maybe_open(ctx, source, &host, port).await?;
         let connect_host = if verify_identity && tunnel.is_none() {
             host.clone()
         } else {

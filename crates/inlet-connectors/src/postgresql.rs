@@ -75,8 +75,7 @@ impl Postgresql {
             "verify-full" => PgSslMode::VerifyFull,
             _ => PgSslMode::Prefer,
         };
-        let resolved = net::resolve(ctx, &host, port).await?;
-        let (target, tunnel) = tunnel::maybe_open(ctx, source, resolved[0]).await?;
+        let (target, tunnel) = tunnel::maybe_open(ctx, source, &host, port).await?;
         // The driver gets the checked address, so a second DNS answer cannot
         // differ; verify-full needs the name for the certificate check.
         let connect_host = if verify_full && tunnel.is_none() {

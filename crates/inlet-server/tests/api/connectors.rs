@@ -694,3 +694,154 @@ async fn auto_refresh_discovers_in_the_background() {
     .assert_error(StatusCode::NOT_FOUND, "not_found");
     app.finish().await;
 }
+
+/// A real OpenSSH server on a free loopback port, with its own host key and
+/// an authorized client key, stopped on drop.
+struct Sshd {
+    child: std::process::Child,
+    port: u16,
+    client_key: String,
+    host_fingerprint: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keygen(path: &std::path::Path) {
+    let ok = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen (openssh-client) is installed");
+    assert!(ok.success());
+}
+
+async fn start_sshd() -> Sshd {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    keygen(&d.join("host_key"));
+    keygen(&d.join("client_key"));
+    std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    std::fs::write(
+        d.join("sshd_config"),
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nPidFile {pid}\n\
+             AuthorizedKeysFile {auth}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\n\
+             AllowTcpForwarding yes\nLogLevel ERROR\n",
+            host = d.join("host_key").display(),
+            pid = d.join("sshd.pid").display(),
+            auth = d.join("authorized_keys").display(),
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let child = std::process::Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(d.join("sshd_config"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("/usr/sbin/sshd (openssh-server) is installed");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fp = std::process::Command::new("ssh-keygen")
+        .args(["-l", "-E", "sha256", "-f"])
+        .arg(d.join("host_key.pub"))
+        .output()
+        .unwrap();
+    let host_fingerprint = String::from_utf8(fp.stdout)
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    Sshd {
+        child,
+        port,
+        client_key: std::fs::read_to_string(d.join("client_key")).unwrap(),
+        host_fingerprint,
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn postgresql_through_an_ssh_tunnel() {
+    let sshd = start_sshd().await;
+    let app = TestApp::spawn().await;
+    let creds = |key: &str, pin: Option<&str>| {
+        let mut c = json!({"host": "127.0.0.1", "port": 5432, "database": "postgres", "username": "postgres",
+            "password": "unused-with-trust", "sslmode": "disable", "useSshTunnel": true,
+            "sshHost": "127.0.0.1", "sshPort": sshd.port, "sshUsername": "root", "sshPrivateKey": key});
+        if let Some(p) = pin {
+            c["sshHostKey"] = json!(p);
+        }
+        c
+    };
+    let id = create(
+        &app,
+        "postgresql",
+        creds(&sshd.client_key, Some(&sshd.host_fingerprint)),
+        json!({"schema": "public"}),
+    )
+    .await;
+    assert_connected(&test(&app, &id).await);
+    let r = refresh(&app, &id).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("\"public\""), "{}", r.text);
+    let c = connection(&app, &id).await;
+    assert_eq!(c["status"], "active");
+    assert_eq!(c["secretFieldsSet"], json!(["password", "sshPrivateKey"]));
+    assert!(
+        !app.get(&format!("/api/v1/source-connections/{id}"), &app.admin_key)
+            .await
+            .text
+            .contains("PRIVATE KEY")
+    );
+
+    // A key the server does not know.
+    let other = tempfile::tempdir().unwrap();
+    keygen(&other.path().join("k"));
+    let stranger = std::fs::read_to_string(other.path().join("k")).unwrap();
+    let bad = create(&app, "postgresql", creds(&stranger, None), json!({})).await;
+    let r = test(&app, &bad).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_credentials");
+    assert!(
+        r.message()
+            .contains("SSH authentication failed for user root"),
+        "{}",
+        r.message()
+    );
+    assert!(!r.text.contains("PRIVATE KEY"));
+
+    // A pinned host key that does not match.
+    let pinned = create(
+        &app,
+        "postgresql",
+        creds(
+            &sshd.client_key,
+            Some("SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        ),
+        json!({}),
+    )
+    .await;
+    test(&app, &pinned)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "ssh_tunnel_failed");
+    app.finish().await;
+}
