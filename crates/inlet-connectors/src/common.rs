@@ -120,3 +120,14 @@ pub fn finish(summary: &mut inlet_core::model::schema::TreeSummary) {
             .then_with(|| a.extension.cmp(&b.extension))
     });
 }
+
+/// Largest file read as text by file-based readers.
+pub const MAX_TEXT_BYTES: u64 = 1024 * 1024;
+
+/// The file's text when it is small, valid UTF-8 and free of NUL bytes.
+pub fn text_of(bytes: Vec<u8>) -> Option<String> {
+    if bytes.len() as u64 > MAX_TEXT_BYTES || bytes.contains(&0) {
+        return None;
+    }
+    String::from_utf8(bytes).ok()
+}

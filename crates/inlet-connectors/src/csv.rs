@@ -5,9 +5,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use inlet_core::connector::{Connector, ConnectorError, Context, SourceConfig};
+use inlet_core::connector::{
+    Connector, ConnectorError, Context, ReadItem, ReadRequest, Record, RecordSender, RecordStream,
+    SourceConfig,
+};
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, FileInfo};
+use serde_json::{Map, Value};
 
 use crate::files;
 
@@ -165,6 +169,104 @@ fn infer(path: &Path, opts: Options) -> Result<Vec<ColumnInfo>, ConnectorError> 
         .collect())
 }
 
+/// A file's version for incremental reads: modification time and size.
+fn version(path: &Path) -> Option<String> {
+    let m = std::fs::metadata(path).ok()?;
+    let modified = m
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!("{}:{}", modified.as_nanos(), m.len()))
+}
+
+/// Streams one file's rows as JSON objects keyed by row number; a file whose
+/// version equals the previous cursor is skipped whole.
+fn read_file(
+    path: &Path,
+    stream: &str,
+    opts: Options,
+    request: &ReadRequest,
+    tx: &RecordSender,
+) -> Result<(), ConnectorError> {
+    let version = version(path);
+    let previous = request.cursors.get(stream).and_then(Value::as_str);
+    if version.is_some() && previous == version.as_deref() {
+        let _ = tx.blocking_send(Ok(ReadItem::Checkpoint {
+            stream: stream.to_owned(),
+            cursor: version.map_or(Value::Null, Value::String),
+        }));
+        return Ok(());
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| ConnectorError::Failed(format!("cannot read {stream}: {e}")))?;
+    let reader: Box<dyn Read> = if opts.latin1 {
+        Box::new(Latin1(std::io::BufReader::new(file), Vec::new()))
+    } else {
+        Box::new(file)
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(opts.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let bad = |e: csv::Error| ConnectorError::Failed(format!("{stream}: {e}"));
+    let mut headers: Vec<String> = Vec::new();
+    let mut row = 0u64;
+    for rec in csv.records() {
+        let rec = rec.map_err(bad)?;
+        if opts.has_header && headers.is_empty() && row == 0 {
+            headers = rec.iter().map(|h| h.trim().to_owned()).collect();
+            row = 1;
+            continue;
+        }
+        row += 1;
+        let mut data = Map::new();
+        for (i, cell) in rec.iter().enumerate() {
+            let name = headers
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("column_{}", i + 1));
+            data.insert(name, Value::String(cell.to_owned()));
+        }
+        let record = Record {
+            stream: stream.to_owned(),
+            key: row.to_string(),
+            data: Value::Object(data),
+        };
+        if tx.blocking_send(Ok(ReadItem::Record(record))).is_err() {
+            return Ok(());
+        }
+    }
+    let _ = tx.blocking_send(Ok(ReadItem::Checkpoint {
+        stream: stream.to_owned(),
+        cursor: version.map_or(Value::Null, Value::String),
+    }));
+    Ok(())
+}
+
+/// Decodes ISO-8859-1 to UTF-8 on the fly.
+struct Latin1<R>(R, Vec<u8>);
+
+impl<R: std::io::BufRead> Read for Latin1<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.1.is_empty() {
+            let chunk = self.0.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok(0);
+            }
+            let n = chunk.len().min(4096);
+            let decoded: String = chunk[..n].iter().map(|&b| char::from(b)).collect();
+            self.0.consume(n);
+            self.1 = decoded.into_bytes();
+        }
+        let n = out.len().min(self.1.len());
+        out[..n].copy_from_slice(&self.1[..n]);
+        self.1.drain(..n);
+        Ok(n)
+    }
+}
+
 /// What a column's sampled cells could all be.
 #[derive(Clone)]
 struct Kind {
@@ -250,6 +352,35 @@ impl Connector for Csv {
             })
         })
         .await
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+        request: ReadRequest,
+    ) -> Result<RecordStream, ConnectorError> {
+        let raw = source
+            .str("path")
+            .ok_or_else(|| ConnectorError::Invalid("credentials.path is required".into()))?;
+        let path = files::resolve(ctx, raw)?;
+        let opts = Self::options(source)?;
+        let targets = Csv::targets(&path)?
+            .into_iter()
+            .map(|f| files::resolve(ctx, &f.to_string_lossy()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ctx = ctx.clone();
+        let (tx, stream) = RecordStream::channel();
+        tokio::task::spawn_blocking(move || {
+            for file in targets {
+                let name = files::display(&ctx, &file);
+                if let Err(e) = read_file(&file, &name, opts, &request, &tx) {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            }
+        });
+        Ok(stream)
     }
 }
 

@@ -5,15 +5,20 @@
 use std::path::Path;
 
 use async_trait::async_trait;
-use inlet_core::connector::{Connector, ConnectorError, Context, SourceConfig};
+use inlet_core::connector::{
+    Connector, ConnectorError, Context, ReadItem, ReadRequest, Record, RecordStream, SourceConfig,
+};
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{DiscoveredSchema, FileInfo, TreeSummary};
+use serde_json::{Value, json};
 
 use crate::common::{self, Globs};
 use crate::files;
 
 /// Files listed individually at most (the summary counts them all).
 const MAX_LISTED: usize = 1000;
+/// The one stream of a folder source.
+const STREAM: &str = "files";
 /// Files visited at most.
 const MAX_VISITED: u64 = 200_000;
 
@@ -63,21 +68,19 @@ impl Folder {
     }
 }
 
+/// Visits the selected regular files under `dir` in name order, without
+/// following symbolic links or entering `.git`; `visit` returns `false` to stop.
 fn walk(
     root: &Path,
     dir: &Path,
     globs: &Globs,
-    summary: &mut TreeSummary,
-    listed: &mut Vec<FileInfo>,
-) -> Result<(), ConnectorError> {
+    visit: &mut dyn FnMut(&Path, &Path, &std::fs::Metadata) -> bool,
+) -> Result<bool, ConnectorError> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| ConnectorError::Failed(format!("cannot list {}: {e}", dir.display())))?;
     let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
-        if summary.total_files >= MAX_VISITED {
-            return Ok(());
-        }
         let Ok(kind) = entry.file_type() else {
             continue;
         };
@@ -86,8 +89,8 @@ fn walk(
             continue;
         }
         if kind.is_dir() {
-            if entry.file_name() != ".git" {
-                walk(root, &path, globs, summary, listed)?;
+            if entry.file_name() != ".git" && !walk(root, &path, globs, visit)? {
+                return Ok(false);
             }
             continue;
         }
@@ -95,17 +98,19 @@ fn walk(
         if !kind.is_file() || !globs.selects(relative) {
             continue;
         }
-        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        common::tally(summary, relative, size);
-        if listed.len() < MAX_LISTED {
-            listed.push(FileInfo {
-                path: relative.display().to_string(),
-                size,
-                columns: Vec::new(),
-            });
+        let Ok(meta) = entry.metadata() else { continue };
+        if !visit(relative, &path, &meta) {
+            return Ok(false);
         }
     }
-    Ok(())
+    Ok(true)
+}
+
+fn modified_ns(meta: &std::fs::Metadata) -> u128 {
+    meta.modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos())
 }
 
 #[async_trait]
@@ -135,7 +140,17 @@ impl Connector for Folder {
         files::blocking(ctx, "walking the folder", move || {
             let mut summary = TreeSummary::default();
             let mut listed = Vec::new();
-            walk(&root, &root, &globs, &mut summary, &mut listed)?;
+            walk(&root, &root, &globs, &mut |relative, _, meta| {
+                common::tally(&mut summary, relative, meta.len());
+                if listed.len() < MAX_LISTED {
+                    listed.push(FileInfo {
+                        path: relative.display().to_string(),
+                        size: meta.len(),
+                        columns: Vec::new(),
+                    });
+                }
+                summary.total_files < MAX_VISITED
+            })?;
             common::finish(&mut summary);
             Ok(DiscoveredSchema {
                 files: listed,
@@ -144,5 +159,56 @@ impl Connector for Folder {
             })
         })
         .await
+    }
+
+    /// Streams the selected text files (up to 1 MiB, UTF-8) as
+    /// `{path, size, modified, text}`, keyed by path. The cursor is the newest
+    /// modification time seen; an incremental read emits only files changed
+    /// since (deletions show in a full read, with no cursor).
+    async fn read(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+        request: ReadRequest,
+    ) -> Result<RecordStream, ConnectorError> {
+        let root = Self::root(ctx, source)?;
+        let globs = Globs::from_config(source)?;
+        let since: u128 = request
+            .cursors
+            .get(STREAM)
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let (tx, stream) = RecordStream::channel();
+        tokio::task::spawn_blocking(move || {
+            let mut newest = since;
+            let walked = walk(&root, &root, &globs, &mut |relative, path, meta| {
+                let modified = modified_ns(meta);
+                if modified <= since || meta.len() > common::MAX_TEXT_BYTES {
+                    return true;
+                }
+                newest = newest.max(modified);
+                let Some(text) = std::fs::read(path).ok().and_then(common::text_of) else {
+                    return true;
+                };
+                let record = Record {
+                    stream: STREAM.into(),
+                    key: relative.display().to_string(),
+                    data: json!({"path": relative.display().to_string(), "size": meta.len(),
+                                 "modified": modified.to_string(), "text": text}),
+                };
+                tx.blocking_send(Ok(ReadItem::Record(record))).is_ok()
+            });
+            let item = match walked {
+                Ok(true) => Ok(ReadItem::Checkpoint {
+                    stream: STREAM.into(),
+                    cursor: Value::String(newest.to_string()),
+                }),
+                Ok(false) => return,
+                Err(e) => Err(e),
+            };
+            let _ = tx.blocking_send(item);
+        });
+        Ok(stream)
     }
 }

@@ -9,9 +9,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use async_trait::async_trait;
-use inlet_core::connector::{Connector, ConnectorError, Context, SourceConfig};
+use inlet_core::connector::{
+    Connector, ConnectorError, Context, ReadItem, ReadRequest, Record, RecordSender, RecordStream,
+    SourceConfig,
+};
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{DiscoveredSchema, TreeSummary};
+use serde_json::{Value, json};
 
 use crate::common::{self, Globs};
 use crate::{files, net};
@@ -331,6 +335,74 @@ fn summarise_tree(
     Ok(summary)
 }
 
+/// The one stream of a git source.
+const STREAM: &str = "files";
+
+/// Streams the text files at the branch head, unless the head is the
+/// commit of the previous cursor; the new cursor is the head commit.
+fn read_branch(
+    target: &Target,
+    branch: Option<&str>,
+    globs: &Globs,
+    previous: Option<&str>,
+    tx: &RecordSender,
+) -> Result<(), ConnectorError> {
+    let scratch;
+    let repo = match target {
+        Target::Local(path) => gix::open(path).map_err(git_error)?,
+        Target::Remote(url) => {
+            let (branches, head) = remote_branches(url)?;
+            let wanted = check_branch(&branches, head, branch)?;
+            scratch = tempdir()?;
+            let interrupt = AtomicBool::new(false);
+            gix::prepare_clone_bare(url.as_str(), &scratch.0)
+                .map_err(git_error)?
+                .with_ref_name(Some(wanted.trim_start_matches("refs/heads/")))
+                .map_err(git_error)?
+                .fetch_only(gix::progress::Discard, &interrupt)
+                .map_err(git_error)?
+                .0
+        }
+    };
+    let (branches, head) = local_branches(&repo)?;
+    let wanted = check_branch(&branches, head, branch)?;
+    let mut reference = repo.find_reference(wanted.as_str()).map_err(git_error)?;
+    let commit = reference.peel_to_commit().map_err(git_error)?;
+    let commit_id = commit.id.to_string();
+    if previous != Some(commit_id.as_str()) {
+        let tree = commit.tree().map_err(git_error)?;
+        for e in tree.traverse().breadthfirst.files().map_err(git_error)? {
+            if !e.mode.is_blob() {
+                continue;
+            }
+            let path = String::from_utf8_lossy(e.filepath.as_ref()).into_owned();
+            if !globs.selects(Path::new(&path)) {
+                continue;
+            }
+            let Ok(blob) = repo.find_object(e.oid) else {
+                continue;
+            };
+            let size = blob.data.len();
+            let Some(text) = common::text_of(blob.data.clone()) else {
+                continue;
+            };
+            let record = Record {
+                stream: STREAM.into(),
+                key: path.clone(),
+                data: json!({"path": path, "size": size, "commit": commit_id, "text": text}),
+            };
+            if tx.blocking_send(Ok(ReadItem::Record(record))).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    let _ = tx.blocking_send(Ok(ReadItem::Checkpoint {
+        stream: STREAM.into(),
+        cursor: Value::String(commit_id),
+    }));
+    Ok(())
+}
+
 /// Summarises the branch: in place for a local repository, after a bare
 /// fetch of that branch into a scratch directory for a remote one.
 fn summarise(
@@ -392,6 +464,31 @@ impl Connector for Git {
             summarise(&target, branch.as_deref(), &globs)
         })
         .await
+    }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+        request: ReadRequest,
+    ) -> Result<RecordStream, ConnectorError> {
+        let target = Self::checked_target(ctx, source).await?;
+        let branch = source.str("branch").map(str::to_owned);
+        let globs = Globs::from_config(source)?;
+        let previous = request
+            .cursors
+            .get(STREAM)
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let (tx, stream) = RecordStream::channel();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) =
+                read_branch(&target, branch.as_deref(), &globs, previous.as_deref(), &tx)
+            {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        Ok(stream)
     }
 }
 

@@ -13,6 +13,7 @@ pub mod git;
 mod mysql;
 mod net;
 mod postgresql;
+mod reading;
 mod sql_errors;
 mod sqlite;
 mod tunnel;

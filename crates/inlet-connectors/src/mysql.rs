@@ -4,12 +4,16 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use inlet_core::connector::{Connector, ConnectorError, Context, SourceConfig};
+use futures_util::TryStreamExt;
+use inlet_core::connector::{
+    Connector, ConnectorError, Context, ReadRequest, RecordSender, RecordStream, SourceConfig,
+};
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableInfo};
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
 
+use crate::reading::{self, TablePlan, backquote, literal};
 use crate::tunnel::{self, Tunnel};
 use crate::{common, net, sql_errors};
 
@@ -185,4 +189,131 @@ impl Connector for Mysql {
         let _ = conn.close().await;
         Ok(schema)
     }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+        request: ReadRequest,
+    ) -> Result<RecordStream, ConnectorError> {
+        let (mut conn, tunnel) = Self::connect(ctx, source).await?;
+        let database = source.str("database").unwrap_or_default().to_owned();
+        let plans = net::timed(ctx, "MySQL", plan(&mut conn, &database)).await?;
+        let plans = reading::select(source, plans)?;
+        let (tx, stream) = RecordStream::channel();
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let _tunnel = tunnel;
+            for p in &plans {
+                let previous = reading::previous(&request.cursors, &p.stream());
+                match read_table(&ctx, &mut conn, p, previous, &tx).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+            }
+            let _ = conn.close().await;
+        });
+        Ok(stream)
+    }
+}
+
+/// Tables of `database` with their columns and primary keys, one query.
+async fn plan(
+    conn: &mut MySqlConnection,
+    database: &str,
+) -> Result<Vec<TablePlan>, ConnectorError> {
+    let err = |e| sql_errors::map("MySQL", e);
+    let rows = sqlx::query(
+        "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, \
+         CAST(COLUMN_TYPE AS CHAR) AS type, CAST(COLUMN_KEY = 'PRI' AS SIGNED) AS pk \
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
+    )
+    .bind(database)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err)?;
+    let mut plans: Vec<TablePlan> = Vec::new();
+    for r in &rows {
+        let table: String = r.try_get("tbl").map_err(err)?;
+        if plans.last().is_none_or(|p| p.table != table) {
+            plans.push(TablePlan {
+                schema: database.to_owned(),
+                table,
+                pk: Vec::new(),
+                columns: Vec::new(),
+                cursor: None,
+            });
+        }
+        let name: String = r.try_get("name").map_err(err)?;
+        let pk = r.try_get::<i64, _>("pk").map_err(err)? != 0;
+        if let Some(plan) = plans.last_mut() {
+            if pk {
+                plan.pk.push(name.clone());
+            }
+            plan.columns.push((name, r.try_get("type").map_err(err)?));
+        }
+    }
+    Ok(plans)
+}
+
+/// Streams one table as JSON rows; `Ok(false)` when the consumer left.
+async fn read_table(
+    ctx: &Context,
+    conn: &mut MySqlConnection,
+    plan: &TablePlan,
+    previous: Option<String>,
+    tx: &RecordSender,
+) -> Result<bool, ConnectorError> {
+    let object = plan
+        .columns
+        .iter()
+        .map(|(c, _)| format!("{}, {}", literal(c), backquote(c)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let from = format!("{}.{}", backquote(&plan.schema), backquote(&plan.table));
+    let select = format!("SELECT CAST(JSON_OBJECT({object}) AS CHAR) AS j");
+    let sql = match (&plan.cursor, &previous) {
+        (Some((col, _)), Some(_)) => format!(
+            "{select}, CAST({c} AS CHAR) AS c FROM {from} WHERE {c} > ? ORDER BY {c}",
+            c = backquote(col)
+        ),
+        (Some((col, _)), None) => format!(
+            "{select}, CAST({c} AS CHAR) AS c FROM {from} ORDER BY {c}",
+            c = backquote(col)
+        ),
+        (None, _) => format!("{select}, CAST(NULL AS CHAR) AS c FROM {from}"),
+    };
+    let err = |e| sql_errors::map("MySQL read", e);
+    // Built from catalog names, each quoted; the cursor value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if plan.cursor.is_some()
+        && let Some(p) = &previous
+    {
+        query = query.bind(p.clone());
+    }
+    let mut rows = query.fetch(&mut *conn);
+    let mut last = previous.clone();
+    loop {
+        let next = net::timed(ctx, "MySQL read", async {
+            rows.try_next().await.map_err(err)
+        })
+        .await?;
+        let Some(row) = next else { break };
+        let json: String = row.try_get("j").map_err(err)?;
+        if let Some(c) = row.try_get::<Option<String>, _>("c").map_err(err)? {
+            last = Some(c);
+        }
+        if !reading::send_row(tx, plan, &json).await? {
+            return Ok(false);
+        }
+    }
+    let cursor = match (&plan.cursor, last) {
+        (Some(_), Some(c)) => serde_json::Value::String(c),
+        _ => serde_json::Value::Null,
+    };
+    Ok(reading::checkpoint(tx, plan.stream(), cursor).await)
 }

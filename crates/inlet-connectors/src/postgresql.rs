@@ -5,12 +5,16 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use inlet_core::connector::{Connector, ConnectorError, Context, SourceConfig};
+use futures_util::TryStreamExt;
+use inlet_core::connector::{
+    Connector, ConnectorError, Context, ReadRequest, RecordSender, RecordStream, SourceConfig,
+};
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableInfo};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 
+use crate::reading::{self, TablePlan, quote};
 use crate::tunnel::{self, Tunnel};
 use crate::{common, net, sql_errors};
 
@@ -222,4 +226,142 @@ impl Connector for Postgresql {
         let _ = conn.close().await;
         Ok(schema)
     }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+        request: ReadRequest,
+    ) -> Result<RecordStream, ConnectorError> {
+        let (mut conn, tunnel) = Self::connect(ctx, source).await?;
+        let filter = source.config_str("schema").map(str::to_owned);
+        let plans = net::timed(ctx, "PostgreSQL", plan(&mut conn, filter)).await?;
+        let plans = reading::select(source, plans)?;
+        let (tx, stream) = RecordStream::channel();
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            // The tunnel lives as long as the read.
+            let _tunnel = tunnel;
+            for p in &plans {
+                let previous = reading::previous(&request.cursors, &p.stream());
+                match read_table(&ctx, &mut conn, p, previous, &tx).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+            }
+            let _ = conn.close().await;
+        });
+        Ok(stream)
+    }
+}
+
+/// Tables with their columns and primary keys, three catalog queries.
+async fn plan(
+    conn: &mut PgConnection,
+    filter: Option<String>,
+) -> Result<Vec<TablePlan>, ConnectorError> {
+    let err = |e| sql_errors::map("PostgreSQL", e);
+    let columns = sqlx::query(
+        "SELECT n.nspname AS schema, c.relname AS table, a.attname AS name, \
+         format_type(a.atttypid, a.atttypmod) AS type, \
+         CASE WHEN a.attnum = ANY (i.indkey) THEN array_position(i.indkey::int2[], a.attnum) + 1 ELSE 0 END AS pk_pos \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
+         AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' \
+         AND ($1::text IS NULL OR n.nspname = $1) ORDER BY 1, 2, a.attnum",
+    )
+    .bind(&filter)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err)?;
+    let mut plans: Vec<TablePlan> = Vec::new();
+    let mut pks: Vec<Vec<(i32, String)>> = Vec::new();
+    for r in &columns {
+        let schema: String = r.get("schema");
+        let table: String = r.get("table");
+        if plans
+            .last()
+            .is_none_or(|p| p.schema != schema || p.table != table)
+        {
+            plans.push(TablePlan {
+                schema,
+                table,
+                pk: Vec::new(),
+                columns: Vec::new(),
+                cursor: None,
+            });
+            pks.push(Vec::new());
+        }
+        let name: String = r.get("name");
+        let pos: i32 = r.get("pk_pos");
+        if let (Some(plan), Some(pk)) = (plans.last_mut(), pks.last_mut()) {
+            if pos > 0 {
+                pk.push((pos, name.clone()));
+            }
+            plan.columns.push((name, r.get("type")));
+        }
+    }
+    for (plan, mut pk) in plans.iter_mut().zip(pks) {
+        pk.sort();
+        plan.pk = pk.into_iter().map(|(_, n)| n).collect();
+    }
+    Ok(plans)
+}
+
+/// Streams one table as JSON rows; `Ok(false)` when the consumer left.
+async fn read_table(
+    ctx: &Context,
+    conn: &mut PgConnection,
+    plan: &TablePlan,
+    previous: Option<String>,
+    tx: &RecordSender,
+) -> Result<bool, ConnectorError> {
+    let from = format!("{}.{}", quote(&plan.schema), quote(&plan.table));
+    let sql = match (&plan.cursor, &previous) {
+        (Some((col, ty)), Some(_)) => format!(
+            "SELECT row_to_json(t)::text AS j, (t.{c})::text AS c FROM {from} AS t \
+             WHERE t.{c} > CAST($1 AS {ty}) ORDER BY t.{c}",
+            c = quote(col)
+        ),
+        (Some((col, _)), None) => format!(
+            "SELECT row_to_json(t)::text AS j, (t.{c})::text AS c FROM {from} AS t ORDER BY t.{c}",
+            c = quote(col)
+        ),
+        (None, _) => format!("SELECT row_to_json(t)::text AS j, NULL::text AS c FROM {from} AS t"),
+    };
+    let err = |e| sql_errors::map("PostgreSQL read", e);
+    // Built from catalog names, each quoted; the cursor value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if plan.cursor.is_some()
+        && let Some(p) = &previous
+    {
+        query = query.bind(p.clone());
+    }
+    let mut rows = query.fetch(&mut *conn);
+    let mut last = previous.clone();
+    loop {
+        let next = net::timed(ctx, "PostgreSQL read", async {
+            rows.try_next().await.map_err(err)
+        })
+        .await?;
+        let Some(row) = next else { break };
+        let json: String = row.get("j");
+        if let Some(c) = row.get::<Option<String>, _>("c") {
+            last = Some(c);
+        }
+        if !reading::send_row(tx, plan, &json).await? {
+            return Ok(false);
+        }
+    }
+    let cursor = match (&plan.cursor, last) {
+        (Some(_), Some(c)) => serde_json::Value::String(c),
+        _ => serde_json::Value::Null,
+    };
+    Ok(reading::checkpoint(tx, plan.stream(), cursor).await)
 }

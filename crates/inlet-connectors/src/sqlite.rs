@@ -4,12 +4,16 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use inlet_core::connector::{Connector, ConnectorError, Context, SourceConfig};
+use futures_util::TryStreamExt;
+use inlet_core::connector::{
+    Connector, ConnectorError, Context, ReadRequest, RecordSender, RecordStream, SourceConfig,
+};
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableInfo};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 
+use crate::reading::{self, TablePlan, literal, quote};
 use crate::{common, files, net, sql_errors};
 
 /// SQLite database files.
@@ -136,4 +140,139 @@ impl Connector for Sqlite {
             ..Default::default()
         })
     }
+
+    async fn read(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+        request: ReadRequest,
+    ) -> Result<RecordStream, ConnectorError> {
+        let mut conn = Self::connect(ctx, source).await?;
+        let plans = net::timed(ctx, "SQLite", plan(&mut conn)).await?;
+        let plans = reading::select(source, plans)?;
+        let (tx, stream) = RecordStream::channel();
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            for p in &plans {
+                let previous = reading::previous(&request.cursors, &p.stream());
+                match read_table(&ctx, &mut conn, p, previous, &tx).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+            }
+            let _ = conn.close().await;
+        });
+        Ok(stream)
+    }
+}
+
+/// Tables with their columns and primary keys, one query.
+async fn plan(conn: &mut SqliteConnection) -> Result<Vec<TablePlan>, ConnectorError> {
+    let err = |e| sql_errors::map("SQLite", e);
+    let rows = sqlx::query(
+        "SELECT m.name AS tbl, p.name AS name, p.type AS type, p.pk AS pk \
+         FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+         ORDER BY m.name, p.cid",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(err)?;
+    let mut plans: Vec<TablePlan> = Vec::new();
+    let mut pks: Vec<Vec<(i64, String)>> = Vec::new();
+    for r in &rows {
+        let table: String = r.try_get("tbl").map_err(err)?;
+        if plans.last().is_none_or(|p| p.table != table) {
+            plans.push(TablePlan {
+                schema: "main".into(),
+                table,
+                pk: Vec::new(),
+                columns: Vec::new(),
+                cursor: None,
+            });
+            pks.push(Vec::new());
+        }
+        let name: String = r.try_get("name").map_err(err)?;
+        let pk: i64 = r.try_get("pk").map_err(err)?;
+        if let (Some(plan), Some(keys)) = (plans.last_mut(), pks.last_mut()) {
+            if pk > 0 {
+                keys.push((pk, name.clone()));
+            }
+            plan.columns.push((name, r.try_get("type").map_err(err)?));
+        }
+    }
+    for (plan, mut keys) in plans.iter_mut().zip(pks) {
+        keys.sort();
+        plan.pk = keys.into_iter().map(|(_, n)| n).collect();
+    }
+    Ok(plans)
+}
+
+/// Streams one table as JSON rows; `Ok(false)` when the consumer left.
+async fn read_table(
+    ctx: &Context,
+    conn: &mut SqliteConnection,
+    plan: &TablePlan,
+    previous: Option<String>,
+    tx: &RecordSender,
+) -> Result<bool, ConnectorError> {
+    // JSON cannot hold blobs: they are read as hex.
+    let object = plan
+        .columns
+        .iter()
+        .map(|(c, _)| {
+            let q = quote(c);
+            format!(
+                "{}, CASE typeof({q}) WHEN 'blob' THEN hex({q}) ELSE {q} END",
+                literal(c)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let from = quote(&plan.table);
+    let select = format!("SELECT json_object({object}) AS j");
+    let sql = match (&plan.cursor, &previous) {
+        (Some((col, _)), Some(_)) => format!(
+            "{select}, CAST({c} AS TEXT) AS c FROM {from} WHERE {c} > ? ORDER BY {c}",
+            c = quote(col)
+        ),
+        (Some((col, _)), None) => format!(
+            "{select}, CAST({c} AS TEXT) AS c FROM {from} ORDER BY {c}",
+            c = quote(col)
+        ),
+        (None, _) => format!("{select}, NULL AS c FROM {from}"),
+    };
+    let err = |e| sql_errors::map("SQLite read", e);
+    // Built from catalog names, each quoted; the cursor value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    if plan.cursor.is_some()
+        && let Some(p) = &previous
+    {
+        query = query.bind(p.clone());
+    }
+    let mut rows = query.fetch(&mut *conn);
+    let mut last = previous.clone();
+    loop {
+        let next = net::timed(ctx, "SQLite read", async {
+            rows.try_next().await.map_err(err)
+        })
+        .await?;
+        let Some(row) = next else { break };
+        let json: String = row.try_get("j").map_err(err)?;
+        if let Some(c) = row.try_get::<Option<String>, _>("c").map_err(err)? {
+            last = Some(c);
+        }
+        if !reading::send_row(tx, plan, &json).await? {
+            return Ok(false);
+        }
+    }
+    let cursor = match (&plan.cursor, last) {
+        (Some(_), Some(c)) => serde_json::Value::String(c),
+        _ => serde_json::Value::Null,
+    };
+    Ok(reading::checkpoint(tx, plan.stream(), cursor).await)
 }

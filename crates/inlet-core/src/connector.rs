@@ -27,6 +27,7 @@ pub struct Context {
 
 /// A connection's settings as a connector sees them: every credential field
 /// (secret ones decrypted) and the configuration. Never logged.
+#[derive(Clone)]
 pub struct SourceConfig {
     /// Credential fields, secret and not.
     pub credentials: Map<String, Value>,
@@ -153,6 +154,63 @@ impl ConnectorError {
     }
 }
 
+/// One record read from a source: a table row or a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// The stream it belongs to (`schema.table`, or a file path).
+    pub stream: String,
+    /// A key stable across reads: the primary key values, the file path, or
+    /// (for tables without a primary key) the SHA-256 of the row.
+    pub key: String,
+    /// The row as a JSON object, or `{path, size, modified, text}` for files.
+    pub data: Value,
+}
+
+/// What a read yields: records, and after each stream its new cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadItem {
+    /// A row or a file.
+    Record(Record),
+    /// The stream is done; `cursor` is where the next incremental read starts
+    /// (`null` when the stream is read in full each time).
+    Checkpoint {
+        /// The stream.
+        stream: String,
+        /// Its new cursor.
+        cursor: Value,
+    },
+}
+
+/// Where an incremental read starts: the cursors of the last checkpoints, by stream.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadRequest {
+    /// Stream → cursor of its last checkpoint.
+    pub cursors: Map<String, Value>,
+}
+
+/// Items produced by a running read. The reader runs in its own task and
+/// waits while the consumer is behind (a bounded channel), so memory stays
+/// flat whatever the source's size; dropping the stream stops the read.
+pub struct RecordStream {
+    rx: tokio::sync::mpsc::Receiver<Result<ReadItem, ConnectorError>>,
+}
+
+/// The producing side of a [`RecordStream`].
+pub type RecordSender = tokio::sync::mpsc::Sender<Result<ReadItem, ConnectorError>>;
+
+impl RecordStream {
+    /// A stream and the sender a reader task writes to.
+    pub fn channel() -> (RecordSender, Self) {
+        let (tx, rx) = tokio::sync::mpsc::channel(256);
+        (tx, Self { rx })
+    }
+
+    /// The next item; `None` once the reader is done.
+    pub async fn next(&mut self) -> Option<Result<ReadItem, ConnectorError>> {
+        self.rx.recv().await
+    }
+}
+
 /// One source type's implementation.
 #[async_trait]
 pub trait Connector: Send + Sync {
@@ -168,6 +226,15 @@ pub trait Connector: Send + Sync {
         ctx: &Context,
         source: &SourceConfig,
     ) -> Result<DiscoveredSchema, ConnectorError>;
+
+    /// Starts reading the selected streams (config `tables`, or all),
+    /// incrementally from `request`'s cursors where the source allows.
+    async fn read(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+        request: ReadRequest,
+    ) -> Result<RecordStream, ConnectorError>;
 }
 
 /// Every registered connector, by short name.

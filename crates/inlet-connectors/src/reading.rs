@@ -1,0 +1,137 @@
+//! Helpers shared by the readers: which tables to read, record keys, and
+//! sending into a [`RecordStream`](inlet_core::connector::RecordStream).
+
+use inlet_core::connector::{ConnectorError, ReadItem, Record, RecordSender, SourceConfig};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// One table to read.
+#[derive(Debug, Clone)]
+pub struct TablePlan {
+    /// Schema (or database) name.
+    pub schema: String,
+    /// Table name.
+    pub table: String,
+    /// Primary key columns, in key order.
+    pub pk: Vec<String>,
+    /// Columns in ordinal order, with their engine type.
+    pub columns: Vec<(String, String)>,
+    /// The configured cursor column, when this table has it.
+    pub cursor: Option<(String, String)>,
+}
+
+impl TablePlan {
+    /// The stream name: `schema.table`.
+    pub fn stream(&self) -> String {
+        format!("{}.{}", self.schema, self.table)
+    }
+}
+
+/// Keeps the tables the configuration selects (`tables`: `schema.table` or
+/// `table`; all when empty), attaching the cursor column where present.
+pub fn select(
+    source: &SourceConfig,
+    mut plans: Vec<TablePlan>,
+) -> Result<Vec<TablePlan>, ConnectorError> {
+    let wanted = source.config_list("tables");
+    if !wanted.is_empty() {
+        for w in &wanted {
+            if !plans.iter().any(|p| p.stream() == *w || p.table == *w) {
+                return Err(ConnectorError::Invalid(format!(
+                    "config.tables: table {w} does not exist"
+                )));
+            }
+        }
+        plans.retain(|p| wanted.iter().any(|w| p.stream() == *w || p.table == *w));
+    }
+    if let Some(col) = source.config_str("cursorColumn") {
+        for p in &mut plans {
+            p.cursor = p.columns.iter().find(|(c, _)| c == col).cloned();
+        }
+    }
+    Ok(plans)
+}
+
+/// A record's key: its primary key values joined with `|`, or the SHA-256
+/// of the row when the table has no primary key.
+pub fn key(data: &Value, pk: &[String], raw: &str) -> String {
+    if pk.is_empty() {
+        return Sha256::digest(raw.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+    }
+    pk.iter()
+        .map(|c| match &data[c] {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// Parses one row's JSON and sends it; `false` when the consumer is gone.
+pub async fn send_row(
+    tx: &RecordSender,
+    plan: &TablePlan,
+    json: &str,
+) -> Result<bool, ConnectorError> {
+    let data: Value = serde_json::from_str(json).map_err(|e| {
+        ConnectorError::Failed(format!("row of {} is not JSON: {e}", plan.stream()))
+    })?;
+    let record = Record {
+        stream: plan.stream(),
+        key: key(&data, &plan.pk, json),
+        data,
+    };
+    Ok(tx.send(Ok(ReadItem::Record(record))).await.is_ok())
+}
+
+/// Sends the end of a stream with its new cursor.
+pub async fn checkpoint(tx: &RecordSender, stream: String, cursor: Value) -> bool {
+    tx.send(Ok(ReadItem::Checkpoint { stream, cursor }))
+        .await
+        .is_ok()
+}
+
+/// Double-quotes an identifier (PostgreSQL, SQLite).
+pub fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// Backquotes an identifier (MySQL).
+pub fn backquote(ident: &str) -> String {
+    format!("`{}`", ident.replace('`', "``"))
+}
+
+/// A single-quoted SQL string literal.
+pub fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The previous cursor of `stream` as text, if any.
+pub fn previous(cursors: &serde_json::Map<String, Value>, stream: &str) -> Option<String> {
+    match cursors.get(stream)? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn keys_and_quoting() {
+        let row = json!({"a": 1, "b": "x", "c": null});
+        assert_eq!(key(&row, &["a".into(), "b".into()], ""), "1|x");
+        assert_eq!(key(&row, &[], "{}").len(), 64);
+        assert_eq!(quote("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(backquote("a`b"), "`a``b`");
+        assert_eq!(literal("it's"), "'it''s'");
+    }
+}
