@@ -92,3 +92,20 @@ pub fn host_port(
     })?;
     Ok((host.trim().to_owned(), port))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn connect_errors_get_their_own_kind() {
+        let code = |k: ErrorKind| io_error("db:5432", &Error::from(k)).code();
+        assert_eq!(code(ErrorKind::ConnectionRefused), "connection_refused");
+        assert_eq!(code(ErrorKind::TimedOut), "timeout");
+        assert_eq!(code(ErrorKind::HostUnreachable), "host_unreachable");
+        assert_eq!(code(ErrorKind::NetworkUnreachable), "host_unreachable");
+        assert_eq!(code(ErrorKind::ConnectionReset), "source_error");
+    }
+}

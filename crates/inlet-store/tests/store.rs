@@ -63,6 +63,7 @@ both!(
     collection_delete_is_atomic,
     reseal_only_changes_matching_rows,
     lists_see_every_write,
+    schema_leases_and_storage,
 );
 
 fn conn(org: inlet_core::ids::OrgId, col: CollectionId, name: &str, kind: &str) -> NewConnection {
@@ -565,4 +566,96 @@ async fn postgres_two_nodes_share_list_invalidation() {
     let db = TempPgDatabase::create().await.unwrap();
     two_nodes_share_list_invalidation(&db.url).await;
     db.drop_db().await.unwrap();
+}
+
+async fn schema_leases_and_storage(s: Arc<SqlStore>) {
+    use chrono::Duration;
+    use inlet_core::model::schema::{DiscoveredSchema, SchemaInfo};
+    let a = s.create_org("a").await.unwrap();
+    let c = s.create_collection(a.id, col("c")).await.unwrap();
+    let mut auto = conn(a.id, c.id, "auto", "csv");
+    auto.config
+        .insert("schemaAutoRefresh".into(), serde_json::Value::Bool(true));
+    let x = s.create_connection(auto).await.unwrap();
+    let y = s
+        .create_connection(conn(a.id, c.id, "manual", "csv"))
+        .await
+        .unwrap();
+    let now = inlet_core::model::now();
+    // One lease at a time per connection.
+    assert!(
+        s.claim_schema_refresh(a.id, y.id, now, now - Duration::minutes(1))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.claim_schema_refresh(a.id, y.id, now, now - Duration::minutes(1))
+            .await
+            .unwrap()
+    );
+    // An expired lease can be taken over.
+    let later = now + Duration::minutes(2);
+    assert!(
+        s.claim_schema_refresh(a.id, y.id, later, later - Duration::minutes(1))
+            .await
+            .unwrap()
+    );
+    s.release_schema_refresh(a.id, y.id).await.unwrap();
+    // Only auto-refresh connections are claimed by the scheduler, once.
+    let claimed = s
+        .claim_stale_schemas(now, now, now - Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed, vec![(a.id, x.id)]);
+    assert!(
+        s.claim_stale_schemas(now, now, now - Duration::minutes(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let schema = DiscoveredSchema {
+        schemas: vec![SchemaInfo {
+            name: "main".into(),
+            tables: vec![],
+        }],
+        ..Default::default()
+    };
+    s.save_schema(a.id, x.id, &schema, now).await.unwrap();
+    let stored = s.get_schema(a.id, x.id).await.unwrap().unwrap();
+    assert_eq!(stored.schema, schema);
+    assert_eq!(
+        s.get_connection(a.id, x.id)
+            .await
+            .unwrap()
+            .schema_discovered_at,
+        Some(now)
+    );
+    // Fresh now: not stale, and its lease was freed by the save.
+    assert!(
+        s.claim_stale_schemas(now, now - Duration::minutes(5), now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.get_schema(a.id, y.id).await.unwrap().is_none());
+    let b = s.create_org("b").await.unwrap();
+    assert!(
+        s.get_schema(b.id, x.id).await.unwrap().is_none(),
+        "another organization sees nothing"
+    );
+    // Test outcomes.
+    let ok = s.record_test(a.id, y.id, now, None).await.unwrap();
+    assert_eq!(ok.status, ConnectionStatus::Active);
+    assert_eq!(ok.last_successful_connection_at, Some(now));
+    let failed = s
+        .record_test(a.id, y.id, later, Some("boom"))
+        .await
+        .unwrap();
+    assert_eq!(failed.status, ConnectionStatus::Failed);
+    assert_eq!(failed.last_error.as_deref(), Some("boom"));
+    assert_eq!(
+        failed.last_successful_connection_at,
+        Some(now),
+        "kept from the last success"
+    );
 }
