@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
+use futures_util::StreamExt;
 use inlet_core::connector::{
     Connector, ConnectorError, Context, ReadRequest, RecordSender, RecordStream, SourceConfig,
 };
@@ -65,23 +65,17 @@ impl Mysql {
         ctx: &Context,
         source: &SourceConfig,
     ) -> Result<(MySqlConnection, Option<Tunnel>), ConnectorError> {
-        let (host, port) = net::host_port(source, 3306)?;
-        let verify_identity = source.str("sslmode") == Some("verify_identity");
         let mode = match source.str("sslmode").unwrap_or("preferred") {
             "disabled" => MySqlSslMode::Disabled,
             "required" => MySqlSslMode::Required,
             "verify_identity" => MySqlSslMode::VerifyIdentity,
             _ => MySqlSslMode::Preferred,
         };
-        let (target, tunnel) = tunnel::maybe_open(ctx, source, &host, port).await?;
-        let connect_host = if verify_identity && tunnel.is_none() {
-            host.clone()
-        } else {
-            target.ip().to_string()
-        };
+        let verify_name = source.str("sslmode") == Some("verify_identity");
+        let end = tunnel::endpoint(ctx, source, 3306, verify_name).await?;
         let mut opts = MySqlConnectOptions::new()
-            .host(&connect_host)
-            .port(target.port())
+            .host(&end.host)
+            .port(end.port)
             .username(source.str("username").unwrap_or_default())
             .database(source.str("database").unwrap_or_default())
             .ssl_mode(mode)
@@ -92,14 +86,14 @@ impl Mysql {
         if let Some(pem) = source.str("sslRootCert") {
             opts = opts.ssl_ca_from_pem(pem.as_bytes().to_vec());
         }
-        let what = format!("MySQL at {host}:{port}");
+        let what = format!("MySQL at {}", end.display);
         let conn = net::timed(ctx, &what, async {
             MySqlConnection::connect_with(&opts)
                 .await
                 .map_err(|e| sql_errors::map(&what, e))
         })
         .await?;
-        Ok((conn, tunnel))
+        Ok((conn, end.tunnel))
     }
 }
 
@@ -200,24 +194,14 @@ impl Connector for Mysql {
         let database = source.str("database").unwrap_or_default().to_owned();
         let plans = net::timed(ctx, "MySQL", plan(&mut conn, &database)).await?;
         let plans = reading::select(source, plans)?;
-        let (tx, stream) = RecordStream::channel();
-        let ctx = ctx.clone();
-        tokio::spawn(async move {
-            let _tunnel = tunnel;
-            for p in &plans {
-                let previous = reading::previous(&request.cursors, &p.stream());
-                match read_table(&ctx, &mut conn, p, previous, &tx).await {
-                    Ok(true) => {}
-                    Ok(false) => return,
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
-                }
-            }
-            let _ = conn.close().await;
-        });
-        Ok(stream)
+        Ok(reading::spawn_tables(
+            ctx,
+            conn,
+            tunnel,
+            plans,
+            request,
+            |ctx, conn, plan, previous, tx| Box::pin(read_table(ctx, conn, plan, previous, tx)),
+        ))
     }
 }
 
@@ -260,6 +244,13 @@ async fn plan(
     Ok(plans)
 }
 
+/// MySQL's spelling of a table read.
+const MYSQL: reading::Dialect = reading::Dialect {
+    quote: backquote,
+    cursor_text: |c| format!("CAST({c} AS CHAR)"),
+    null_text: "CAST(NULL AS CHAR)",
+};
+
 /// Streams one table as JSON rows; `Ok(false)` when the consumer left.
 async fn read_table(
     ctx: &Context,
@@ -275,19 +266,9 @@ async fn read_table(
         .collect::<Vec<_>>()
         .join(", ");
     let from = format!("{}.{}", backquote(&plan.schema), backquote(&plan.table));
-    let select = format!("SELECT CAST(JSON_OBJECT({object}) AS CHAR) AS j");
-    let sql = match (&plan.cursor, &previous) {
-        (Some((col, _)), Some(_)) => format!(
-            "{select}, CAST({c} AS CHAR) AS c FROM {from} WHERE {c} > ? ORDER BY {c}",
-            c = backquote(col)
-        ),
-        (Some((col, _)), None) => format!(
-            "{select}, CAST({c} AS CHAR) AS c FROM {from} ORDER BY {c}",
-            c = backquote(col)
-        ),
-        (None, _) => format!("{select}, CAST(NULL AS CHAR) AS c FROM {from}"),
-    };
-    let err = |e| sql_errors::map("MySQL read", e);
+    let json = format!("CAST(JSON_OBJECT({object}) AS CHAR)");
+    let param = previous.as_ref().map(|_| "?");
+    let sql = reading::row_query(&MYSQL, plan, &json, &from, param);
     // Built from catalog names, each quoted; the cursor value is bound.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     if plan.cursor.is_some()
@@ -295,25 +276,11 @@ async fn read_table(
     {
         query = query.bind(p.clone());
     }
-    let mut rows = query.fetch(&mut *conn);
-    let mut last = previous.clone();
-    loop {
-        let next = net::timed(ctx, "MySQL read", async {
-            rows.try_next().await.map_err(err)
-        })
-        .await?;
-        let Some(row) = next else { break };
-        let json: String = row.try_get("j").map_err(err)?;
-        if let Some(c) = row.try_get::<Option<String>, _>("c").map_err(err)? {
-            last = Some(c);
-        }
-        if !reading::send_row(tx, plan, &json).await? {
-            return Ok(false);
-        }
-    }
-    let cursor = match (&plan.cursor, last) {
-        (Some(_), Some(c)) => serde_json::Value::String(c),
-        _ => serde_json::Value::Null,
-    };
-    Ok(reading::checkpoint(tx, plan.stream(), cursor).await)
+    let rows = query
+        .fetch(&mut *conn)
+        .map(|r| r.and_then(|row| Ok((row.try_get("j")?, row.try_get("c")?))));
+    reading::drain(ctx, "MySQL read", rows, plan, previous, tx, |e| {
+        sql_errors::map("MySQL read", e)
+    })
+    .await
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
+use futures_util::StreamExt;
 use inlet_core::connector::{
     Connector, ConnectorError, Context, ReadRequest, RecordSender, RecordStream, SourceConfig,
 };
@@ -71,25 +71,17 @@ impl Postgresql {
         ctx: &Context,
         source: &SourceConfig,
     ) -> Result<(PgConnection, Option<Tunnel>), ConnectorError> {
-        let (host, port) = net::host_port(source, 5432)?;
-        let verify_full = source.str("sslmode") == Some("verify-full");
         let mode = match source.str("sslmode").unwrap_or("prefer") {
             "disable" => PgSslMode::Disable,
             "require" => PgSslMode::Require,
             "verify-full" => PgSslMode::VerifyFull,
             _ => PgSslMode::Prefer,
         };
-        let (target, tunnel) = tunnel::maybe_open(ctx, source, &host, port).await?;
-        // The driver gets the checked address, so a second DNS answer cannot
-        // differ; verify-full needs the name for the certificate check.
-        let connect_host = if verify_full && tunnel.is_none() {
-            host.clone()
-        } else {
-            target.ip().to_string()
-        };
+        let verify_name = source.str("sslmode") == Some("verify-full");
+        let end = tunnel::endpoint(ctx, source, 5432, verify_name).await?;
         let mut opts = PgConnectOptions::new()
-            .host(&connect_host)
-            .port(target.port())
+            .host(&end.host)
+            .port(end.port)
             .username(source.str("username").unwrap_or_default())
             .database(source.str("database").unwrap_or_default())
             .ssl_mode(mode)
@@ -101,14 +93,14 @@ impl Postgresql {
         if let Some(pem) = source.str("sslRootCert") {
             opts = opts.ssl_root_cert_from_pem(pem.as_bytes().to_vec());
         }
-        let what = format!("PostgreSQL at {host}:{port}");
+        let what = format!("PostgreSQL at {}", end.display);
         let conn = net::timed(ctx, &what, async {
             PgConnection::connect_with(&opts)
                 .await
                 .map_err(|e| sql_errors::map(&what, e))
         })
         .await?;
-        Ok((conn, tunnel))
+        Ok((conn, end.tunnel))
     }
 }
 
@@ -237,25 +229,14 @@ impl Connector for Postgresql {
         let filter = source.config_str("schema").map(str::to_owned);
         let plans = net::timed(ctx, "PostgreSQL", plan(&mut conn, filter)).await?;
         let plans = reading::select(source, plans)?;
-        let (tx, stream) = RecordStream::channel();
-        let ctx = ctx.clone();
-        tokio::spawn(async move {
-            // The tunnel lives as long as the read.
-            let _tunnel = tunnel;
-            for p in &plans {
-                let previous = reading::previous(&request.cursors, &p.stream());
-                match read_table(&ctx, &mut conn, p, previous, &tx).await {
-                    Ok(true) => {}
-                    Ok(false) => return,
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
-                }
-            }
-            let _ = conn.close().await;
-        });
-        Ok(stream)
+        Ok(reading::spawn_tables(
+            ctx,
+            conn,
+            tunnel,
+            plans,
+            request,
+            |ctx, conn, plan, previous, tx| Box::pin(read_table(ctx, conn, plan, previous, tx)),
+        ))
     }
 }
 
@@ -314,6 +295,13 @@ async fn plan(
     Ok(plans)
 }
 
+/// PostgreSQL's spelling of a table read.
+const PG: reading::Dialect = reading::Dialect {
+    quote,
+    cursor_text: |c| format!("(t.{c})::text"),
+    null_text: "NULL::text",
+};
+
 /// Streams one table as JSON rows; `Ok(false)` when the consumer left.
 async fn read_table(
     ctx: &Context,
@@ -322,20 +310,13 @@ async fn read_table(
     previous: Option<String>,
     tx: &RecordSender,
 ) -> Result<bool, ConnectorError> {
-    let from = format!("{}.{}", quote(&plan.schema), quote(&plan.table));
-    let sql = match (&plan.cursor, &previous) {
-        (Some((col, ty)), Some(_)) => format!(
-            "SELECT row_to_json(t)::text AS j, (t.{c})::text AS c FROM {from} AS t \
-             WHERE t.{c} > CAST($1 AS {ty}) ORDER BY t.{c}",
-            c = quote(col)
-        ),
-        (Some((col, _)), None) => format!(
-            "SELECT row_to_json(t)::text AS j, (t.{c})::text AS c FROM {from} AS t ORDER BY t.{c}",
-            c = quote(col)
-        ),
-        (None, _) => format!("SELECT row_to_json(t)::text AS j, NULL::text AS c FROM {from} AS t"),
-    };
-    let err = |e| sql_errors::map("PostgreSQL read", e);
+    let from = format!("{}.{} AS t", quote(&plan.schema), quote(&plan.table));
+    let param = plan
+        .cursor
+        .as_ref()
+        .filter(|_| previous.is_some())
+        .map(|(_, ty)| format!("CAST($1 AS {ty})"));
+    let sql = reading::row_query(&PG, plan, "row_to_json(t)::text", &from, param.as_deref());
     // Built from catalog names, each quoted; the cursor value is bound.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     if plan.cursor.is_some()
@@ -343,25 +324,11 @@ async fn read_table(
     {
         query = query.bind(p.clone());
     }
-    let mut rows = query.fetch(&mut *conn);
-    let mut last = previous.clone();
-    loop {
-        let next = net::timed(ctx, "PostgreSQL read", async {
-            rows.try_next().await.map_err(err)
-        })
-        .await?;
-        let Some(row) = next else { break };
-        let json: String = row.get("j");
-        if let Some(c) = row.get::<Option<String>, _>("c") {
-            last = Some(c);
-        }
-        if !reading::send_row(tx, plan, &json).await? {
-            return Ok(false);
-        }
-    }
-    let cursor = match (&plan.cursor, last) {
-        (Some(_), Some(c)) => serde_json::Value::String(c),
-        _ => serde_json::Value::Null,
-    };
-    Ok(reading::checkpoint(tx, plan.stream(), cursor).await)
+    let rows = query
+        .fetch(&mut *conn)
+        .map(|r| r.and_then(|row| Ok((row.try_get("j")?, row.try_get("c")?))));
+    reading::drain(ctx, "PostgreSQL read", rows, plan, previous, tx, |e| {
+        sql_errors::map("PostgreSQL read", e)
+    })
+    .await
 }

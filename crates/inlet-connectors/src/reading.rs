@@ -1,7 +1,11 @@
 //! Helpers shared by the readers: which tables to read, record keys, and
 //! sending into a [`RecordStream`](inlet_core::connector::RecordStream).
 
-use inlet_core::connector::{ConnectorError, ReadItem, Record, RecordSender, SourceConfig};
+use futures_util::future::BoxFuture;
+use inlet_core::connector::{
+    ConnectorError, Context, ReadItem, ReadRequest, Record, RecordSender, RecordStream,
+    SourceConfig,
+};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -93,6 +97,122 @@ pub async fn checkpoint(tx: &RecordSender, stream: String, cursor: Value) -> boo
     tx.send(Ok(ReadItem::Checkpoint { stream, cursor }))
         .await
         .is_ok()
+}
+
+/// Ends a table's stream: its cursor is the last cursor value read, or
+/// `null` for tables read in full.
+pub async fn finish(tx: &RecordSender, plan: &TablePlan, last: Option<String>) -> bool {
+    let cursor = match (&plan.cursor, last) {
+        (Some(_), Some(c)) => Value::String(c),
+        _ => Value::Null,
+    };
+    checkpoint(tx, plan.stream(), cursor).await
+}
+
+/// How a dialect spells the pieces of a table read.
+pub struct Dialect {
+    /// Quotes an identifier.
+    pub quote: fn(&str) -> String,
+    /// The cursor column as text, given the quoted column.
+    pub cursor_text: fn(&str) -> String,
+    /// A text NULL.
+    pub null_text: &'static str,
+}
+
+/// `SELECT <json> AS j, <cursor> AS c FROM <from> [WHERE cursor > <param>] [ORDER BY cursor]`,
+/// where `param` is the placeholder for the previous cursor (typed as the column by the caller).
+pub fn row_query(
+    d: &Dialect,
+    plan: &TablePlan,
+    json: &str,
+    from: &str,
+    param: Option<&str>,
+) -> String {
+    match (&plan.cursor, param) {
+        (Some((col, _)), Some(param)) => {
+            let c = (d.quote)(col);
+            format!(
+                "SELECT {json} AS j, {} AS c FROM {from} WHERE {c} > {param} ORDER BY {c}",
+                (d.cursor_text)(&c)
+            )
+        }
+        (Some((col, _)), None) => {
+            let c = (d.quote)(col);
+            format!(
+                "SELECT {json} AS j, {} AS c FROM {from} ORDER BY {c}",
+                (d.cursor_text)(&c)
+            )
+        }
+        (None, _) => format!("SELECT {json} AS j, {} AS c FROM {from}", d.null_text),
+    }
+}
+
+/// Reads one table into the channel; `Ok(false)` when the consumer left.
+pub type TableReader<C> = for<'a> fn(
+    &'a Context,
+    &'a mut C,
+    &'a TablePlan,
+    Option<String>,
+    &'a RecordSender,
+) -> BoxFuture<'a, Result<bool, ConnectorError>>;
+
+/// Reads `plans` one after another in a task of their own, over `conn`,
+/// keeping `guard` (an SSH tunnel) alive until the read ends.
+pub fn spawn_tables<C: Send + 'static, G: Send + 'static>(
+    ctx: &Context,
+    mut conn: C,
+    guard: G,
+    plans: Vec<TablePlan>,
+    request: ReadRequest,
+    read: TableReader<C>,
+) -> RecordStream {
+    let (tx, stream) = RecordStream::channel();
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let _guard = guard;
+        for p in &plans {
+            let prev = previous(&request.cursors, &p.stream());
+            match read(&ctx, &mut conn, p, prev, &tx).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            }
+        }
+    });
+    stream
+}
+
+/// Sends every `(json, cursor)` row of `rows` for `plan`, each fetch bounded
+/// by the context's timeout, then the checkpoint; `Ok(false)` when the
+/// consumer left.
+pub async fn drain<S>(
+    ctx: &Context,
+    what: &str,
+    mut rows: S,
+    plan: &TablePlan,
+    previous: Option<String>,
+    tx: &RecordSender,
+    err: fn(sqlx::Error) -> ConnectorError,
+) -> Result<bool, ConnectorError>
+where
+    S: futures_util::Stream<Item = Result<(String, Option<String>), sqlx::Error>> + Unpin,
+{
+    use futures_util::TryStreamExt;
+    let mut last = previous;
+    while let Some((json, cursor)) =
+        crate::net::timed(ctx, what, async { rows.try_next().await.map_err(err) }).await?
+    {
+        if cursor.is_some() {
+            last = cursor;
+        }
+        if !send_row(tx, plan, &json).await? {
+            return Ok(false);
+        }
+    }
+    Ok(finish(tx, plan, last).await)
 }
 
 /// Double-quotes an identifier (PostgreSQL, SQLite).

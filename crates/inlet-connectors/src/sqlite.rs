@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
+use futures_util::StreamExt;
 use inlet_core::connector::{
     Connector, ConnectorError, Context, ReadRequest, RecordSender, RecordStream, SourceConfig,
 };
@@ -150,23 +150,14 @@ impl Connector for Sqlite {
         let mut conn = Self::connect(ctx, source).await?;
         let plans = net::timed(ctx, "SQLite", plan(&mut conn)).await?;
         let plans = reading::select(source, plans)?;
-        let (tx, stream) = RecordStream::channel();
-        let ctx = ctx.clone();
-        tokio::spawn(async move {
-            for p in &plans {
-                let previous = reading::previous(&request.cursors, &p.stream());
-                match read_table(&ctx, &mut conn, p, previous, &tx).await {
-                    Ok(true) => {}
-                    Ok(false) => return,
-                    Err(e) => {
-                        let _ = tx.send(Err(e)).await;
-                        return;
-                    }
-                }
-            }
-            let _ = conn.close().await;
-        });
-        Ok(stream)
+        Ok(reading::spawn_tables(
+            ctx,
+            conn,
+            (),
+            plans,
+            request,
+            |ctx, conn, plan, previous, tx| Box::pin(read_table(ctx, conn, plan, previous, tx)),
+        ))
     }
 }
 
@@ -212,6 +203,13 @@ async fn plan(conn: &mut SqliteConnection) -> Result<Vec<TablePlan>, ConnectorEr
     Ok(plans)
 }
 
+/// SQLite's spelling of a table read.
+const SQLITE: reading::Dialect = reading::Dialect {
+    quote,
+    cursor_text: |c| format!("CAST({c} AS TEXT)"),
+    null_text: "NULL",
+};
+
 /// Streams one table as JSON rows; `Ok(false)` when the consumer left.
 async fn read_table(
     ctx: &Context,
@@ -233,20 +231,9 @@ async fn read_table(
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let from = quote(&plan.table);
-    let select = format!("SELECT json_object({object}) AS j");
-    let sql = match (&plan.cursor, &previous) {
-        (Some((col, _)), Some(_)) => format!(
-            "{select}, CAST({c} AS TEXT) AS c FROM {from} WHERE {c} > ? ORDER BY {c}",
-            c = quote(col)
-        ),
-        (Some((col, _)), None) => format!(
-            "{select}, CAST({c} AS TEXT) AS c FROM {from} ORDER BY {c}",
-            c = quote(col)
-        ),
-        (None, _) => format!("{select}, NULL AS c FROM {from}"),
-    };
-    let err = |e| sql_errors::map("SQLite read", e);
+    let json = format!("json_object({object})");
+    let param = previous.as_ref().map(|_| "?");
+    let sql = reading::row_query(&SQLITE, plan, &json, &quote(&plan.table), param);
     // Built from catalog names, each quoted; the cursor value is bound.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     if plan.cursor.is_some()
@@ -254,25 +241,11 @@ async fn read_table(
     {
         query = query.bind(p.clone());
     }
-    let mut rows = query.fetch(&mut *conn);
-    let mut last = previous.clone();
-    loop {
-        let next = net::timed(ctx, "SQLite read", async {
-            rows.try_next().await.map_err(err)
-        })
-        .await?;
-        let Some(row) = next else { break };
-        let json: String = row.try_get("j").map_err(err)?;
-        if let Some(c) = row.try_get::<Option<String>, _>("c").map_err(err)? {
-            last = Some(c);
-        }
-        if !reading::send_row(tx, plan, &json).await? {
-            return Ok(false);
-        }
-    }
-    let cursor = match (&plan.cursor, last) {
-        (Some(_), Some(c)) => serde_json::Value::String(c),
-        _ => serde_json::Value::Null,
-    };
-    Ok(reading::checkpoint(tx, plan.stream(), cursor).await)
+    let rows = query
+        .fetch(&mut *conn)
+        .map(|r| r.and_then(|row| Ok((row.try_get("j")?, row.try_get("c")?))));
+    reading::drain(ctx, "SQLite read", rows, plan, previous, tx, |e| {
+        sql_errors::map("SQLite read", e)
+    })
+    .await
 }

@@ -176,3 +176,38 @@ pub async fn maybe_open(
     });
     Ok((local, Some(Tunnel { task })))
 }
+
+/// Where a database driver should connect for `source`.
+pub struct Endpoint {
+    /// Host to give the driver: the checked address, or the name when the
+    /// certificate check needs it (`verify_name`) and no tunnel is used.
+    pub host: String,
+    /// Port to give the driver.
+    pub port: u16,
+    /// The tunnel to keep open while connected.
+    pub tunnel: Option<Tunnel>,
+    /// `host:port` as configured, for messages.
+    pub display: String,
+}
+
+/// Resolves and checks the configured `host`/`port`, opening an SSH tunnel
+/// when asked.
+pub async fn endpoint(
+    ctx: &Context,
+    source: &SourceConfig,
+    default_port: u16,
+    verify_name: bool,
+) -> Result<Endpoint, ConnectorError> {
+    let (host, port) = net::host_port(source, default_port)?;
+    let (target, tunnel) = maybe_open(ctx, source, &host, port).await?;
+    Ok(Endpoint {
+        host: if verify_name && tunnel.is_none() {
+            host.clone()
+        } else {
+            target.ip().to_string()
+        },
+        port: target.port(),
+        tunnel,
+        display: format!("{host}:{port}"),
+    })
+}
