@@ -446,10 +446,12 @@ impl Connector for Git {
     async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
         let target = Self::checked_target(ctx, source).await?;
         let branch = source.str("branch").map(str::to_owned);
+        // gix may quote the URL, which holds the token for https.
         files::blocking(ctx, "the git repository", move || {
             probe(&target, branch.as_deref())
         })
         .await
+        .map_err(|e| e.redact(source.str("token")))
     }
 
     async fn discover(
@@ -464,6 +466,7 @@ impl Connector for Git {
             summarise(&target, branch.as_deref(), &globs)
         })
         .await
+        .map_err(|e| e.redact(source.str("token")))
     }
 
     async fn read(
@@ -480,12 +483,13 @@ impl Connector for Git {
             .get(STREAM)
             .and_then(Value::as_str)
             .map(str::to_owned);
+        let token = source.str("token").map(str::to_owned);
         let (tx, stream) = RecordStream::channel();
         tokio::task::spawn_blocking(move || {
             if let Err(e) =
                 read_branch(&target, branch.as_deref(), &globs, previous.as_deref(), &tx)
             {
-                let _ = tx.blocking_send(Err(e));
+                let _ = tx.blocking_send(Err(e.redact(token.as_deref())));
             }
         });
         Ok(stream)
@@ -532,6 +536,14 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn errors_never_quote_the_token() {
+        let e = ConnectorError::Failed("cannot fetch https://u:tok123@h/r".into())
+            .redact(Some("tok123"));
+        assert_eq!(e.to_string(), "cannot fetch https://u:***@h/r");
+        assert_eq!(e.code(), "source_error");
     }
 
     #[test]

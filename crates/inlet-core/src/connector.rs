@@ -133,6 +133,30 @@ pub enum ConnectorError {
 }
 
 impl ConnectorError {
+    /// Replaces every occurrence of `secret` in the message with `***`, for
+    /// errors from libraries that may quote a URL holding a credential.
+    pub fn redact(self, secret: Option<&str>) -> Self {
+        let Some(secret) = secret.filter(|s| !s.is_empty()) else {
+            return self;
+        };
+        let r = |m: String| m.replace(secret, "***");
+        match self {
+            Self::InvalidCredentials(m) => Self::InvalidCredentials(r(m)),
+            Self::DatabaseNotFound(m) => Self::DatabaseNotFound(r(m)),
+            Self::Dns(m) => Self::Dns(r(m)),
+            Self::Refused(m) => Self::Refused(r(m)),
+            Self::Unreachable(m) => Self::Unreachable(r(m)),
+            Self::Tls(m) => Self::Tls(r(m)),
+            Self::Timeout(m) => Self::Timeout(r(m)),
+            Self::FileNotFound(m) => Self::FileNotFound(r(m)),
+            Self::Policy(p) => Self::Policy(p),
+            Self::Transport(m) => Self::Transport(r(m)),
+            Self::Tunnel(m) => Self::Tunnel(r(m)),
+            Self::Invalid(m) => Self::Invalid(r(m)),
+            Self::Failed(m) => Self::Failed(r(m)),
+        }
+    }
+
     /// The API error code for this failure.
     pub fn code(&self) -> &'static str {
         match self {

@@ -250,14 +250,22 @@ impl Services {
         self.store
             .set_status(who.org_id, id, ConnectionStatus::Testing)
             .await?;
-        let outcome = self.run_test(&conn.source_type, &source).await;
-        let error = outcome.as_ref().err().map(ToString::to_string);
-        let recorded = self
-            .store
-            .record_test(who.org_id, id, now(), error.as_deref())
-            .await?;
-        tracing::info!(connection = %id, ok = outcome.is_ok(), "connection tested");
-        outcome.map(|()| recorded)
+        // The test runs in a task of its own: a client that hangs up must not
+        // leave the connection `testing` with no result recorded.
+        let this = self.clone();
+        let org = who.org_id;
+        let task = tokio::spawn(async move {
+            let outcome = this.run_test(&conn.source_type, &source).await;
+            let error = outcome.as_ref().err().map(ToString::to_string);
+            let recorded = this
+                .store
+                .record_test(org, id, now(), error.as_deref())
+                .await?;
+            tracing::info!(connection = %id, ok = outcome.is_ok(), "connection tested");
+            outcome.map(|()| recorded)
+        });
+        task.await
+            .map_err(|e| CoreError::Store(format!("connection test task failed: {e}")))?
     }
 
     /// The last discovered schema.
@@ -330,6 +338,16 @@ impl Services {
     /// Runs discovery for a connection whose lease is held, then stores the
     /// result or frees the lease.
     async fn discover_claimed(&self, conn: &Connection) -> CoreResult<StoredSchema> {
+        // Detached like tests: the lease is saved or released even if the
+        // caller goes away.
+        let this = self.clone();
+        let conn = conn.clone();
+        tokio::spawn(async move { this.discover_claimed_inner(&conn).await })
+            .await
+            .map_err(|e| CoreError::Store(format!("schema discovery task failed: {e}")))?
+    }
+
+    async fn discover_claimed_inner(&self, conn: &Connection) -> CoreResult<StoredSchema> {
         let result = async {
             let source = self.source_config(conn)?;
             let connector = self.connector(&conn.source_type)?;
