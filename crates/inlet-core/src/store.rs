@@ -65,8 +65,14 @@ pub trait Store: Send + Sync + 'static {
     async fn find_api_key(&self, hash: &str) -> CoreResult<Option<(ApiKey, Option<Role>)>>;
     /// An organization's keys, newest first.
     async fn list_api_keys(&self, org: OrgId, page: PageRequest) -> CoreResult<Page<ApiKey>>;
-    /// Revokes a key of `org`.
-    async fn revoke_api_key(&self, org: OrgId, id: ApiKeyId) -> CoreResult<ApiKey>;
+    /// Revokes a key of `org`; instance administrators' keys only when
+    /// `instance_admin_keys` (otherwise they are not found).
+    async fn revoke_api_key(
+        &self,
+        org: OrgId,
+        id: ApiKeyId,
+        instance_admin_keys: bool,
+    ) -> CoreResult<ApiKey>;
 
     // Collections ----------------------------------------------------------
 
@@ -144,7 +150,8 @@ pub trait Store: Send + Sync + 'static {
         status: ConnectionStatus,
     ) -> CoreResult<()>;
     /// Records a finished test: `active` with `lastSuccessfulConnectionAt`
-    /// when `error` is `None`, `failed` with the error otherwise.
+    /// when `error` is `None`, `failed` with the error otherwise — unless a
+    /// user switched the connection off meanwhile, which stays.
     async fn record_test(
         &self,
         org: OrgId,
@@ -162,7 +169,8 @@ pub trait Store: Send + Sync + 'static {
         expired_before: Timestamp,
     ) -> CoreResult<bool>;
     /// Claims up to `limit` connections with `schemaAutoRefresh` whose schema
-    /// is older than `stale_before` (or missing) and whose lease is free.
+    /// is older than `stale_before` (or missing), whose lease is free and
+    /// whose retry time has passed, oldest schema first.
     async fn claim_stale_schemas(
         &self,
         now: Timestamp,
@@ -178,8 +186,14 @@ pub trait Store: Send + Sync + 'static {
         schema: &DiscoveredSchema,
         at: Timestamp,
     ) -> CoreResult<()>;
-    /// Frees the lease after a failed refresh.
-    async fn release_schema_refresh(&self, org: OrgId, id: ConnectionId) -> CoreResult<()>;
+    /// Frees the lease after a failed refresh; a scheduled refresh sets
+    /// `retry_after`, before which the scheduler leaves the connection alone.
+    async fn release_schema_refresh(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        retry_after: Option<Timestamp>,
+    ) -> CoreResult<()>;
     /// The last discovered schema, if any.
     async fn get_schema(&self, org: OrgId, id: ConnectionId) -> CoreResult<Option<StoredSchema>>;
 

@@ -20,6 +20,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0003_tests_and_schemas.sql"),
         include_str!("migrations/postgres/0003_tests_and_schemas.sql"),
     ),
+    (
+        4,
+        include_str!("migrations/sqlite/0004_refresh_backoff.sql"),
+        include_str!("migrations/postgres/0004_refresh_backoff.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.

@@ -442,13 +442,20 @@ impl Store for SqlStore {
         page_of(rows, page, total, rows::api_key)
     }
 
-    async fn revoke_api_key(&self, org: OrgId, id: ApiKeyId) -> CoreResult<ApiKey> {
+    async fn revoke_api_key(
+        &self,
+        org: OrgId,
+        id: ApiKeyId,
+        instance_admin_keys: bool,
+    ) -> CoreResult<ApiKey> {
         let q = Sql::new(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE org_id = ? AND id = ? RETURNING *",
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) \
+             WHERE org_id = ? AND id = ? AND (instance_admin = 0 OR ? = 1) RETURNING *",
         )
         .arg(ms(now()))
         .arg(org.0)
-        .arg(id.0);
+        .arg(id.0)
+        .arg(instance_admin_keys);
         one(self.db.write(&q).await?, "api key", rows::api_key)
     }
 
@@ -778,7 +785,9 @@ impl Store for SqlStore {
             Some(_) => ConnectionStatus::Failed,
         };
         let q = Sql::new(
-            "UPDATE connections SET status = ?, last_tested_at = ?, \
+            "UPDATE connections SET \
+             status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE ? END, \
+             last_tested_at = ?, \
              last_successful_connection_at = CASE WHEN ? = 1 THEN ? ELSE last_successful_connection_at END, \
              last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING id",
         )
@@ -829,13 +838,15 @@ impl Store for SqlStore {
                AND status NOT IN ('inactive', 'maintenance') \
                AND (schema_discovered_at IS NULL OR schema_discovered_at < ?) \
                AND (schema_refresh_claimed_at IS NULL OR schema_refresh_claimed_at < ?) \
-               ORDER BY id LIMIT ?) \
+               AND (schema_refresh_after IS NULL OR schema_refresh_after < ?) \
+               ORDER BY COALESCE(schema_discovered_at, 0), id LIMIT ?) \
              AND (schema_refresh_claimed_at IS NULL OR schema_refresh_claimed_at < ?) \
              RETURNING id, org_id",
         )
         .arg(ms(now))
         .arg(ms(stale_before))
         .arg(ms(expired_before))
+        .arg(ms(now))
         .arg(limit)
         .arg(ms(expired_before));
         let rows = self.db.write(&q).await?;
@@ -856,7 +867,8 @@ impl Store for SqlStore {
         let updated = tx
             .query(
                 &Sql::new(
-                    "UPDATE connections SET schema_discovered_at = ?, schema_refresh_claimed_at = NULL \
+                    "UPDATE connections SET schema_discovered_at = ?, schema_refresh_claimed_at = NULL, \
+                     schema_refresh_after = NULL \
                      WHERE org_id = ? AND id = ? RETURNING id",
                 )
                 .arg(ms(at))
@@ -885,10 +897,17 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn release_schema_refresh(&self, org: OrgId, id: ConnectionId) -> CoreResult<()> {
+    async fn release_schema_refresh(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        retry_after: Option<Timestamp>,
+    ) -> CoreResult<()> {
         let q = Sql::new(
-            "UPDATE connections SET schema_refresh_claimed_at = NULL WHERE org_id = ? AND id = ? RETURNING id",
+            "UPDATE connections SET schema_refresh_claimed_at = NULL, schema_refresh_after = ? \
+             WHERE org_id = ? AND id = ? RETURNING id",
         )
+        .arg(retry_after.map(ms))
         .arg(org.0)
         .arg(id.0);
         self.db.write(&q).await?;

@@ -148,10 +148,10 @@ async fn api_keys_round_trip(s: Arc<SqlStore>) {
     assert!(s.find_api_key("nope").await.unwrap().is_none());
     // Another organization cannot revoke it.
     assert!(matches!(
-        s.revoke_api_key(b.id, key.id).await,
+        s.revoke_api_key(b.id, key.id, true).await,
         Err(CoreError::NotFound(_))
     ));
-    let revoked = s.revoke_api_key(a.id, key.id).await.unwrap();
+    let revoked = s.revoke_api_key(a.id, key.id, false).await.unwrap();
     assert!(revoked.revoked_at.is_some());
     assert_eq!(
         s.list_api_keys(a.id, PageRequest::default())
@@ -600,7 +600,16 @@ async fn schema_leases_and_storage(s: Arc<SqlStore>) {
             .await
             .unwrap()
     );
-    s.release_schema_refresh(a.id, y.id).await.unwrap();
+    s.release_schema_refresh(a.id, y.id, None).await.unwrap();
+    // A failed scheduled refresh waits for its retry time.
+    let mut flaky = conn(a.id, c.id, "flaky", "csv");
+    flaky
+        .config
+        .insert("schemaAutoRefresh".into(), serde_json::Value::Bool(true));
+    let f = s.create_connection(flaky).await.unwrap();
+    s.release_schema_refresh(a.id, f.id, Some(later))
+        .await
+        .unwrap();
     // Only auto-refresh connections are claimed by the scheduler, once.
     let claimed = s
         .claim_stale_schemas(now, now, now - Duration::minutes(1), 10)

@@ -304,20 +304,24 @@ impl Services {
                 "a schema refresh of this connection is already running".into(),
             ));
         }
-        self.discover_claimed(&conn).await
+        self.discover_claimed(&conn, None).await
     }
 
     /// Refreshes, in the background, schemas of connections with
     /// `schemaAutoRefresh` older than `max_age`; returns how many succeeded.
     pub async fn refresh_stale_schemas(&self, max_age: std::time::Duration) -> CoreResult<usize> {
-        let at = now();
         let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::hours(1));
-        let claimed = self
-            .store
-            .claim_stale_schemas(at, at - max_age, at - self.lease(), 16)
-            .await?;
         let mut done = 0;
-        for (org, id) in claimed {
+        // One claim at a time, so every lease is fresh when its discovery starts.
+        for _ in 0..16 {
+            let at = now();
+            let claimed = self
+                .store
+                .claim_stale_schemas(at, at - max_age, at - self.lease(), 1)
+                .await?;
+            let Some((org, id)) = claimed.into_iter().next() else {
+                break;
+            };
             let conn = match self.store.get_connection(org, id).await {
                 Ok(c) => c,
                 Err(e) => {
@@ -325,7 +329,7 @@ impl Services {
                     continue;
                 }
             };
-            match self.discover_claimed(&conn).await {
+            match self.discover_claimed(&conn, Some(at + max_age)).await {
                 Ok(_) => done += 1,
                 Err(e) => {
                     tracing::warn!(connection = %id, error = %e, "scheduled schema refresh failed")
@@ -337,17 +341,25 @@ impl Services {
 
     /// Runs discovery for a connection whose lease is held, then stores the
     /// result or frees the lease.
-    async fn discover_claimed(&self, conn: &Connection) -> CoreResult<StoredSchema> {
+    async fn discover_claimed(
+        &self,
+        conn: &Connection,
+        retry_after: Option<crate::model::Timestamp>,
+    ) -> CoreResult<StoredSchema> {
         // Detached like tests: the lease is saved or released even if the
         // caller goes away.
         let this = self.clone();
         let conn = conn.clone();
-        tokio::spawn(async move { this.discover_claimed_inner(&conn).await })
+        tokio::spawn(async move { this.discover_claimed_inner(&conn, retry_after).await })
             .await
             .map_err(|e| CoreError::Store(format!("schema discovery task failed: {e}")))?
     }
 
-    async fn discover_claimed_inner(&self, conn: &Connection) -> CoreResult<StoredSchema> {
+    async fn discover_claimed_inner(
+        &self,
+        conn: &Connection,
+        retry_after: Option<crate::model::Timestamp>,
+    ) -> CoreResult<StoredSchema> {
         let result = async {
             let source = self.source_config(conn)?;
             let connector = self.connector(&conn.source_type)?;
@@ -370,7 +382,7 @@ impl Services {
             }
             Err(e) => {
                 self.store
-                    .release_schema_refresh(conn.org_id, conn.id)
+                    .release_schema_refresh(conn.org_id, conn.id, retry_after)
                     .await?;
                 Err(e)
             }

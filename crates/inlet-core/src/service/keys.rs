@@ -127,6 +127,7 @@ impl Services {
         page: PageRequest,
     ) -> CoreResult<Page<ApiKey>> {
         who.require(Scope::Admin)?;
+        self.forbid_restricted(who)?;
         let org = self.target_org(who, org)?;
         self.store.list_api_keys(org, page).await
     }
@@ -134,7 +135,23 @@ impl Services {
     /// Revokes a key of the caller's organization.
     pub async fn revoke_api_key(&self, who: &Principal, id: ApiKeyId) -> CoreResult<ApiKey> {
         who.require(Scope::Admin)?;
-        self.store.revoke_api_key(who.org_id, id).await
+        self.forbid_restricted(who)?;
+        // Only an instance administrator may revoke an instance administrator's key.
+        self.store
+            .revoke_api_key(who.org_id, id, who.instance_admin)
+            .await
+    }
+
+    /// Keys restricted to collections may create keys within them, but not
+    /// see or revoke the organization's other keys.
+    fn forbid_restricted(&self, who: &Principal) -> CoreResult<()> {
+        if who.is_restricted() {
+            return Err(CoreError::Forbidden(
+                "a key restricted to collections cannot list or revoke the organization's keys"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// The organization a key operation targets: the caller's own, or any

@@ -125,6 +125,26 @@ async fn scopes_are_enforced() {
     )
     .await
     .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    // An admin of organization 1 cannot revoke the instance administrator's key.
+    let admin1 = app.key(&json!({"name": "a1", "scopes": ["admin"]})).await;
+    app.delete("/api/v1/api-keys/key_1", &admin1)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(
+        app.get("/api/v1/sources", &app.admin_key).await.status,
+        StatusCode::OK
+    );
+    // A collection-restricted admin key cannot list or revoke the organization's keys.
+    let col = app.collection(&app.admin_key, "only").await;
+    let restricted = app
+        .key(&json!({"name": "r", "scopes": ["admin"], "collectionIds": [col]}))
+        .await;
+    app.get("/api/v1/api-keys", &restricted)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.delete("/api/v1/api-keys/key_2", &restricted)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
     app.finish().await;
 }
 
