@@ -2,9 +2,7 @@
 //! key to a [`Principal`](inlet_core::auth::Principal), takes a rate-limit
 //! token, and adds the `RateLimit-*` headers to the answer.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -16,14 +14,6 @@ use crate::state::AppState;
 
 /// Authenticates, rate-limits, then runs the handler.
 pub async fn require_key(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    // An address that keeps failing is turned away before any lookup.
-    if let Some(wait) = peer.and_then(|ip| state.limiter.blocked(ip)) {
-        return ApiError::RateLimited(wait).into_response();
-    }
     let Some(key) = bearer(req.headers()) else {
         return ApiError::Core(CoreError::Unauthorized(
             "missing API key; send Authorization: Bearer <key>".into(),
@@ -32,12 +22,7 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
     };
     let principal = match state.services.authenticate(key).await {
         Ok(p) => p,
-        Err(e) => {
-            if let (CoreError::Unauthorized(_), Some(ip)) = (&e, peer) {
-                state.limiter.failed(ip);
-            }
-            return ApiError::Core(e).into_response();
-        }
+        Err(e) => return ApiError::Core(e).into_response(),
     };
     let limit = state.limiter.limit();
     let (mut resp, remaining, reset) = match state.limiter.check(principal.key_id) {

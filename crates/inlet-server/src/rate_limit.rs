@@ -1,11 +1,7 @@
 //! Per-API-key rate limiting: a token bucket per key (governor's GCRA),
 //! refilled at `limit` per minute with a burst of `limit`.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
-use std::time::Instant;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -34,16 +30,10 @@ pub enum Decision {
     },
 }
 
-/// Failed authentications an address may make per minute before it is
-/// turned away without a store lookup.
-const FAILED_AUTH_PER_MINUTE: u32 = 60;
-
-/// Token buckets keyed by API key, and a guard against key guessing.
+/// Token buckets keyed by API key.
 pub struct KeyRateLimiter {
     limiter: Limiter,
     per_minute: NonZeroU32,
-    failures: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>,
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
 }
 
 impl KeyRateLimiter {
@@ -51,34 +41,9 @@ impl KeyRateLimiter {
     pub fn new(per_minute: NonZeroU32) -> Self {
         let limiter = RateLimiter::keyed(Quota::per_minute(per_minute))
             .with_middleware::<StateInformationMiddleware>();
-        let failures = RateLimiter::keyed(Quota::per_minute(
-            NonZeroU32::new(FAILED_AUTH_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
-        ));
         Self {
             limiter,
             per_minute,
-            failures,
-            blocked: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Seconds an address must wait after too many failed authentications,
-    /// checked before the key is looked up.
-    pub fn blocked(&self, ip: IpAddr) -> Option<u64> {
-        let blocked = self.blocked.lock().ok()?;
-        let until = *blocked.get(&ip)?;
-        let left = until.checked_duration_since(Instant::now())?;
-        Some(left.as_secs() + u64::from(left.subsec_nanos() > 0))
-    }
-
-    /// Records a failed authentication from `ip`; past the allowance the
-    /// address is blocked until its bucket has a token again.
-    pub fn failed(&self, ip: IpAddr) {
-        if let Err(not_until) = self.failures.check_key(&ip) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            if let Ok(mut blocked) = self.blocked.lock() {
-                blocked.insert(ip, Instant::now() + wait);
-            }
         }
     }
 
@@ -106,10 +71,5 @@ impl KeyRateLimiter {
     pub fn shrink(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
-        self.failures.retain_recent();
-        if let Ok(mut blocked) = self.blocked.lock() {
-            let now = Instant::now();
-            blocked.retain(|_, until| *until > now);
-        }
     }
 }
