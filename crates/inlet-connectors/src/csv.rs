@@ -328,10 +328,7 @@ impl Connector for Csv {
         ctx: &Context,
         source: &SourceConfig,
     ) -> Result<DiscoveredSchema, ConnectorError> {
-        let raw = source
-            .str("path")
-            .ok_or_else(|| ConnectorError::Invalid("credentials.path is required".into()))?;
-        let path = files::resolve(ctx, raw)?;
+        let (_, path) = files::source_path(ctx, source)?;
         let opts = Self::options(source)?;
         let ctx2 = ctx.clone();
         files::blocking(ctx, "reading CSV files", move || {
@@ -360,10 +357,7 @@ impl Connector for Csv {
         source: &SourceConfig,
         request: ReadRequest,
     ) -> Result<RecordStream, ConnectorError> {
-        let raw = source
-            .str("path")
-            .ok_or_else(|| ConnectorError::Invalid("credentials.path is required".into()))?;
-        let path = files::resolve(ctx, raw)?;
+        let (_, path) = files::source_path(ctx, source)?;
         let opts = Self::options(source)?;
         let targets = Csv::targets(&path)?
             .into_iter()

@@ -22,6 +22,18 @@ pub fn resolve(ctx: &Context, path: &str) -> Result<PathBuf, ConnectorError> {
     }
 }
 
+/// The source's `path` credential, resolved under the roots; returns the
+/// path as given too, for messages.
+pub fn source_path<'a>(
+    ctx: &Context,
+    source: &'a inlet_core::connector::SourceConfig,
+) -> Result<(&'a str, PathBuf), ConnectorError> {
+    let raw = source
+        .str("path")
+        .ok_or_else(|| ConnectorError::Invalid("credentials.path is required".into()))?;
+    Ok((raw, resolve(ctx, raw)?))
+}
+
 /// The path relative to the first root containing it, for display.
 pub fn display(ctx: &Context, path: &std::path::Path) -> String {
     ctx.policy

@@ -55,10 +55,7 @@ impl Folder {
     }
 
     fn root(ctx: &Context, source: &SourceConfig) -> Result<std::path::PathBuf, ConnectorError> {
-        let raw = source
-            .str("path")
-            .ok_or_else(|| ConnectorError::Invalid("credentials.path is required".into()))?;
-        let path = files::resolve(ctx, raw)?;
+        let (raw, path) = files::source_path(ctx, source)?;
         if !path.is_dir() {
             return Err(ConnectorError::FileNotFound(format!(
                 "{raw} is not a directory"

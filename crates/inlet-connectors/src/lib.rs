@@ -14,7 +14,7 @@ mod mysql;
 mod net;
 mod postgresql;
 mod reading;
-mod sql_errors;
+mod sql;
 mod sqlite;
 mod tunnel;
 

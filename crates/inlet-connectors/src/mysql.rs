@@ -13,9 +13,9 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
 
-use crate::reading::{self, TablePlan, backquote, literal};
+use crate::reading::{self, CatalogColumn, TablePlan, backquote, literal};
 use crate::tunnel::{self, Tunnel};
-use crate::{common, net, sql_errors};
+use crate::{common, net, sql};
 
 /// MySQL and MariaDB databases.
 pub struct Mysql {
@@ -86,13 +86,7 @@ impl Mysql {
         if let Some(pem) = source.str("sslRootCert") {
             opts = opts.ssl_ca_from_pem(pem.as_bytes().to_vec());
         }
-        let what = format!("MySQL at {}", end.display);
-        let conn = net::timed(ctx, &what, async {
-            MySqlConnection::connect_with(&opts)
-                .await
-                .map_err(|e| sql_errors::map(&what, e))
-        })
-        .await?;
+        let conn = sql::connect(ctx, &format!("MySQL at {}", end.display), &opts).await?;
         Ok((conn, end.tunnel))
     }
 }
@@ -105,13 +99,7 @@ impl Connector for Mysql {
 
     async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
         let (mut conn, _tunnel) = Self::connect(ctx, source).await?;
-        net::timed(ctx, "MySQL query", async {
-            sqlx::query("SELECT 1")
-                .execute(&mut conn)
-                .await
-                .map_err(|e| sql_errors::map("MySQL", e))
-        })
-        .await?;
+        sql::run(ctx, "MySQL", sqlx::raw_sql("SELECT 1").execute(&mut conn)).await?;
         let _ = conn.close().await;
         Ok(())
     }
@@ -123,7 +111,7 @@ impl Connector for Mysql {
     ) -> Result<DiscoveredSchema, ConnectorError> {
         let (mut conn, _tunnel) = Self::connect(ctx, source).await?;
         let database = source.str("database").unwrap_or_default().to_owned();
-        let err = |e| sql_errors::map("MySQL discovery", e);
+        let err = |e| sql::map_error("MySQL discovery", e);
         let schema = net::timed(ctx, "MySQL discovery", async {
             // CASTs keep the driver from seeing information_schema's binary collations.
             let tables = sqlx::query(
@@ -210,38 +198,31 @@ async fn plan(
     conn: &mut MySqlConnection,
     database: &str,
 ) -> Result<Vec<TablePlan>, ConnectorError> {
-    let err = |e| sql_errors::map("MySQL", e);
+    let err = |e| sql::map_error("MySQL", e);
     let rows = sqlx::query(
         "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, \
-         CAST(COLUMN_TYPE AS CHAR) AS type, CAST(COLUMN_KEY = 'PRI' AS SIGNED) AS pk \
+         CAST(COLUMN_TYPE AS CHAR) AS type, \
+         CAST(IF(COLUMN_KEY = 'PRI', ORDINAL_POSITION, 0) AS SIGNED) AS pk_pos \
          FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
     )
     .bind(database)
     .fetch_all(&mut *conn)
     .await
     .map_err(err)?;
-    let mut plans: Vec<TablePlan> = Vec::new();
-    for r in &rows {
-        let table: String = r.try_get("tbl").map_err(err)?;
-        if plans.last().is_none_or(|p| p.table != table) {
-            plans.push(TablePlan {
+    let columns = rows
+        .iter()
+        .map(|r| {
+            Ok(CatalogColumn {
                 schema: database.to_owned(),
-                table,
-                pk: Vec::new(),
-                columns: Vec::new(),
-                cursor: None,
-            });
-        }
-        let name: String = r.try_get("name").map_err(err)?;
-        let pk = r.try_get::<i64, _>("pk").map_err(err)? != 0;
-        if let Some(plan) = plans.last_mut() {
-            if pk {
-                plan.pk.push(name.clone());
-            }
-            plan.columns.push((name, r.try_get("type").map_err(err)?));
-        }
-    }
-    Ok(plans)
+                table: r.try_get("tbl")?,
+                name: r.try_get("name")?,
+                data_type: r.try_get("type")?,
+                pk_position: r.try_get("pk_pos")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(err)?;
+    Ok(reading::group(columns))
 }
 
 /// MySQL's spelling of a table read.
@@ -280,7 +261,7 @@ async fn read_table(
         .fetch(&mut *conn)
         .map(|r| r.and_then(|row| Ok((row.try_get("j")?, row.try_get("c")?))));
     reading::drain(ctx, "MySQL read", rows, plan, previous, tx, |e| {
-        sql_errors::map("MySQL read", e)
+        sql::map_error("MySQL read", e)
     })
     .await
 }

@@ -14,9 +14,9 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 
-use crate::reading::{self, TablePlan, quote};
+use crate::reading::{self, CatalogColumn, TablePlan, quote};
 use crate::tunnel::{self, Tunnel};
-use crate::{common, net, sql_errors};
+use crate::{common, net, sql};
 
 /// PostgreSQL databases.
 pub struct Postgresql {
@@ -93,13 +93,7 @@ impl Postgresql {
         if let Some(pem) = source.str("sslRootCert") {
             opts = opts.ssl_root_cert_from_pem(pem.as_bytes().to_vec());
         }
-        let what = format!("PostgreSQL at {}", end.display);
-        let conn = net::timed(ctx, &what, async {
-            PgConnection::connect_with(&opts)
-                .await
-                .map_err(|e| sql_errors::map(&what, e))
-        })
-        .await?;
+        let conn = sql::connect(ctx, &format!("PostgreSQL at {}", end.display), &opts).await?;
         Ok((conn, end.tunnel))
     }
 }
@@ -112,12 +106,11 @@ impl Connector for Postgresql {
 
     async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
         let (mut conn, _tunnel) = Self::connect(ctx, source).await?;
-        net::timed(ctx, "PostgreSQL query", async {
-            sqlx::query("SELECT 1")
-                .execute(&mut conn)
-                .await
-                .map_err(|e| sql_errors::map("PostgreSQL", e))
-        })
+        sql::run(
+            ctx,
+            "PostgreSQL",
+            sqlx::raw_sql("SELECT 1").execute(&mut conn),
+        )
         .await?;
         let _ = conn.close().await;
         Ok(())
@@ -130,7 +123,7 @@ impl Connector for Postgresql {
     ) -> Result<DiscoveredSchema, ConnectorError> {
         let (mut conn, _tunnel) = Self::connect(ctx, source).await?;
         let filter = source.config_str("schema").map(str::to_owned);
-        let err = |e| sql_errors::map("PostgreSQL discovery", e);
+        let err = |e| sql::map_error("PostgreSQL discovery", e);
         let schema = net::timed(ctx, "PostgreSQL discovery", async {
             let schemas = sqlx::query(
                 "SELECT nspname AS name FROM pg_namespace \
@@ -245,7 +238,7 @@ async fn plan(
     conn: &mut PgConnection,
     filter: Option<String>,
 ) -> Result<Vec<TablePlan>, ConnectorError> {
-    let err = |e| sql_errors::map("PostgreSQL", e);
+    let err = |e| sql::map_error("PostgreSQL", e);
     let columns = sqlx::query(
         "SELECT n.nspname AS schema, c.relname AS table, a.attname AS name, \
          format_type(a.atttypid, a.atttypmod) AS type, \
@@ -261,38 +254,18 @@ async fn plan(
     .fetch_all(&mut *conn)
     .await
     .map_err(err)?;
-    let mut plans: Vec<TablePlan> = Vec::new();
-    let mut pks: Vec<Vec<(i32, String)>> = Vec::new();
-    for r in &columns {
-        let schema: String = r.get("schema");
-        let table: String = r.get("table");
-        if plans
-            .last()
-            .is_none_or(|p| p.schema != schema || p.table != table)
-        {
-            plans.push(TablePlan {
-                schema,
-                table,
-                pk: Vec::new(),
-                columns: Vec::new(),
-                cursor: None,
-            });
-            pks.push(Vec::new());
-        }
-        let name: String = r.get("name");
-        let pos: i32 = r.get("pk_pos");
-        if let (Some(plan), Some(pk)) = (plans.last_mut(), pks.last_mut()) {
-            if pos > 0 {
-                pk.push((pos, name.clone()));
-            }
-            plan.columns.push((name, r.get("type")));
-        }
-    }
-    for (plan, mut pk) in plans.iter_mut().zip(pks) {
-        pk.sort();
-        plan.pk = pk.into_iter().map(|(_, n)| n).collect();
-    }
-    Ok(plans)
+    Ok(reading::group(
+        columns
+            .iter()
+            .map(|r| CatalogColumn {
+                schema: r.get("schema"),
+                table: r.get("table"),
+                name: r.get("name"),
+                data_type: r.get("type"),
+                pk_position: i64::from(r.get::<i32, _>("pk_pos")),
+            })
+            .collect(),
+    ))
 }
 
 /// PostgreSQL's spelling of a table read.
@@ -328,7 +301,7 @@ async fn read_table(
         .fetch(&mut *conn)
         .map(|r| r.and_then(|row| Ok((row.try_get("j")?, row.try_get("c")?))));
     reading::drain(ctx, "PostgreSQL read", rows, plan, previous, tx, |e| {
-        sql_errors::map("PostgreSQL read", e)
+        sql::map_error("PostgreSQL read", e)
     })
     .await
 }

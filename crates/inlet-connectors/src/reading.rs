@@ -31,6 +31,57 @@ impl TablePlan {
     }
 }
 
+/// One column as a catalog query lists it.
+pub struct CatalogColumn {
+    /// Schema (or database).
+    pub schema: String,
+    /// Table.
+    pub table: String,
+    /// Column.
+    pub name: String,
+    /// Engine type.
+    pub data_type: String,
+    /// Position in the primary key (from 1), or 0 outside it.
+    pub pk_position: i64,
+}
+
+/// Groups columns listed by schema, table and ordinal into table plans,
+/// primary key columns in key order.
+pub fn group(columns: Vec<CatalogColumn>) -> Vec<TablePlan> {
+    let mut plans: Vec<(TablePlan, Vec<(i64, String)>)> = Vec::new();
+    for c in columns {
+        if plans
+            .last()
+            .is_none_or(|(p, _)| p.schema != c.schema || p.table != c.table)
+        {
+            plans.push((
+                TablePlan {
+                    schema: c.schema,
+                    table: c.table,
+                    pk: Vec::new(),
+                    columns: Vec::new(),
+                    cursor: None,
+                },
+                Vec::new(),
+            ));
+        }
+        if let Some((plan, keys)) = plans.last_mut() {
+            if c.pk_position > 0 {
+                keys.push((c.pk_position, c.name.clone()));
+            }
+            plan.columns.push((c.name, c.data_type));
+        }
+    }
+    plans
+        .into_iter()
+        .map(|(mut plan, mut keys)| {
+            keys.sort();
+            plan.pk = keys.into_iter().map(|(_, n)| n).collect();
+            plan
+        })
+        .collect()
+}
+
 /// Keeps the tables the configuration selects (`tables`: `schema.table` or
 /// `table`; all when empty), attaching the cursor column where present.
 pub fn select(

@@ -13,8 +13,8 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 
-use crate::reading::{self, TablePlan, literal, quote};
-use crate::{common, files, net, sql_errors};
+use crate::reading::{self, CatalogColumn, TablePlan, literal, quote};
+use crate::{common, files, net, sql};
 
 /// SQLite database files.
 pub struct Sqlite {
@@ -52,10 +52,7 @@ impl Sqlite {
         ctx: &Context,
         source: &SourceConfig,
     ) -> Result<SqliteConnection, ConnectorError> {
-        let raw = source
-            .str("path")
-            .ok_or_else(|| ConnectorError::Invalid("credentials.path is required".into()))?;
-        let path = files::resolve(ctx, raw)?;
+        let (raw, path) = files::source_path(ctx, source)?;
         if !path.is_file() {
             return Err(ConnectorError::FileNotFound(format!("{raw} is not a file")));
         }
@@ -64,12 +61,7 @@ impl Sqlite {
             .read_only(true)
             .create_if_missing(false)
             .log_statements(tracing::log::LevelFilter::Debug);
-        net::timed(ctx, "SQLite", async {
-            SqliteConnection::connect_with(&opts)
-                .await
-                .map_err(|e| sql_errors::map("SQLite", e))
-        })
-        .await
+        sql::connect(ctx, "SQLite", &opts).await
     }
 }
 
@@ -82,13 +74,8 @@ impl Connector for Sqlite {
     async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
         let mut conn = Self::connect(ctx, source).await?;
         // Reading the schema table proves the file is a database, not just a file.
-        net::timed(ctx, "SQLite query", async {
-            sqlx::query("SELECT count(*) FROM sqlite_master")
-                .execute(&mut conn)
-                .await
-                .map_err(|e| sql_errors::map("SQLite", e))
-        })
-        .await?;
+        let probe = sqlx::raw_sql("SELECT count(*) FROM sqlite_master").execute(&mut conn);
+        sql::run(ctx, "SQLite", probe).await?;
         let _ = conn.close().await;
         Ok(())
     }
@@ -99,7 +86,7 @@ impl Connector for Sqlite {
         source: &SourceConfig,
     ) -> Result<DiscoveredSchema, ConnectorError> {
         let mut conn = Self::connect(ctx, source).await?;
-        let err = |e| sql_errors::map("SQLite discovery", e);
+        let err = |e| sql::map_error("SQLite discovery", e);
         let rows = net::timed(ctx, "SQLite discovery", async {
             sqlx::query(
                 "SELECT m.name AS tbl, m.type AS kind, p.name AS name, p.type AS type, \
@@ -163,9 +150,9 @@ impl Connector for Sqlite {
 
 /// Tables with their columns and primary keys, one query.
 async fn plan(conn: &mut SqliteConnection) -> Result<Vec<TablePlan>, ConnectorError> {
-    let err = |e| sql_errors::map("SQLite", e);
+    let err = |e| sql::map_error("SQLite", e);
     let rows = sqlx::query(
-        "SELECT m.name AS tbl, p.name AS name, p.type AS type, p.pk AS pk \
+        "SELECT m.name AS tbl, p.name AS name, p.type AS type, p.pk AS pk_pos \
          FROM sqlite_master m JOIN pragma_table_info(m.name) p \
          WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
          ORDER BY m.name, p.cid",
@@ -173,34 +160,20 @@ async fn plan(conn: &mut SqliteConnection) -> Result<Vec<TablePlan>, ConnectorEr
     .fetch_all(&mut *conn)
     .await
     .map_err(err)?;
-    let mut plans: Vec<TablePlan> = Vec::new();
-    let mut pks: Vec<Vec<(i64, String)>> = Vec::new();
-    for r in &rows {
-        let table: String = r.try_get("tbl").map_err(err)?;
-        if plans.last().is_none_or(|p| p.table != table) {
-            plans.push(TablePlan {
+    let columns = rows
+        .iter()
+        .map(|r| {
+            Ok(CatalogColumn {
                 schema: "main".into(),
-                table,
-                pk: Vec::new(),
-                columns: Vec::new(),
-                cursor: None,
-            });
-            pks.push(Vec::new());
-        }
-        let name: String = r.try_get("name").map_err(err)?;
-        let pk: i64 = r.try_get("pk").map_err(err)?;
-        if let (Some(plan), Some(keys)) = (plans.last_mut(), pks.last_mut()) {
-            if pk > 0 {
-                keys.push((pk, name.clone()));
-            }
-            plan.columns.push((name, r.try_get("type").map_err(err)?));
-        }
-    }
-    for (plan, mut keys) in plans.iter_mut().zip(pks) {
-        keys.sort();
-        plan.pk = keys.into_iter().map(|(_, n)| n).collect();
-    }
-    Ok(plans)
+                table: r.try_get("tbl")?,
+                name: r.try_get("name")?,
+                data_type: r.try_get("type")?,
+                pk_position: r.try_get("pk_pos")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(err)?;
+    Ok(reading::group(columns))
 }
 
 /// SQLite's spelling of a table read.
@@ -245,7 +218,7 @@ async fn read_table(
         .fetch(&mut *conn)
         .map(|r| r.and_then(|row| Ok((row.try_get("j")?, row.try_get("c")?))));
     reading::drain(ctx, "SQLite read", rows, plan, previous, tx, |e| {
-        sql_errors::map("SQLite read", e)
+        sql::map_error("SQLite read", e)
     })
     .await
 }

@@ -1,10 +1,38 @@
-//! Turning driver errors into clear, credential-free failures. Database
-//! servers put the user name in their messages, never the password.
+//! What the database connectors share about their drivers: connecting and
+//! checking under the context's timeout, and turning driver errors into
+//! clear, credential-free failures (servers put the user name in their
+//! messages, never the password).
 
-use inlet_core::connector::ConnectorError;
+use inlet_core::connector::{ConnectorError, Context};
+
+use crate::net;
+
+/// Connects with `opts` under the context's timeout.
+pub async fn connect<C: sqlx::Connection>(
+    ctx: &Context,
+    what: &str,
+    opts: &<C as sqlx::Connection>::Options,
+) -> Result<C, ConnectorError> {
+    net::timed(ctx, what, async {
+        C::connect_with(opts).await.map_err(|e| map_error(what, e))
+    })
+    .await
+}
+
+/// Awaits a driver call under the context's timeout, mapping its error.
+pub async fn run<T>(
+    ctx: &Context,
+    what: &str,
+    call: impl Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, ConnectorError> {
+    net::timed(ctx, what, async {
+        call.await.map_err(|e| map_error(what, e))
+    })
+    .await
+}
 
 /// Maps a sqlx error from connecting to or querying `what`.
-pub fn map(what: &str, e: sqlx::Error) -> ConnectorError {
+pub fn map_error(what: &str, e: sqlx::Error) -> ConnectorError {
     match e {
         sqlx::Error::Database(db) => {
             let msg = db.message().to_owned();
