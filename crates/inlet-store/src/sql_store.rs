@@ -596,7 +596,7 @@ impl Store for SqlStore {
             "INSERT INTO connections (org_id, collection_id, source_type, name, sort_name, description, \
              settings, config, secret_fields, secrets, secrets_key_id, tags, status, created_at, updated_at, \
              schema_auto_refresh) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         )
         .arg(new.org_id.0)
         .arg(new.collection_id.0)
@@ -615,15 +615,15 @@ impl Store for SqlStore {
         .arg(t)
         .arg(auto_refresh(&new.config));
         let mut tx = self.db.begin().await?;
-        let id = match tx.query(&q).await {
-            Ok(rows) => one(rows, "connection", |r| r.i64("id"))?,
+        let created = match tx.query(&q).await {
+            Ok(rows) => one(rows, "connection", rows::connection)?,
             Err(DbError::ForeignKey(_)) => return Err(CoreError::NotFound("collection")),
             Err(e) => return Err(e.into()),
         };
-        Self::insert_tags(&mut tx, new.org_id, id, &new.tags).await?;
+        Self::insert_tags(&mut tx, new.org_id, created.id.0, &new.tags).await?;
         tx.query(&bump(new.org_id)).await?;
         tx.commit().await?;
-        self.get_connection(new.org_id, ConnectionId(id)).await
+        Ok(created)
     }
 
     async fn get_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<Connection> {
@@ -676,11 +676,9 @@ impl Store for SqlStore {
             q.push(", status = ").bind(s.as_str());
         }
         q.push(" WHERE org_id = ").bind(org.0);
-        q.push(" AND id = ").bind(id.0).push(" RETURNING id");
+        q.push(" AND id = ").bind(id.0).push(" RETURNING *");
         let mut tx = self.db.begin().await?;
-        if tx.query(&q).await?.is_empty() {
-            return Err(CoreError::NotFound("source connection"));
-        }
+        let updated = one(tx.query(&q).await?, "source connection", rows::connection)?;
         if let Some(tags) = &patch.tags {
             tx.query(
                 &Sql::new("DELETE FROM connection_tags WHERE org_id = ? AND connection_id = ?")
@@ -692,7 +690,7 @@ impl Store for SqlStore {
         }
         tx.query(&bump(org)).await?;
         tx.commit().await?;
-        self.get_connection(org, id).await
+        Ok(updated)
     }
 
     async fn update_credentials(
@@ -710,7 +708,7 @@ impl Store for SqlStore {
         let q = Sql::new(
             "UPDATE connections SET settings = ?, secret_fields = ?, secrets = ?, secrets_key_id = ?, \
              status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE 'pending' END, \
-             updated_at = ? WHERE org_id = ? AND id = ? RETURNING id",
+             updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
         )
         .arg(to_json(&update.settings))
         .arg(to_json(&update.secret_fields))
@@ -719,10 +717,11 @@ impl Store for SqlStore {
         .arg(ms(now()))
         .arg(org.0)
         .arg(id.0);
-        if self.write_bumping(org, &q).await?.is_empty() {
-            return Err(CoreError::NotFound("source connection"));
-        }
-        self.get_connection(org, id).await
+        one(
+            self.write_bumping(org, &q).await?,
+            "source connection",
+            rows::connection,
+        )
     }
 
     async fn update_config(
@@ -733,17 +732,18 @@ impl Store for SqlStore {
     ) -> CoreResult<Connection> {
         let q = Sql::new(
             "UPDATE connections SET config = ?, schema_auto_refresh = ?, updated_at = ? \
-             WHERE org_id = ? AND id = ? RETURNING id",
+             WHERE org_id = ? AND id = ? RETURNING *",
         )
         .arg(to_json(&config))
         .arg(auto_refresh(&config))
         .arg(ms(now()))
         .arg(org.0)
         .arg(id.0);
-        if self.write_bumping(org, &q).await?.is_empty() {
-            return Err(CoreError::NotFound("source connection"));
-        }
-        self.get_connection(org, id).await
+        one(
+            self.write_bumping(org, &q).await?,
+            "source connection",
+            rows::connection,
+        )
     }
 
     async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()> {
@@ -789,7 +789,7 @@ impl Store for SqlStore {
              status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE ? END, \
              last_tested_at = ?, \
              last_successful_connection_at = CASE WHEN ? = 1 THEN ? ELSE last_successful_connection_at END, \
-             last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING id",
+             last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
         )
         .arg(status.as_str())
         .arg(ms(at))
@@ -799,10 +799,11 @@ impl Store for SqlStore {
         .arg(ms(at))
         .arg(org.0)
         .arg(id.0);
-        if self.write_bumping(org, &q).await?.is_empty() {
-            return Err(CoreError::NotFound("source connection"));
-        }
-        self.get_connection(org, id).await
+        one(
+            self.write_bumping(org, &q).await?,
+            "source connection",
+            rows::connection,
+        )
     }
 
     async fn claim_schema_refresh(
