@@ -26,7 +26,9 @@ pub enum LogFormat {
 }
 
 /// Flags; each also reads its environment variable.
-#[derive(Args, Debug, Serialize)]
+// No `Debug` on the settings types: they hold the master key, the bootstrap
+// key and a database URL that may carry a password.
+#[derive(Args, Serialize)]
 pub struct ConfigArgs {
     /// Optional config file (TOML).
     #[arg(long, env = "INLET_CONFIG", global = true)]
@@ -104,7 +106,7 @@ pub struct ConfigArgs {
     pub log: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Deserialize, Serialize)]
 struct Raw {
     listen: String,
     data_dir: PathBuf,
@@ -146,7 +148,7 @@ impl Default for Raw {
 }
 
 /// Validated configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// Listen address.
     pub listen: SocketAddr,

@@ -143,13 +143,6 @@ pub async fn send_row(
     Ok(tx.send(Ok(ReadItem::Record(record))).await.is_ok())
 }
 
-/// Sends the end of a stream with its new cursor.
-pub async fn checkpoint(tx: &RecordSender, stream: String, cursor: Value) -> bool {
-    tx.send(Ok(ReadItem::Checkpoint { stream, cursor }))
-        .await
-        .is_ok()
-}
-
 /// Ends a table's stream: its cursor is the last cursor value read, or
 /// `null` for tables read in full.
 pub async fn finish(tx: &RecordSender, plan: &TablePlan, last: Option<String>) -> bool {
@@ -157,7 +150,12 @@ pub async fn finish(tx: &RecordSender, plan: &TablePlan, last: Option<String>) -
         (Some(_), Some(c)) => Value::String(c),
         _ => Value::Null,
     };
-    checkpoint(tx, plan.stream(), cursor).await
+    tx.send(Ok(ReadItem::Checkpoint {
+        stream: plan.stream(),
+        cursor,
+    }))
+    .await
+    .is_ok()
 }
 
 /// How a dialect spells the pieces of a table read.

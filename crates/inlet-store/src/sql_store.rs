@@ -69,11 +69,6 @@ impl SqlStore {
         })
     }
 
-    /// The underlying database (for tests and tools).
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
     async fn count(&self, q: &Sql) -> CoreResult<u64> {
         let row = self
             .db
