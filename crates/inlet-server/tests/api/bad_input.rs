@@ -195,3 +195,43 @@ async fn unknown_routes_ids_and_methods() {
         .assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn flags_and_dates_name_the_parameter() {
+    let app = TestApp::spawn().await;
+    let k = &app.admin_key;
+    let col = app.collection(k, "c").await;
+    let r = app
+        .delete(&format!("/api/v1/collections/{col}?cascade=maybe"), k)
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("cascade"), "{}", r.message());
+    let r = app
+        .post(
+            "/api/v1/source-connections?test=maybe",
+            k,
+            json!({"collectionId": col, "sourceShortName": "csv", "name": "x", "credentials": {"path": "a.csv"}}),
+        )
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("test"), "{}", r.message());
+    let r = app
+        .post(
+            "/api/v1/api-keys",
+            k,
+            json!({"name": "n", "scopes": ["read"], "expiresAt": "tomorrow"}),
+        )
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("expiresAt"), "{}", r.message());
+    // Nothing was created or deleted by these.
+    assert_eq!(
+        app.get(&format!("/api/v1/collections/{col}"), k)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = app.get("/api/v1/source-connections", k).await;
+    assert_eq!(r.body["pagination"]["totalItems"], 0);
+    app.finish().await;
+}
