@@ -178,23 +178,66 @@ impl ConnectorError {
     }
 }
 
+/// How a stream is read this time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Every record of the stream follows (from the resume position, if one
+    /// was given): records the index holds but this pass never saw are gone.
+    Full,
+    /// Only records changed since the stream's cursor follow; nothing can be
+    /// concluded about records that do not appear (deletes are invisible),
+    /// except those announced by [`ReadItem::Deleted`].
+    Incremental,
+}
+
 /// One record read from a source: a table row or a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     /// The stream it belongs to (`schema.table`, or a file path).
     pub stream: String,
-    /// A key stable across reads: the primary key values, the file path, or
-    /// (for tables without a primary key) the SHA-256 of the row.
+    /// A key stable across reads and unique in its stream: for one primary
+    /// key column its value as text; for several, the JSON array of their
+    /// values (unambiguous whatever the values hold); the file path for
+    /// files; a row number or key columns for CSV; the SHA-256 of the row for
+    /// tables without a primary key.
     pub key: String,
-    /// The row as a JSON object, or `{path, size, modified, text}` for files.
-    pub data: Value,
+    /// The record as JSON object text, exactly as the source engine renders
+    /// it (numbers exact, binary as base64), or `{path, size, …, text}` for files.
+    pub data: String,
+    /// Where a read resumed after this record starts (the primary key values
+    /// or the cursor value, as the connector understands them); `None` when
+    /// the stream cannot resume mid-way and restarts instead.
+    pub position: Option<Value>,
 }
 
-/// What a read yields: records, and after each stream its new cursor.
+/// What a read yields, per stream: `Begin`, then records, deletions and
+/// skips, then `Checkpoint`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReadItem {
+    /// A stream starts, read in `mode`.
+    Begin {
+        /// The stream.
+        stream: String,
+        /// Full or incremental.
+        mode: ReadMode,
+    },
     /// A row or a file.
     Record(Record),
+    /// A record the source reports gone (a file deleted between two commits).
+    Deleted {
+        /// The stream.
+        stream: String,
+        /// The record's key.
+        key: String,
+    },
+    /// A record that could not be read (binary or oversized file, invalid
+    /// UTF-8, a value the engine cannot render); counted, never fatal.
+    Skipped {
+        /// The stream.
+        stream: String,
+        /// Why, for the job's report (no data values).
+        reason: String,
+    },
     /// The stream is done; `cursor` is where the next incremental read starts
     /// (`null` when the stream is read in full each time).
     Checkpoint {
@@ -205,11 +248,16 @@ pub enum ReadItem {
     },
 }
 
-/// Where an incremental read starts: the cursors of the last checkpoints, by stream.
+/// What to read and where to start.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadRequest {
-    /// Stream → cursor of its last checkpoint.
+    /// Stream → cursor of its last completed read (incremental start).
     pub cursors: Map<String, Value>,
+    /// Stream → position of the last committed record of an interrupted
+    /// read; that read resumes after it, in the same mode.
+    pub positions: Map<String, Value>,
+    /// Streams already completed by this pass, not to be read again.
+    pub skip: Vec<String>,
 }
 
 /// Items produced by a running read. The reader runs in its own task and
