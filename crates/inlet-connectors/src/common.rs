@@ -124,10 +124,14 @@ pub fn finish(summary: &mut inlet_core::model::schema::TreeSummary) {
 /// Largest file read as text by file-based readers.
 pub const MAX_TEXT_BYTES: u64 = 1024 * 1024;
 
-/// The file's text when it is small, valid UTF-8 and free of NUL bytes.
-pub fn text_of(bytes: Vec<u8>) -> Option<String> {
-    if bytes.len() as u64 > MAX_TEXT_BYTES || bytes.contains(&0) {
-        return None;
+/// The file's text when it is small, valid UTF-8 and free of NUL bytes;
+/// otherwise why it is not read as text.
+pub fn text_of(bytes: Vec<u8>) -> Result<String, &'static str> {
+    if bytes.len() as u64 > MAX_TEXT_BYTES {
+        return Err("larger than 1 MiB");
     }
-    String::from_utf8(bytes).ok()
+    if bytes.contains(&0) {
+        return Err("binary (contains NUL bytes)");
+    }
+    String::from_utf8(bytes).map_err(|_| "not valid UTF-8")
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use inlet_core::connector::{
-    Connector, ConnectorError, Context, ReadItem, ReadRequest, Record, RecordSender, RecordStream,
-    SourceConfig,
+    Connector, ConnectorError, Context, ReadItem, ReadMode, ReadRequest, Record, RecordSender,
+    RecordStream, SourceConfig,
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, FileInfo};
@@ -63,6 +63,11 @@ impl Csv {
                     FieldSpec::new("encoding", FieldType::String, false)
                         .one_of(&["utf-8", "latin1"])
                         .describe("Text encoding (default utf-8)"),
+                    FieldSpec::new("keyColumns", FieldType::Array, false).describe(
+                        "Columns whose values identify a row (several: their JSON array); \
+                         without them a row's key is its line number, which is fragile: \
+                         inserting or removing a line changes the key of every row after it",
+                    ),
                     crate::common::refresh_field(),
                 ],
             },
@@ -180,24 +185,39 @@ fn version(path: &Path) -> Option<String> {
     Some(format!("{}:{}", modified.as_nanos(), m.len()))
 }
 
-/// Streams one file's rows as JSON objects keyed by row number; a file whose
-/// version equals the previous cursor is skipped whole.
-fn read_file(
+/// The column indexes of `config.keyColumns` among a file's column names
+/// (the header's, or `column_N` without a header).
+fn key_indexes(
+    stream: &str,
+    headers: &[String],
+    keys: &[String],
+) -> Result<Vec<usize>, ConnectorError> {
+    keys.iter()
+        .map(|k| {
+            headers
+                .iter()
+                .position(|h| h == k)
+                .or_else(|| {
+                    k.strip_prefix("column_")
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .filter(|n| *n >= 1 && (headers.is_empty() || *n > headers.len()))
+                        .map(|n| n - 1)
+                })
+                .ok_or_else(|| {
+                    ConnectorError::Invalid(format!(
+                        "config.keyColumns: {stream} has no column {k}"
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// A reader over a file in the configured encoding.
+fn open(
     path: &Path,
     stream: &str,
     opts: Options,
-    request: &ReadRequest,
-    tx: &RecordSender,
-) -> Result<(), ConnectorError> {
-    let version = version(path);
-    let previous = request.cursors.get(stream).and_then(Value::as_str);
-    if version.is_some() && previous == version.as_deref() {
-        let _ = tx.blocking_send(Ok(ReadItem::Checkpoint {
-            stream: stream.to_owned(),
-            cursor: version.map_or(Value::Null, Value::String),
-        }));
-        return Ok(());
-    }
+) -> Result<csv::Reader<Box<dyn Read>>, ConnectorError> {
     let file = std::fs::File::open(path)
         .map_err(|e| ConnectorError::Failed(format!("cannot read {stream}: {e}")))?;
     let reader: Box<dyn Read> = if opts.latin1 {
@@ -205,22 +225,98 @@ fn read_file(
     } else {
         Box::new(file)
     };
-    let mut csv = csv::ReaderBuilder::new()
+    Ok(csv::ReaderBuilder::new()
         .delimiter(opts.delimiter)
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
-    let bad = |e: csv::Error| ConnectorError::Failed(format!("{stream}: {e}"));
+        .from_reader(reader))
+}
+
+/// The header row's names (empty without a header).
+fn headers(path: &Path, stream: &str, opts: Options) -> Result<Vec<String>, ConnectorError> {
+    if !opts.has_header {
+        return Ok(Vec::new());
+    }
+    let mut record = csv::ByteRecord::new();
+    open(path, stream, opts)?
+        .read_byte_record(&mut record)
+        .map_err(|e| ConnectorError::Failed(format!("{stream}: {e}")))?;
+    Ok(record
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_owned())
+        .collect())
+}
+
+/// Streams one file's rows as JSON objects keyed by line number or by the
+/// key columns; a file whose version equals the previous cursor is an
+/// incremental read with nothing in it.
+fn read_file(
+    path: &Path,
+    stream: &str,
+    opts: Options,
+    keys: &[String],
+    request: &ReadRequest,
+    tx: &RecordSender,
+) -> Result<bool, ConnectorError> {
+    let version = version(path);
+    let previous = request.cursors.get(stream).and_then(Value::as_str);
+    let send = |item: ReadItem| tx.blocking_send(Ok(item)).is_ok();
+    let checkpoint = |version: Option<String>| ReadItem::Checkpoint {
+        stream: stream.to_owned(),
+        cursor: version.map_or(Value::Null, Value::String),
+    };
+    if version.is_some() && previous == version.as_deref() {
+        return Ok(send(ReadItem::Begin {
+            stream: stream.to_owned(),
+            mode: ReadMode::Incremental,
+        }) && send(checkpoint(version)));
+    }
+    if !send(ReadItem::Begin {
+        stream: stream.to_owned(),
+        mode: ReadMode::Full,
+    }) {
+        return Ok(false);
+    }
+    let mut csv = open(path, stream, opts)?;
     let mut headers: Vec<String> = Vec::new();
-    let mut row = 0u64;
+    // With a header, the key columns are found once it is read.
+    let mut key_at = if opts.has_header {
+        Vec::new()
+    } else {
+        key_indexes(stream, &headers, keys)?
+    };
+    let mut first = true;
     for rec in csv.records() {
-        let rec = rec.map_err(bad)?;
-        if opts.has_header && headers.is_empty() && row == 0 {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => match e.kind() {
+                csv::ErrorKind::Utf8 { pos, .. } => {
+                    let line = pos.as_ref().map_or(0, csv::Position::line);
+                    if first && opts.has_header {
+                        return Err(ConnectorError::Failed(format!(
+                            "{stream}: the header is not valid UTF-8 (set config.encoding to latin1?)"
+                        )));
+                    }
+                    first = false;
+                    if !send(ReadItem::Skipped {
+                        stream: stream.to_owned(),
+                        reason: format!("line {line} of {stream} is not valid UTF-8"),
+                    }) {
+                        return Ok(false);
+                    }
+                    continue;
+                }
+                _ => return Err(ConnectorError::Failed(format!("{stream}: {e}"))),
+            },
+        };
+        if first && opts.has_header {
+            first = false;
             headers = rec.iter().map(|h| h.trim().to_owned()).collect();
-            row = 1;
+            key_at = key_indexes(stream, &headers, keys)?;
             continue;
         }
-        row += 1;
+        first = false;
+        let line = rec.position().map_or(0, csv::Position::line);
         let mut data = Map::new();
         for (i, cell) in rec.iter().enumerate() {
             let name = headers
@@ -229,20 +325,35 @@ fn read_file(
                 .unwrap_or_else(|| format!("column_{}", i + 1));
             data.insert(name, Value::String(cell.to_owned()));
         }
+        let key = match key_at
+            .iter()
+            .map(|&i| rec.get(i).map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+        {
+            None => {
+                if !send(ReadItem::Skipped {
+                    stream: stream.to_owned(),
+                    reason: format!("line {line} of {stream} lacks a key column"),
+                }) {
+                    return Ok(false);
+                }
+                continue;
+            }
+            Some(values) if values.is_empty() => line.to_string(),
+            Some(mut values) if values.len() == 1 => values.remove(0),
+            Some(values) => Value::from(values).to_string(),
+        };
         let record = Record {
             stream: stream.to_owned(),
-            key: row.to_string(),
-            data: Value::Object(data),
+            key,
+            data: Value::Object(data).to_string(),
+            position: None,
         };
-        if tx.blocking_send(Ok(ReadItem::Record(record))).is_err() {
-            return Ok(());
+        if !send(ReadItem::Record(record)) {
+            return Ok(false);
         }
     }
-    let _ = tx.blocking_send(Ok(ReadItem::Checkpoint {
-        stream: stream.to_owned(),
-        cursor: version.map_or(Value::Null, Value::String),
-    }));
-    Ok(())
+    Ok(send(checkpoint(version)))
 }
 
 /// Decodes ISO-8859-1 to UTF-8 on the fly.
@@ -363,14 +474,35 @@ impl Connector for Csv {
             .into_iter()
             .map(|f| files::resolve(ctx, &f.to_string_lossy()))
             .collect::<Result<Vec<_>, _>>()?;
-        let ctx = ctx.clone();
+        let keys = source.config_list("keyColumns");
+        let targets: Vec<(PathBuf, String)> = targets
+            .into_iter()
+            .map(|f| {
+                let name = files::display(ctx, &f);
+                (f, name)
+            })
+            .filter(|(_, name)| !request.skip.contains(name))
+            .collect();
+        if !keys.is_empty() {
+            let (targets, keys) = (targets.clone(), keys.clone());
+            files::blocking(ctx, "reading CSV headers", move || {
+                for (file, name) in &targets {
+                    key_indexes(name, &headers(file, name, opts)?, &keys)?;
+                }
+                Ok(())
+            })
+            .await?;
+        }
         let (tx, stream) = RecordStream::channel();
         tokio::task::spawn_blocking(move || {
-            for file in targets {
-                let name = files::display(&ctx, &file);
-                if let Err(e) = read_file(&file, &name, opts, &request, &tx) {
-                    let _ = tx.blocking_send(Err(e));
-                    return;
+            for (file, name) in targets {
+                match read_file(&file, &name, opts, &keys, &request, &tx) {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(e));
+                        return;
+                    }
                 }
             }
         });

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use inlet_core::connector::{
-    Connector, ConnectorError, Context, ReadItem, ReadRequest, Record, RecordStream, SourceConfig,
+    Connector, ConnectorError, Context, ReadItem, ReadMode, ReadRequest, Record, RecordStream,
+    SourceConfig,
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{DiscoveredSchema, FileInfo, TreeSummary};
@@ -159,9 +160,8 @@ impl Connector for Folder {
     }
 
     /// Streams the selected text files (up to 1 MiB, UTF-8) as
-    /// `{path, size, modified, text}`, keyed by path. The cursor is the newest
-    /// modification time seen; an incremental read emits only files changed
-    /// since (deletions show in a full read, with no cursor).
+    /// `{path, size, modified, text}`, keyed by path, always in full (so
+    /// deletions are seen); other files are reported as skipped.
     async fn read(
         &self,
         ctx: &Context,
@@ -170,36 +170,48 @@ impl Connector for Folder {
     ) -> Result<RecordStream, ConnectorError> {
         let root = Self::root(ctx, source)?;
         let globs = Globs::from_config(source)?;
-        let since: u128 = request
-            .cursors
-            .get(STREAM)
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
         let (tx, stream) = RecordStream::channel();
+        if request.skip.iter().any(|s| s == STREAM) {
+            return Ok(stream);
+        }
         tokio::task::spawn_blocking(move || {
-            let mut newest = since;
+            let begin = ReadItem::Begin {
+                stream: STREAM.into(),
+                mode: ReadMode::Full,
+            };
+            if tx.blocking_send(Ok(begin)).is_err() {
+                return;
+            }
             let walked = walk(&root, &root, &globs, &mut |relative, path, meta| {
-                let modified = modified_ns(meta);
-                if modified <= since || meta.len() > common::MAX_TEXT_BYTES {
-                    return true;
-                }
-                newest = newest.max(modified);
-                let Some(text) = std::fs::read(path).ok().and_then(common::text_of) else {
-                    return true;
-                };
-                let record = Record {
+                let name = relative.display().to_string();
+                let skipped = |why: &str| ReadItem::Skipped {
                     stream: STREAM.into(),
-                    key: relative.display().to_string(),
-                    data: json!({"path": relative.display().to_string(), "size": meta.len(),
-                                 "modified": modified.to_string(), "text": text}),
+                    reason: format!("{name}: {why}"),
                 };
-                tx.blocking_send(Ok(ReadItem::Record(record))).is_ok()
+                let item = if meta.len() > common::MAX_TEXT_BYTES {
+                    skipped("larger than 1 MiB")
+                } else {
+                    match std::fs::read(path) {
+                        Err(e) => skipped(&format!("cannot be read ({})", e.kind())),
+                        Ok(bytes) => match common::text_of(bytes) {
+                            Err(why) => skipped(why),
+                            Ok(text) => ReadItem::Record(Record {
+                                stream: STREAM.into(),
+                                key: name.clone(),
+                                data: json!({"path": name, "size": meta.len(),
+                                             "modified": modified_ns(meta).to_string(), "text": text})
+                                .to_string(),
+                                position: None,
+                            }),
+                        },
+                    }
+                };
+                tx.blocking_send(Ok(item)).is_ok()
             });
             let item = match walked {
                 Ok(true) => Ok(ReadItem::Checkpoint {
                     stream: STREAM.into(),
-                    cursor: Value::String(newest.to_string()),
+                    cursor: Value::Null,
                 }),
                 Ok(false) => return,
                 Err(e) => Err(e),

@@ -10,8 +10,8 @@ use std::sync::atomic::AtomicBool;
 
 use async_trait::async_trait;
 use inlet_core::connector::{
-    Connector, ConnectorError, Context, ReadItem, ReadRequest, Record, RecordSender, RecordStream,
-    SourceConfig,
+    Connector, ConnectorError, Context, ReadItem, ReadMode, ReadRequest, Record, RecordSender,
+    RecordStream, SourceConfig,
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{DiscoveredSchema, TreeSummary};
@@ -338,8 +338,39 @@ fn summarise_tree(
 /// The one stream of a git source.
 const STREAM: &str = "files";
 
-/// Streams the text files at the branch head, unless the head is the
-/// commit of the previous cursor; the new cursor is the head commit.
+/// The selected blobs of a tree, by path.
+fn blobs(
+    tree: &gix::Tree<'_>,
+    globs: &Globs,
+) -> Result<std::collections::BTreeMap<String, gix::ObjectId>, ConnectorError> {
+    Ok(tree
+        .traverse()
+        .breadthfirst
+        .files()
+        .map_err(git_error)?
+        .into_iter()
+        .filter(|e| e.mode.is_blob())
+        .map(|e| {
+            (
+                String::from_utf8_lossy(e.filepath.as_ref()).into_owned(),
+                e.oid,
+            )
+        })
+        .filter(|(path, _)| globs.selects(Path::new(path)))
+        .collect())
+}
+
+/// One change between the previous commit's tree and the head's.
+enum Change {
+    /// Read this blob at this path.
+    Put(String, gix::ObjectId),
+    /// This path is gone.
+    Gone(String),
+}
+
+/// Streams the branch head: every text file when there is no previous commit
+/// (or it is no longer in the history), else only the files changed since
+/// it, and deletions; the new cursor is the head commit.
 fn read_branch(
     target: &Target,
     branch: Option<&str>,
@@ -369,37 +400,84 @@ fn read_branch(
     let mut reference = repo.find_reference(wanted.as_str()).map_err(git_error)?;
     let commit = reference.peel_to_commit().map_err(git_error)?;
     let commit_id = commit.id.to_string();
-    if previous != Some(commit_id.as_str()) {
-        let tree = commit.tree().map_err(git_error)?;
-        for e in tree.traverse().breadthfirst.files().map_err(git_error)? {
-            if !e.mode.is_blob() {
-                continue;
-            }
-            let path = String::from_utf8_lossy(e.filepath.as_ref()).into_owned();
-            if !globs.selects(Path::new(&path)) {
-                continue;
-            }
-            let Ok(blob) = repo.find_object(e.oid) else {
-                continue;
-            };
-            let size = blob.data.len();
-            let Some(text) = common::text_of(blob.data.clone()) else {
-                continue;
-            };
-            let record = Record {
+    let tree = commit.tree().map_err(git_error)?;
+    // The previous commit's tree, when it is still there (a rewritten
+    // history loses it, and the read falls back to a full one).
+    let before = previous
+        .and_then(|p| gix::ObjectId::from_hex(p.as_bytes()).ok())
+        .and_then(|id| repo.find_commit(id).ok())
+        .and_then(|c| c.tree().ok());
+    let mode = if before.is_some() {
+        ReadMode::Incremental
+    } else {
+        ReadMode::Full
+    };
+    let send = |item: ReadItem| tx.blocking_send(Ok(item)).is_ok();
+    if !send(ReadItem::Begin {
+        stream: STREAM.into(),
+        mode,
+    }) {
+        return Ok(());
+    }
+    let after = blobs(&tree, globs)?;
+    let changes: Vec<Change> = match &before {
+        None => after
+            .into_iter()
+            .map(|(p, id)| Change::Put(p, id))
+            .collect(),
+        Some(old) if old.id == tree.id => Vec::new(),
+        Some(old) => {
+            let old = blobs(old, globs)?;
+            let gone = old
+                .keys()
+                .filter(|p| !after.contains_key(*p))
+                .map(|p| Change::Gone(p.clone()));
+            let put = after
+                .iter()
+                .filter(|(p, id)| old.get(*p) != Some(*id))
+                .map(|(p, id)| Change::Put(p.clone(), *id));
+            gone.chain(put).collect::<Vec<_>>()
+        }
+    };
+    for change in changes {
+        let item = match change {
+            Change::Gone(path) => ReadItem::Deleted {
                 stream: STREAM.into(),
-                key: path.clone(),
-                data: json!({"path": path, "size": size, "commit": commit_id, "text": text}),
-            };
-            if tx.blocking_send(Ok(ReadItem::Record(record))).is_err() {
-                return Ok(());
+                key: path,
+            },
+            Change::Put(path, id) => {
+                let skipped = |why: &str| ReadItem::Skipped {
+                    stream: STREAM.into(),
+                    reason: format!("{path}: {why}"),
+                };
+                let size = repo.find_header(id).map_or(0, |h| h.size());
+                if size > common::MAX_TEXT_BYTES {
+                    skipped("larger than 1 MiB")
+                } else {
+                    match repo.find_object(id) {
+                        Err(e) => skipped(&format!("cannot be read ({e})")),
+                        Ok(blob) => match common::text_of(blob.detach().data) {
+                            Err(why) => skipped(why),
+                            Ok(text) => ReadItem::Record(Record {
+                                stream: STREAM.into(),
+                                key: path.clone(),
+                                data: json!({"path": path, "size": size, "commit": commit_id, "text": text})
+                                    .to_string(),
+                                position: None,
+                            }),
+                        },
+                    }
+                }
             }
+        };
+        if !send(item) {
+            return Ok(());
         }
     }
-    let _ = tx.blocking_send(Ok(ReadItem::Checkpoint {
+    send(ReadItem::Checkpoint {
         stream: STREAM.into(),
         cursor: Value::String(commit_id),
-    }));
+    });
     Ok(())
 }
 
@@ -485,6 +563,9 @@ impl Connector for Git {
             .map(str::to_owned);
         let token = source.str("token").map(str::to_owned);
         let (tx, stream) = RecordStream::channel();
+        if request.skip.iter().any(|s| s == STREAM) {
+            return Ok(stream);
+        }
         tokio::task::spawn_blocking(move || {
             if let Err(e) =
                 read_branch(&target, branch.as_deref(), &globs, previous.as_deref(), &tx)

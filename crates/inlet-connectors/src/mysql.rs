@@ -13,7 +13,7 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
 
-use crate::reading::{self, CatalogColumn, TablePlan, backquote, literal};
+use crate::reading::{self, CatalogColumn, Param, Scan, TablePlan, backquote, literal};
 use crate::tunnel::{self, Tunnel};
 use crate::{common, net, sql};
 
@@ -179,6 +179,13 @@ impl Connector for Mysql {
         request: ReadRequest,
     ) -> Result<RecordStream, ConnectorError> {
         let (mut conn, tunnel) = Self::connect(ctx, source).await?;
+        // TIMESTAMP values render in UTC.
+        sql::run(
+            ctx,
+            "MySQL",
+            sqlx::raw_sql("SET time_zone = '+00:00'").execute(&mut conn),
+        )
+        .await?;
         let database = source.str("database").unwrap_or_default().to_owned();
         let plans = net::timed(ctx, "MySQL", plan(&mut conn, &database)).await?;
         let plans = reading::select(source, plans)?;
@@ -188,7 +195,7 @@ impl Connector for Mysql {
             tunnel,
             plans,
             request,
-            |ctx, conn, plan, previous, tx| Box::pin(read_table(ctx, conn, plan, previous, tx)),
+            |ctx, conn, plan, scan, tx| Box::pin(read_table(ctx, conn, plan, scan, tx)),
         ))
     }
 }
@@ -222,46 +229,174 @@ async fn plan(
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(err)?;
-    Ok(reading::group(columns))
+    let mut plans = reading::group(columns);
+    // MariaDB's JSON is a LONGTEXT with a `json_valid(`col`)` check; MySQL has
+    // a real JSON type (and no TABLE_NAME in this view, so the query fails there).
+    let checks = sqlx::query(
+        "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(CHECK_CLAUSE AS CHAR) AS clause \
+         FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?",
+    )
+    .bind(database)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    for r in &checks {
+        let (Ok(tbl), Ok(clause)) = (
+            r.try_get::<String, _>("tbl"),
+            r.try_get::<String, _>("clause"),
+        ) else {
+            continue;
+        };
+        let clause: String = clause.chars().filter(|c| !c.is_whitespace()).collect();
+        for p in plans.iter_mut().filter(|p| p.table == tbl) {
+            for (name, ty) in &mut p.columns {
+                if ty.eq_ignore_ascii_case("longtext")
+                    && clause.eq_ignore_ascii_case(&format!("json_valid({})", backquote(name)))
+                {
+                    *ty = "json".into();
+                }
+            }
+        }
+    }
+    Ok(plans)
+}
+
+/// Whether a MySQL column type holds bytes.
+fn is_binary(ty: &str) -> bool {
+    let t = ty.to_ascii_lowercase();
+    [
+        "binary",
+        "varbinary",
+        "tinyblob",
+        "blob",
+        "mediumblob",
+        "longblob",
+    ]
+    .iter()
+    .any(|b| t == *b || t.starts_with(&format!("{b}(")))
+}
+
+/// The `CAST` target that turns a bound text back into a value of `ty`, if
+/// any (strings compare as they are, in the column's collation).
+fn cast_target(ty: &str) -> Option<String> {
+    let t = ty.to_ascii_lowercase();
+    let unsigned = t.contains("unsigned");
+    let base = t.split([' ', '(']).next().unwrap_or("");
+    let args = t
+        .split_once('(')
+        .and_then(|(_, r)| r.split_once(')'))
+        .map(|(a, _)| a.to_owned());
+    Some(match base {
+        "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "bit" => {
+            if unsigned || base == "bit" {
+                "UNSIGNED".into()
+            } else {
+                "SIGNED".into()
+            }
+        }
+        "year" => "SIGNED".into(),
+        "decimal" | "numeric" => match args {
+            Some(a) => format!("DECIMAL({a})"),
+            None => "DECIMAL".into(),
+        },
+        "float" | "double" | "real" => "DOUBLE".into(),
+        "date" => "DATE".into(),
+        "datetime" | "timestamp" => match args {
+            Some(a) => format!("DATETIME({a})"),
+            None => "DATETIME".into(),
+        },
+        "time" => match args {
+            Some(a) => format!("TIME({a})"),
+            None => "TIME".into(),
+        },
+        _ => return None,
+    })
 }
 
 /// MySQL's spelling of a table read.
 const MYSQL: reading::Dialect = reading::Dialect {
-    quote: backquote,
-    cursor_text: |c| format!("CAST({c} AS CHAR)"),
-    null_text: "CAST(NULL AS CHAR)",
+    column: backquote,
+    param: |_, ty| match cast_target(ty) {
+        Some(t) => format!("CAST(? AS {t})"),
+        None => "?".into(),
+    },
+    binary: is_binary,
 };
+
+/// One column's value as `JSON_OBJECT` should see it: bytes as base64 (a
+/// real newline in the literal, whatever the SQL mode), bits as numbers,
+/// JSON (MySQL's type, or MariaDB's `json_valid`-checked LONGTEXT) nested.
+fn value_expr(name: &str, ty: &str) -> String {
+    let c = backquote(name);
+    let t = ty.to_ascii_lowercase();
+    if is_binary(&t) {
+        format!("REPLACE(TO_BASE64({c}), '\n', '')")
+    } else if t.starts_with("bit") {
+        format!("CAST({c} AS UNSIGNED)")
+    } else if t == "json" {
+        format!("JSON_EXTRACT({c}, '$')")
+    } else {
+        c
+    }
+}
 
 /// Streams one table as JSON rows; `Ok(false)` when the consumer left.
 async fn read_table(
     ctx: &Context,
     conn: &mut MySqlConnection,
     plan: &TablePlan,
-    previous: Option<String>,
+    scan: &Scan,
     tx: &RecordSender,
 ) -> Result<bool, ConnectorError> {
     let object = plan
         .columns
         .iter()
-        .map(|(c, _)| format!("{}, {}", literal(c), backquote(c)))
+        .map(|(c, ty)| format!("{}, {}", literal(c), value_expr(c, ty)))
         .collect::<Vec<_>>()
         .join(", ");
-    let from = format!("{}.{}", backquote(&plan.schema), backquote(&plan.table));
-    let json = format!("CAST(JSON_OBJECT({object}) AS CHAR)");
-    let param = previous.as_ref().map(|_| "?");
-    let sql = reading::row_query(&MYSQL, plan, &json, &from, param);
-    // Built from catalog names, each quoted; the cursor value is bound.
+    let (tail, params) = reading::clauses(&MYSQL, plan, scan);
+    let sql = format!(
+        "SELECT CAST(JSON_OBJECT({object}) AS CHAR) AS j FROM {}.{}{tail}",
+        backquote(&plan.schema),
+        backquote(&plan.table)
+    );
+    // Built from catalog names, each quoted; values are bound.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    if plan.cursor.is_some()
-        && let Some(p) = &previous
-    {
-        query = query.bind(p.clone());
+    for p in params {
+        query = match p {
+            Param::Text(s) => query.bind(s),
+            Param::Bytes(b) => query.bind(b),
+        };
     }
-    let rows = query
-        .fetch(&mut *conn)
-        .map(|r| r.and_then(|row| Ok((row.try_get("j")?, row.try_get("c")?))));
-    reading::drain(ctx, "MySQL read", rows, plan, previous, tx, |e| {
+    let rows = query.fetch(&mut *conn).map(|r| {
+        r.map(|row| {
+            row.try_get::<String, _>("j")
+                .map_err(|e| format!("cannot decode the row: {e}"))
+        })
+    });
+    reading::drain(ctx, "MySQL read", rows, plan, scan, tx, |e| {
         sql::map_error("MySQL read", e)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn casts_and_binary_types() {
+        assert_eq!(
+            cast_target("bigint(20) unsigned").as_deref(),
+            Some("UNSIGNED")
+        );
+        assert_eq!(cast_target("int(11)").as_deref(), Some("SIGNED"));
+        assert_eq!(
+            cast_target("decimal(40,20)").as_deref(),
+            Some("DECIMAL(40,20)")
+        );
+        assert_eq!(cast_target("datetime(6)").as_deref(), Some("DATETIME(6)"));
+        assert_eq!(cast_target("varchar(10)"), None);
+        assert!(is_binary("varbinary(16)") && is_binary("blob") && !is_binary("binaryish"));
+    }
 }

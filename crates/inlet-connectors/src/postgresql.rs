@@ -14,7 +14,7 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 
-use crate::reading::{self, CatalogColumn, TablePlan, quote};
+use crate::reading::{self, CatalogColumn, Param, Scan, TablePlan, literal, quote};
 use crate::tunnel::{self, Tunnel};
 use crate::{common, net, sql};
 
@@ -219,6 +219,14 @@ impl Connector for Postgresql {
         request: ReadRequest,
     ) -> Result<RecordStream, ConnectorError> {
         let (mut conn, tunnel) = Self::connect(ctx, source).await?;
+        // Instants render as UTC (`…+00:00`), intervals as ISO 8601 durations.
+        sql::run(
+            ctx,
+            "PostgreSQL",
+            sqlx::raw_sql("SET TimeZone TO 'UTC'; SET IntervalStyle TO 'iso_8601'")
+                .execute(&mut conn),
+        )
+        .await?;
         let filter = source.config_str("schema").map(str::to_owned);
         let plans = net::timed(ctx, "PostgreSQL", plan(&mut conn, filter)).await?;
         let plans = reading::select(source, plans)?;
@@ -228,7 +236,7 @@ impl Connector for Postgresql {
             tunnel,
             plans,
             request,
-            |ctx, conn, plan, previous, tx| Box::pin(read_table(ctx, conn, plan, previous, tx)),
+            |ctx, conn, plan, scan, tx| Box::pin(read_table(ctx, conn, plan, scan, tx)),
         ))
     }
 }
@@ -270,37 +278,64 @@ async fn plan(
 
 /// PostgreSQL's spelling of a table read.
 const PG: reading::Dialect = reading::Dialect {
-    quote,
-    cursor_text: |c| format!("(t.{c})::text"),
-    null_text: "NULL::text",
+    column: |c| format!("t.{}", quote(c)),
+    param: |n, ty| format!("CAST(${n} AS {ty})"),
+    binary: |ty| ty == "bytea",
 };
+
+/// The row's JSON: `to_jsonb` of the whole row, with bytea columns replaced
+/// by their base64 (`to_jsonb` would give `\x…` hex), at most 50 pairs per
+/// `jsonb_build_object` (its 100-argument limit).
+fn row_json(plan: &TablePlan) -> String {
+    let pairs: Vec<String> = plan
+        .columns
+        .iter()
+        .filter(|(_, ty)| (PG.binary)(ty))
+        .map(|(c, _)| {
+            format!(
+                "{}, translate(encode(t.{}, 'base64'), E'\\n', '')",
+                literal(c),
+                quote(c)
+            )
+        })
+        .collect();
+    let mut json = "to_jsonb(t.*)".to_owned();
+    for chunk in pairs.chunks(50) {
+        json = format!("{json} || jsonb_build_object({})", chunk.join(", "));
+    }
+    format!("({json})::text")
+}
 
 /// Streams one table as JSON rows; `Ok(false)` when the consumer left.
 async fn read_table(
     ctx: &Context,
     conn: &mut PgConnection,
     plan: &TablePlan,
-    previous: Option<String>,
+    scan: &Scan,
     tx: &RecordSender,
 ) -> Result<bool, ConnectorError> {
-    let from = format!("{}.{} AS t", quote(&plan.schema), quote(&plan.table));
-    let param = plan
-        .cursor
-        .as_ref()
-        .filter(|_| previous.is_some())
-        .map(|(_, ty)| format!("CAST($1 AS {ty})"));
-    let sql = reading::row_query(&PG, plan, "row_to_json(t)::text", &from, param.as_deref());
-    // Built from catalog names, each quoted; the cursor value is bound.
+    let (tail, params) = reading::clauses(&PG, plan, scan);
+    let sql = format!(
+        "SELECT {} AS j FROM {}.{} AS t{tail}",
+        row_json(plan),
+        quote(&plan.schema),
+        quote(&plan.table)
+    );
+    // Built from catalog names, each quoted; values are bound.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    if plan.cursor.is_some()
-        && let Some(p) = &previous
-    {
-        query = query.bind(p.clone());
+    for p in params {
+        query = match p {
+            Param::Text(s) => query.bind(s),
+            Param::Bytes(b) => query.bind(b),
+        };
     }
-    let rows = query
-        .fetch(&mut *conn)
-        .map(|r| r.and_then(|row| Ok((row.try_get("j")?, row.try_get("c")?))));
-    reading::drain(ctx, "PostgreSQL read", rows, plan, previous, tx, |e| {
+    let rows = query.fetch(&mut *conn).map(|r| {
+        r.map(|row| {
+            row.try_get::<String, _>("j")
+                .map_err(|e| format!("cannot decode the row: {e}"))
+        })
+    });
+    reading::drain(ctx, "PostgreSQL read", rows, plan, scan, tx, |e| {
         sql::map_error("PostgreSQL read", e)
     })
     .await

@@ -1,12 +1,17 @@
-//! Helpers shared by the readers: which tables to read, record keys, and
-//! sending into a [`RecordStream`](inlet_core::connector::RecordStream).
+//! Helpers shared by the table readers: which tables to read, how a table
+//! is scanned (mode, order, resume point), record keys and positions taken
+//! from the engine's own JSON text, and sending into a
+//! [`RecordStream`](inlet_core::connector::RecordStream).
+
+use std::collections::HashMap;
 
 use futures_util::future::BoxFuture;
 use inlet_core::connector::{
-    ConnectorError, Context, ReadItem, ReadRequest, Record, RecordSender, RecordStream,
+    ConnectorError, Context, ReadItem, ReadMode, ReadRequest, Record, RecordSender, RecordStream,
     SourceConfig,
 };
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 /// One table to read.
@@ -28,6 +33,14 @@ impl TablePlan {
     /// The stream name: `schema.table`.
     pub fn stream(&self) -> String {
         format!("{}.{}", self.schema, self.table)
+    }
+
+    /// The engine type of column `name`.
+    fn type_of(&self, name: &str) -> &str {
+        self.columns
+            .iter()
+            .find(|(c, _)| c == name)
+            .map_or("", |(_, t)| t.as_str())
     }
 }
 
@@ -107,106 +120,235 @@ pub fn select(
     Ok(plans)
 }
 
-/// A record's key: its primary key values joined with `|`, or the SHA-256
-/// of the row when the table has no primary key.
-pub fn key(data: &Value, pk: &[String], raw: &str) -> String {
-    if pk.is_empty() {
-        return Sha256::digest(raw.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+/// How one table is scanned this time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scan {
+    /// Full or incremental.
+    pub mode: ReadMode,
+    /// Order and start.
+    pub order: Order,
+}
+
+/// The order a table is read in, and where the read starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Order {
+    /// `ORDER BY cursor`, from `cursor >= start` when a start is known.
+    Cursor {
+        /// The cursor value (as text) to start at, inclusive.
+        start: Option<String>,
+    },
+    /// `ORDER BY pk…`, strictly after these primary key values (as text).
+    Key {
+        /// The resume point.
+        after: Option<Vec<String>>,
+    },
+    /// No order: the table is read whole and restarts when interrupted.
+    Unordered,
+}
+
+/// Decides a table's scan: incremental when it has a cursor column and a
+/// previous cursor; resumed from `position` when one is given and fits.
+pub fn scan(plan: &TablePlan, previous: Option<String>, position: Option<&Value>) -> Scan {
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    if plan.cursor.is_some() {
+        let mode = if previous.is_some() {
+            ReadMode::Incremental
+        } else {
+            ReadMode::Full
+        };
+        let start = position.and_then(text).or(previous);
+        return Scan {
+            mode,
+            order: Order::Cursor { start },
+        };
     }
-    pk.iter()
-        .map(|c| match &data[c] {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("|")
+    if plan.pk.is_empty() {
+        return Scan {
+            mode: ReadMode::Full,
+            order: Order::Unordered,
+        };
+    }
+    let after = position
+        .and_then(Value::as_array)
+        .filter(|a| a.len() == plan.pk.len())
+        .and_then(|a| a.iter().map(text).collect::<Option<Vec<_>>>());
+    if position.is_some() && after.is_none() {
+        tracing::warn!(stream = %plan.stream(), "ignoring a resume position that does not fit the primary key");
+    }
+    Scan {
+        mode: ReadMode::Full,
+        order: Order::Key { after },
+    }
 }
 
-/// Parses one row's JSON and sends it; `false` when the consumer is gone.
-pub async fn send_row(
-    tx: &RecordSender,
-    plan: &TablePlan,
-    json: &str,
-) -> Result<bool, ConnectorError> {
-    let data: Value = serde_json::from_str(json).map_err(|e| {
-        ConnectorError::Failed(format!("row of {} is not JSON: {e}", plan.stream()))
-    })?;
-    let record = Record {
-        stream: plan.stream(),
-        key: key(&data, &plan.pk, json),
-        data,
-    };
-    Ok(tx.send(Ok(ReadItem::Record(record))).await.is_ok())
-}
-
-/// Ends a table's stream: its cursor is the last cursor value read, or
-/// `null` for tables read in full.
-pub async fn finish(tx: &RecordSender, plan: &TablePlan, last: Option<String>) -> bool {
-    let cursor = match (&plan.cursor, last) {
-        (Some(_), Some(c)) => Value::String(c),
-        _ => Value::Null,
-    };
-    tx.send(Ok(ReadItem::Checkpoint {
-        stream: plan.stream(),
-        cursor,
-    }))
-    .await
-    .is_ok()
+/// A bound parameter of a table read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// A value as text, cast to the column's type by the query.
+    Text(String),
+    /// A binary value (its position form is base64).
+    Bytes(Vec<u8>),
 }
 
 /// How a dialect spells the pieces of a table read.
 pub struct Dialect {
-    /// Quotes an identifier.
-    pub quote: fn(&str) -> String,
-    /// The cursor column as text, given the quoted column.
-    pub cursor_text: fn(&str) -> String,
-    /// A text NULL.
-    pub null_text: &'static str,
+    /// A column reference, given the column name.
+    pub column: fn(&str) -> String,
+    /// The placeholder for parameter `n` (from 1) cast to the column type `ty`.
+    pub param: fn(usize, &str) -> String,
+    /// Whether values of type `ty` are binary (rendered as base64, bound as bytes).
+    pub binary: fn(&str) -> bool,
 }
 
-/// `SELECT <json> AS j, <cursor> AS c FROM <from> [WHERE cursor > <param>] [ORDER BY cursor]`,
-/// where `param` is the placeholder for the previous cursor (typed as the column by the caller).
-pub fn row_query(
-    d: &Dialect,
-    plan: &TablePlan,
-    json: &str,
-    from: &str,
-    param: Option<&str>,
-) -> String {
-    match (&plan.cursor, param) {
-        (Some((col, _)), Some(param)) => {
-            let c = (d.quote)(col);
-            format!(
-                "SELECT {json} AS j, {} AS c FROM {from} WHERE {c} > {param} ORDER BY {c}",
-                (d.cursor_text)(&c)
-            )
+/// The `WHERE … ORDER BY …` tail of a table read and its parameters.
+pub fn clauses(d: &Dialect, plan: &TablePlan, scan: &Scan) -> (String, Vec<Param>) {
+    let bind = |value: &str, ty: &str| {
+        if (d.binary)(ty) {
+            use base64::Engine;
+            match base64::engine::general_purpose::STANDARD.decode(value) {
+                Ok(b) => Param::Bytes(b),
+                Err(_) => Param::Text(value.to_owned()),
+            }
+        } else {
+            Param::Text(value.to_owned())
         }
-        (Some((col, _)), None) => {
-            let c = (d.quote)(col);
-            format!(
-                "SELECT {json} AS j, {} AS c FROM {from} ORDER BY {c}",
-                (d.cursor_text)(&c)
-            )
+    };
+    match (&scan.order, &plan.cursor) {
+        (Order::Cursor { start }, Some((col, ty))) => {
+            let c = (d.column)(col);
+            match start {
+                None => (format!(" ORDER BY {c}"), Vec::new()),
+                Some(s) => {
+                    let p = (d.param)(1, ty);
+                    let cond = if scan.mode == ReadMode::Incremental {
+                        format!("{c} >= {p}")
+                    } else {
+                        // A full read resumed: rows without a cursor value
+                        // cannot be placed, so they are read again.
+                        format!("({c} >= {p} OR {c} IS NULL)")
+                    };
+                    (format!(" WHERE {cond} ORDER BY {c}"), vec![bind(s, ty)])
+                }
+            }
         }
-        (None, _) => format!("SELECT {json} AS j, {} AS c FROM {from}", d.null_text),
+        (Order::Key { after }, _) => {
+            let cols: Vec<String> = plan.pk.iter().map(|c| (d.column)(c)).collect();
+            let order = format!(" ORDER BY {}", cols.join(", "));
+            match after {
+                None => (order, Vec::new()),
+                Some(values) => {
+                    let params: Vec<String> = plan
+                        .pk
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (d.param)(i + 1, plan.type_of(c)))
+                        .collect();
+                    let binds = plan
+                        .pk
+                        .iter()
+                        .zip(values)
+                        .map(|(c, v)| bind(v, plan.type_of(c)))
+                        .collect();
+                    (
+                        format!(
+                            " WHERE ({}) > ({}){order}",
+                            cols.join(", "),
+                            params.join(", ")
+                        ),
+                        binds,
+                    )
+                }
+            }
+        }
+        _ => (String::new(), Vec::new()),
     }
 }
+
+/// A JSON value's text: a string's content, or the JSON text of anything else.
+fn text_of(raw: &RawValue) -> String {
+    let s = raw.get();
+    if s.starts_with('"') {
+        serde_json::from_str::<String>(s).unwrap_or_else(|_| s.to_owned())
+    } else {
+        s.to_owned()
+    }
+}
+
+/// What a row's JSON says about the record: its key, primary key values and
+/// cursor value (as text).
+#[derive(Debug, PartialEq)]
+pub struct RowKey {
+    /// The record key.
+    pub key: String,
+    /// The primary key values as text.
+    pub pk: Vec<String>,
+    /// The cursor value as text (`None` when NULL or no cursor column).
+    pub cursor: Option<String>,
+}
+
+/// Reads key, primary key values and cursor out of a row's JSON text without
+/// turning numbers into floats. One key column: its value as text; several:
+/// the JSON array of their values; none: the SHA-256 of the row.
+pub fn row_key(plan: &TablePlan, json: &str) -> Result<RowKey, String> {
+    let fields: HashMap<String, &RawValue> = serde_json::from_str(json)
+        .map_err(|e| format!("the engine's JSON for this row does not parse ({e})"))?;
+    let get = |c: &str| {
+        fields
+            .get(c)
+            .copied()
+            .ok_or_else(|| format!("column {c} is missing from the row's JSON"))
+    };
+    let raws = plan
+        .pk
+        .iter()
+        .map(|c| get(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pk: Vec<String> = raws.iter().map(|r| text_of(r)).collect();
+    let key = match pk.len() {
+        0 => hex_sha256(json),
+        1 => pk[0].clone(),
+        _ => serde_json::to_string(&raws).map_err(|e| e.to_string())?,
+    };
+    let cursor = match &plan.cursor {
+        Some((c, _)) => Some(get(c)?).filter(|r| r.get() != "null").map(text_of),
+        None => None,
+    };
+    Ok(RowKey { key, pk, cursor })
+}
+
+/// Lowercase hex SHA-256 of `text`.
+pub fn hex_sha256(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Base64 (standard alphabet, padded) of `bytes`.
+pub fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A rendered row: its JSON text, or why it could not be rendered.
+pub type Rendered = Result<String, String>;
 
 /// Reads one table into the channel; `Ok(false)` when the consumer left.
 pub type TableReader<C> = for<'a> fn(
     &'a Context,
     &'a mut C,
     &'a TablePlan,
-    Option<String>,
+    &'a Scan,
     &'a RecordSender,
 ) -> BoxFuture<'a, Result<bool, ConnectorError>>;
 
 /// Reads `plans` one after another in a task of their own, over `conn`,
-/// keeping `guard` (an SSH tunnel) alive until the read ends.
+/// keeping `guard` (an SSH tunnel) alive until the read ends. Streams named
+/// in `request.skip` are not read.
 pub fn spawn_tables<C: Send + 'static, G: Send + 'static>(
     ctx: &Context,
     mut conn: C,
@@ -220,8 +362,23 @@ pub fn spawn_tables<C: Send + 'static, G: Send + 'static>(
     tokio::spawn(async move {
         let _guard = guard;
         for p in &plans {
-            let prev = previous(&request.cursors, &p.stream());
-            match read(&ctx, &mut conn, p, prev, &tx).await {
+            let name = p.stream();
+            if request.skip.contains(&name) {
+                continue;
+            }
+            let s = scan(
+                p,
+                previous(&request.cursors, &name),
+                request.positions.get(&name).filter(|v| !v.is_null()),
+            );
+            let begin = ReadItem::Begin {
+                stream: name,
+                mode: s.mode,
+            };
+            if tx.send(Ok(begin)).await.is_err() {
+                return;
+            }
+            match read(&ctx, &mut conn, p, &s, &tx).await {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(e) => {
@@ -234,34 +391,71 @@ pub fn spawn_tables<C: Send + 'static, G: Send + 'static>(
     stream
 }
 
-/// Sends every `(json, cursor)` row of `rows` for `plan`, each fetch bounded
-/// by the context's timeout, then the checkpoint; `Ok(false)` when the
-/// consumer left.
+/// Sends every rendered row of `rows` for `plan` (each fetch bounded by the
+/// context's timeout) as a record, or a skip when it could not be rendered,
+/// then the checkpoint; `Ok(false)` when the consumer left.
 pub async fn drain<S>(
     ctx: &Context,
     what: &str,
     mut rows: S,
     plan: &TablePlan,
-    previous: Option<String>,
+    scan: &Scan,
     tx: &RecordSender,
     err: fn(sqlx::Error) -> ConnectorError,
 ) -> Result<bool, ConnectorError>
 where
-    S: futures_util::Stream<Item = Result<(String, Option<String>), sqlx::Error>> + Unpin,
+    S: futures_util::Stream<Item = Result<Rendered, sqlx::Error>> + Unpin,
 {
     use futures_util::TryStreamExt;
-    let mut last = previous;
-    while let Some((json, cursor)) =
+    let stream = plan.stream();
+    let mut last = match &scan.order {
+        Order::Cursor { start } => start.clone(),
+        _ => None,
+    };
+    let mut n = 0u64;
+    while let Some(rendered) =
         crate::net::timed(ctx, what, async { rows.try_next().await.map_err(err) }).await?
     {
-        if cursor.is_some() {
-            last = cursor;
-        }
-        if !send_row(tx, plan, &json).await? {
+        n += 1;
+        let row = rendered.and_then(|json| row_key(plan, &json).map(|k| (json, k)));
+        let item = match row {
+            Err(reason) => ReadItem::Skipped {
+                stream: stream.clone(),
+                reason: format!("row {n} of {stream}: {reason}"),
+            },
+            Ok((data, k)) => {
+                let position = match &scan.order {
+                    Order::Cursor { .. } => {
+                        if k.cursor.is_some() {
+                            last = k.cursor;
+                        }
+                        last.clone().map(Value::String)
+                    }
+                    Order::Key { .. } => {
+                        Some(Value::Array(k.pk.into_iter().map(Value::String).collect()))
+                    }
+                    Order::Unordered => None,
+                };
+                ReadItem::Record(Record {
+                    stream: stream.clone(),
+                    key: k.key,
+                    data,
+                    position,
+                })
+            }
+        };
+        if tx.send(Ok(item)).await.is_err() {
             return Ok(false);
         }
     }
-    Ok(finish(tx, plan, last).await)
+    let cursor = match (&scan.order, last) {
+        (Order::Cursor { .. }, Some(c)) => Value::String(c),
+        _ => Value::Null,
+    };
+    Ok(tx
+        .send(Ok(ReadItem::Checkpoint { stream, cursor }))
+        .await
+        .is_ok())
 }
 
 /// Double-quotes an identifier (PostgreSQL, SQLite).
@@ -294,13 +488,72 @@ mod tests {
 
     use super::*;
 
+    fn plan(pk: &[&str], cursor: Option<&str>) -> TablePlan {
+        TablePlan {
+            schema: "s".into(),
+            table: "t".into(),
+            pk: pk.iter().map(|s| (*s).to_owned()).collect(),
+            columns: vec![
+                ("a".into(), "text".into()),
+                ("b".into(), "bigint".into()),
+                ("c".into(), "bytea".into()),
+            ],
+            cursor: cursor.map(|c| (c.to_owned(), "bigint".to_owned())),
+        }
+    }
+
+    const D: Dialect = Dialect {
+        column: quote,
+        param: |n, ty| format!("CAST(${n} AS {ty})"),
+        binary: |ty| ty == "bytea",
+    };
+
     #[test]
-    fn keys_and_quoting() {
-        let row = json!({"a": 1, "b": "x", "c": null});
-        assert_eq!(key(&row, &["a".into(), "b".into()], ""), "1|x");
-        assert_eq!(key(&row, &[], "{}").len(), 64);
+    fn keys_are_unambiguous_and_exact() {
+        let row = r#"{"a": "x|y", "b": 12345678901234567890123, "c": null}"#;
+        let k = row_key(&plan(&["a", "b"], None), row).unwrap();
+        assert_eq!(k.key, r#"["x|y",12345678901234567890123]"#);
+        assert_eq!(k.pk, ["x|y", "12345678901234567890123"]);
+        let k = row_key(&plan(&["b"], Some("a")), row).unwrap();
+        assert_eq!(k.key, "12345678901234567890123");
+        assert_eq!(k.cursor.as_deref(), Some("x|y"));
+        assert_eq!(row_key(&plan(&[], None), row).unwrap().key.len(), 64);
+        assert!(row_key(&plan(&["zz"], None), row).is_err());
+        assert!(row_key(&plan(&[], None), "{nope").is_err());
         assert_eq!(quote("we\"ird"), "\"we\"\"ird\"");
         assert_eq!(backquote("a`b"), "`a``b`");
         assert_eq!(literal("it's"), "'it''s'");
+    }
+
+    #[test]
+    fn scans_and_clauses() {
+        let p = plan(&["a", "c"], None);
+        let s = scan(&p, None, Some(&json!(["k", "AQI="])));
+        assert_eq!(s.mode, ReadMode::Full);
+        let (sql, params) = clauses(&D, &p, &s);
+        assert_eq!(
+            sql,
+            r#" WHERE ("a", "c") > (CAST($1 AS text), CAST($2 AS bytea)) ORDER BY "a", "c""#
+        );
+        assert_eq!(params, [Param::Text("k".into()), Param::Bytes(vec![1, 2])]);
+        let s = scan(&p, None, Some(&json!(["only one"])));
+        assert_eq!(s.order, Order::Key { after: None });
+
+        let c = plan(&["a"], Some("b"));
+        let s = scan(&c, Some("5".into()), None);
+        assert_eq!(s.mode, ReadMode::Incremental);
+        let (sql, params) = clauses(&D, &c, &s);
+        assert_eq!(sql, r#" WHERE "b" >= CAST($1 AS bigint) ORDER BY "b""#);
+        assert_eq!(params, [Param::Text("5".into())]);
+        let s = scan(&c, None, Some(&json!("7")));
+        assert_eq!(s.mode, ReadMode::Full);
+        assert_eq!(
+            clauses(&D, &c, &s).0,
+            r#" WHERE ("b" >= CAST($1 AS bigint) OR "b" IS NULL) ORDER BY "b""#
+        );
+        let none = plan(&[], None);
+        let s = scan(&none, Some("1".into()), Some(&json!("x")));
+        assert_eq!(s.order, Order::Unordered);
+        assert_eq!(clauses(&D, &none, &s).0, "");
     }
 }

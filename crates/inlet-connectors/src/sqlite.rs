@@ -13,7 +13,7 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 
-use crate::reading::{self, CatalogColumn, TablePlan, literal, quote};
+use crate::reading::{self, CatalogColumn, Param, Scan, TablePlan, quote};
 use crate::{common, files, net, sql};
 
 /// SQLite database files.
@@ -143,7 +143,7 @@ impl Connector for Sqlite {
             (),
             plans,
             request,
-            |ctx, conn, plan, previous, tx| Box::pin(read_table(ctx, conn, plan, previous, tx)),
+            |ctx, conn, plan, scan, tx| Box::pin(read_table(ctx, conn, plan, scan, tx)),
         ))
     }
 }
@@ -176,48 +176,97 @@ async fn plan(conn: &mut SqliteConnection) -> Result<Vec<TablePlan>, ConnectorEr
     Ok(reading::group(columns))
 }
 
+/// The `CAST` target of a declared type, by SQLite's affinity rules
+/// (none for BLOB or undeclared columns, whose values are bound as they are).
+fn affinity(ty: &str) -> Option<&'static str> {
+    let t = ty.to_ascii_uppercase();
+    if t.contains("INT") {
+        Some("INTEGER")
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        Some("TEXT")
+    } else if t.contains("BLOB") || t.is_empty() {
+        None
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        Some("REAL")
+    } else {
+        Some("NUMERIC")
+    }
+}
+
 /// SQLite's spelling of a table read.
 const SQLITE: reading::Dialect = reading::Dialect {
-    quote,
-    cursor_text: |c| format!("CAST({c} AS TEXT)"),
-    null_text: "NULL",
+    column: quote,
+    param: |n, ty| match affinity(ty) {
+        Some(a) => format!("CAST(?{n} AS {a})"),
+        None => format!("?{n}"),
+    },
+    binary: |ty| ty.to_ascii_uppercase().contains("BLOB"),
 };
+
+/// Builds the row's JSON object from each column's `json_quote` (SQLite's own
+/// rendering: integers and reals as numbers, text as strings, even when it
+/// holds JSON), blobs — which JSON functions refuse — as base64.
+fn assemble(plan: &TablePlan, row: &sqlx::sqlite::SqliteRow) -> Result<String, String> {
+    let mut out = String::from("{");
+    for (i, (name, _)) in plan.columns.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(name).map_err(|e| e.to_string())?);
+        out.push(':');
+        let decode = |e: sqlx::Error| format!("cannot decode column {name}: {e}");
+        match row
+            .try_get::<Option<Vec<u8>>, _>(2 * i + 1)
+            .map_err(decode)?
+        {
+            Some(bytes) => out.push_str(&format!("\"{}\"", reading::base64(&bytes))),
+            None => {
+                let v = row
+                    .try_get::<Option<String>, _>(2 * i)
+                    .map_err(decode)?
+                    .unwrap_or_else(|| "null".into());
+                out.push_str(&v);
+            }
+        }
+    }
+    out.push('}');
+    Ok(out)
+}
 
 /// Streams one table as JSON rows; `Ok(false)` when the consumer left.
 async fn read_table(
     ctx: &Context,
     conn: &mut SqliteConnection,
     plan: &TablePlan,
-    previous: Option<String>,
+    scan: &Scan,
     tx: &RecordSender,
 ) -> Result<bool, ConnectorError> {
-    // JSON cannot hold blobs: they are read as hex.
-    let object = plan
+    let select = plan
         .columns
         .iter()
         .map(|(c, _)| {
             let q = quote(c);
             format!(
-                "{}, CASE typeof({q}) WHEN 'blob' THEN hex({q}) ELSE {q} END",
-                literal(c)
+                "CASE typeof({q}) WHEN 'blob' THEN NULL ELSE json_quote({q}) END, \
+                 CASE typeof({q}) WHEN 'blob' THEN {q} END"
             )
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let json = format!("json_object({object})");
-    let param = previous.as_ref().map(|_| "?");
-    let sql = reading::row_query(&SQLITE, plan, &json, &quote(&plan.table), param);
-    // Built from catalog names, each quoted; the cursor value is bound.
+    let (tail, params) = reading::clauses(&SQLITE, plan, scan);
+    let sql = format!("SELECT {select} FROM {}{tail}", quote(&plan.table));
+    // Built from catalog names, each quoted; values are bound.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    if plan.cursor.is_some()
-        && let Some(p) = &previous
-    {
-        query = query.bind(p.clone());
+    for p in params {
+        query = match p {
+            Param::Text(s) => query.bind(s),
+            Param::Bytes(b) => query.bind(b),
+        };
     }
     let rows = query
         .fetch(&mut *conn)
-        .map(|r| r.and_then(|row| Ok((row.try_get("j")?, row.try_get("c")?))));
-    reading::drain(ctx, "SQLite read", rows, plan, previous, tx, |e| {
+        .map(|r| r.map(|row| assemble(plan, &row)));
+    reading::drain(ctx, "SQLite read", rows, plan, scan, tx, |e| {
         sql::map_error("SQLite read", e)
     })
     .await
