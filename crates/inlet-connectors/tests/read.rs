@@ -608,6 +608,8 @@ async fn sqlite_fidelity_resume_and_backpressure() {
                               (9, 0, -2.5e-7, 'z', 'z', '[1]', x'', 'text in untyped');
          CREATE TABLE k (a TEXT, b INTEGER, PRIMARY KEY (a, b));
          INSERT INTO k VALUES ('a|b', 1), ('a', 2), ('a', 10), ('b', 1);
+         CREATE TABLE bad (id INTEGER PRIMARY KEY, s TEXT);
+         INSERT INTO bad VALUES (1, 'ok'), (2, CAST(x'66ff6f' AS TEXT)), (3, 'ok');
          CREATE TABLE big (n INTEGER PRIMARY KEY);
          WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 20000) INSERT INTO big SELECT i FROM s;"#,
     )
@@ -646,6 +648,17 @@ async fn sqlite_fidelity_resume_and_backpressure() {
     .await;
     assert_eq!(resumed.keys("main.k"), [r#"["a|b",1]"#, r#"["b",1]"#]);
     assert_eq!(resumed.keys("main.t"), ["9"]);
+
+    // A row the engine renders as invalid UTF-8 is skipped, the read goes on.
+    let bad = source(json!({"path": "a.db"}), json!({"tables": ["bad"]}));
+    let r = read("sqlite", &ctx, &bad, ReadRequest::default()).await;
+    assert_eq!(r.keys("main.bad"), ["1", "3"]);
+    assert_eq!(r.skipped().len(), 1);
+    assert!(
+        r.skipped()[0].starts_with("row 2 of main.bad"),
+        "{:?}",
+        r.skipped()
+    );
 
     let with_cursor = source(
         json!({"path": "a.db"}),
