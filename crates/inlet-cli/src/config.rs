@@ -96,6 +96,22 @@ pub struct ConfigArgs {
     #[arg(long, env = "INLET_SCHEMA_REFRESH_INTERVAL", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_refresh_interval: Option<String>,
+    /// Jobs (syncs, schema refreshes) this process runs at once.
+    #[arg(long, env = "INLET_SYNC_WORKERS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_workers: Option<usize>,
+    /// Records per committed sync batch.
+    #[arg(long, env = "INLET_SYNC_BATCH_SIZE", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_batch_size: Option<usize>,
+    /// Largest record (its JSON text, in bytes) a sync indexes; larger ones are skipped.
+    #[arg(long, env = "INLET_SYNC_MAX_RECORD_BYTES", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_max_record_bytes: Option<usize>,
+    /// How long a job's lease lasts without a heartbeat (e.g. 30s): a job whose worker died is resumed after it.
+    #[arg(long, env = "INLET_JOB_LEASE", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_lease: Option<String>,
     /// Log format.
     #[arg(long, env = "INLET_LOG_FORMAT", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,6 +139,10 @@ struct Raw {
     allow_local_git: bool,
     connect_timeout: f64,
     schema_refresh_interval: String,
+    sync_workers: usize,
+    sync_batch_size: usize,
+    sync_max_record_bytes: usize,
+    job_lease: String,
 }
 
 impl Default for Raw {
@@ -143,6 +163,10 @@ impl Default for Raw {
             allow_local_git: false,
             connect_timeout: 10.0,
             schema_refresh_interval: "1h".into(),
+            sync_workers: 2,
+            sync_batch_size: 1000,
+            sync_max_record_bytes: 1024 * 1024,
+            job_lease: "30s".into(),
         }
     }
 }
@@ -172,6 +196,10 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// Scheduled schema refresh age, `None` when disabled.
     pub schema_refresh_interval: Option<Duration>,
+    /// Jobs run at once by this process.
+    pub sync_workers: usize,
+    /// Batch size, record limit and lease of jobs.
+    pub sync: inlet_core::service::SyncSettings,
 }
 
 /// Parses `90`, `30s`, `15m`, `1h` or `1d` into a duration.
@@ -280,6 +308,19 @@ impl Config {
             "schema_refresh_interval (INLET_SCHEMA_REFRESH_INTERVAL)",
             &raw.schema_refresh_interval,
         )?;
+        if !(1..=64).contains(&raw.sync_workers) {
+            bail!("sync_workers (INLET_SYNC_WORKERS) must be between 1 and 64");
+        }
+        if !(1..=50_000).contains(&raw.sync_batch_size) {
+            bail!("sync_batch_size (INLET_SYNC_BATCH_SIZE) must be between 1 and 50000");
+        }
+        if raw.sync_max_record_bytes < 1024 {
+            bail!("sync_max_record_bytes (INLET_SYNC_MAX_RECORD_BYTES) must be at least 1024");
+        }
+        let lease = parse_duration("job_lease (INLET_JOB_LEASE)", &raw.job_lease)?;
+        if lease < Duration::from_secs(1) {
+            bail!("job_lease (INLET_JOB_LEASE) must be at least 1s");
+        }
         if let Some(key) = &raw.master_key {
             inlet_core::crypto::MasterKey::from_base64(key).map_err(|e| {
                 anyhow::anyhow!("master_key (--master-key / INLET_MASTER_KEY): {e}")
@@ -299,6 +340,12 @@ impl Config {
             policy,
             connect_timeout: Duration::from_secs_f64(raw.connect_timeout),
             schema_refresh_interval: (!refresh.is_zero()).then_some(refresh),
+            sync_workers: raw.sync_workers,
+            sync: inlet_core::service::SyncSettings {
+                batch_size: raw.sync_batch_size,
+                max_record_bytes: raw.sync_max_record_bytes,
+                lease,
+            },
         })
     }
 

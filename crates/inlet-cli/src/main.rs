@@ -1,4 +1,4 @@
-//! The `inlet` binary: `serve`, `migrate`, `openapi`, and `keys` commands.
+//! The `inlet` binary: `serve`, `worker`, `migrate`, `openapi`, and `keys` commands.
 
 mod config;
 mod keyfile;
@@ -30,8 +30,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server (applies migrations first).
-    Serve,
+    /// Run the server and, unless --no-workers, the job workers (applies migrations first).
+    Serve(ServeArgs),
+    /// Run job workers only (syncs, schema refreshes), against the same store as the servers.
+    Worker,
     /// Apply database migrations and exit.
     Migrate,
     /// Print the OpenAPI document.
@@ -39,6 +41,13 @@ enum Command {
     /// Manage API keys and the master key directly in the store.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Serve the API only; run workers elsewhere with `inlet worker`.
+    #[arg(long)]
+    no_workers: bool,
 }
 
 #[derive(Subcommand)]
@@ -75,7 +84,8 @@ async fn main() -> Result<()> {
     let config = Config::load(&cli.config)?;
     init_tracing(config.log_format, &config.log);
     match cli.command {
-        Command::Serve => serve(config).await,
+        Command::Serve(args) => serve(config, !args.no_workers).await,
+        Command::Worker => worker(config).await,
         Command::Migrate => {
             let n = inlet_store::migrate_only(&config.database_url)
                 .await
@@ -107,16 +117,45 @@ async fn services(config: &Config) -> Result<Services> {
         .await
         .with_context(|| format!("opening the store at {}", config.redacted_database_url()))?;
     Ok(
-        Services::new(store, Arc::new(keyring), inlet_connectors::catalog()).with_outbound(
-            Outbound {
+        Services::new(store, Arc::new(keyring), inlet_connectors::catalog())
+            .with_outbound(Outbound {
                 policy: Arc::new(config.policy.clone()),
                 timeout: config.connect_timeout,
-            },
-        ),
+            })
+            .with_sync(config.sync),
     )
 }
 
-async fn serve(config: Config) -> Result<()> {
+/// Starts the job runner and the schema scheduler in this process.
+fn start_workers(config: &Config, services: &Services) {
+    inlet_worker::Runner::new(
+        services.clone(),
+        inlet_worker::registry(),
+        inlet_worker::RunnerConfig {
+            workers: config.sync_workers,
+            ..Default::default()
+        },
+    )
+    .spawn();
+    if let Some(interval) = config.schema_refresh_interval {
+        inlet_worker::spawn_schema_scheduler(services.clone(), interval);
+    }
+    tracing::info!(workers = config.sync_workers, "job workers started");
+}
+
+async fn worker(config: Config) -> Result<()> {
+    let services = services(&config).await?;
+    start_workers(&config, &services);
+    output::stdout(&format!(
+        "Inlet worker running {} job slot(s)\n",
+        config.sync_workers
+    ));
+    shutdown_signal().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn serve(config: Config, workers: bool) -> Result<()> {
     let services = services(&config).await?;
     let bootstrap = config.bootstrap_api_key.clone().map(Secret::new);
     let printed_by_us = bootstrap.is_none();
@@ -136,12 +175,14 @@ async fn serve(config: Config) -> Result<()> {
         ServerConfig {
             listen: config.listen,
             rate_limit_per_minute: config.rate_limit_per_minute,
-            schema_refresh_interval: config.schema_refresh_interval,
         },
-        services,
+        services.clone(),
     )
     .await
     .with_context(|| format!("binding {}", config.listen))?;
+    if workers {
+        start_workers(&config, &services);
+    }
     let addr = app.local_addr()?;
     output::stdout(&format!(
         "Inlet listening on http://{addr}\nAPI docs: http://{addr}/docs\n"

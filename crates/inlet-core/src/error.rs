@@ -24,6 +24,14 @@ pub enum CoreError {
     /// The request conflicts with the current state (duplicate name, non-empty collection).
     #[error("{0}")]
     Conflict(String),
+    /// A queued or running job of this kind holds the connection.
+    #[error("a {kind} job of this connection is queued or running ({})", crate::ids::job_label(*job, *kind))]
+    JobActive {
+        /// The active job.
+        job: crate::ids::JobId,
+        /// Its kind.
+        kind: crate::model::job::JobKind,
+    },
     /// No usable credentials were presented.
     #[error("{0}")]
     Unauthorized(String),

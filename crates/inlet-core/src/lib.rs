@@ -16,6 +16,7 @@ pub mod policy;
 pub mod secret;
 pub mod service;
 pub mod store;
+pub mod sync;
 pub mod validate;
 
 pub use error::{CoreError, CoreResult};

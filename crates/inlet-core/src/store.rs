@@ -2,7 +2,13 @@
 //! organization id and filters by it: a query without it would be a bug.
 //! Implementations live in `inlet-store` (SQLite and PostgreSQL).
 
+mod documents;
+mod jobs;
+
 use async_trait::async_trait;
+
+pub use documents::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
+pub use jobs::{Heartbeat, JobStore};
 
 use crate::crypto::Sealed;
 use crate::error::CoreResult;
@@ -18,9 +24,10 @@ use crate::model::organization::Organization;
 use crate::model::schema::{DiscoveredSchema, StoredSchema};
 use crate::model::user::{Membership, Role, User};
 
-/// Persistence for every domain object.
+/// Persistence for every domain object; jobs and documents have traits of
+/// their own.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: JobStore + DocumentStore + Send + Sync + 'static {
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> CoreResult<()>;
 
@@ -159,40 +166,13 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
         error: Option<&str>,
     ) -> CoreResult<Connection>;
-    /// Takes the schema-refresh lease of one connection; `false` when a
-    /// refresh holds it (claimed after `expired_before`).
-    async fn claim_schema_refresh(
-        &self,
-        org: OrgId,
-        id: ConnectionId,
-        now: Timestamp,
-        expired_before: Timestamp,
-    ) -> CoreResult<bool>;
-    /// Claims up to `limit` connections with `schemaAutoRefresh` whose schema
-    /// is older than `stale_before` (or missing), whose lease is free and
-    /// whose retry time has passed, oldest schema first.
-    async fn claim_stale_schemas(
-        &self,
-        now: Timestamp,
-        stale_before: Timestamp,
-        expired_before: Timestamp,
-        limit: u32,
-    ) -> CoreResult<Vec<(OrgId, ConnectionId)>>;
-    /// Stores a discovered schema, sets `schemaDiscoveredAt` and frees the lease.
+    /// Stores a discovered schema and sets `schemaDiscoveredAt`.
     async fn save_schema(
         &self,
         org: OrgId,
         id: ConnectionId,
         schema: &DiscoveredSchema,
         at: Timestamp,
-    ) -> CoreResult<()>;
-    /// Frees the lease after a failed refresh; a scheduled refresh sets
-    /// `retry_after`, before which the scheduler leaves the connection alone.
-    async fn release_schema_refresh(
-        &self,
-        org: OrgId,
-        id: ConnectionId,
-        retry_after: Option<Timestamp>,
     ) -> CoreResult<()>;
     /// The last discovered schema, if any.
     async fn get_schema(&self, org: OrgId, id: ConnectionId) -> CoreResult<Option<StoredSchema>>;

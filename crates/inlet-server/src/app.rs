@@ -30,9 +30,6 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Requests per minute per API key.
     pub rate_limit_per_minute: NonZeroU32,
-    /// How old a `schemaAutoRefresh` schema may get before the background
-    /// task rediscovers it; `None` turns the task off.
-    pub schema_refresh_interval: Option<Duration>,
 }
 
 /// A bound, ready-to-serve server.
@@ -57,9 +54,6 @@ impl Application {
                 }
             }
         });
-        if let Some(interval) = config.schema_refresh_interval {
-            crate::workers::spawn_schema_refresher(services.clone(), interval);
-        }
         let state = AppState { services, limiter };
         Ok(Self {
             listener,

@@ -70,6 +70,15 @@ impl ApiError {
                     Some(field.clone()),
                 ),
                 CoreError::Conflict(m) => (S::CONFLICT, "conflict", m.clone(), None),
+                CoreError::JobActive { kind, .. } => (
+                    S::CONFLICT,
+                    match kind {
+                        inlet_core::model::job::JobKind::Sync => "sync_in_progress",
+                        inlet_core::model::job::JobKind::SchemaRefresh => "conflict",
+                    },
+                    e.to_string(),
+                    None,
+                ),
                 CoreError::Source { code, message } => {
                     (S::BAD_REQUEST, *code, message.clone(), None)
                 }

@@ -12,7 +12,6 @@ mod observe;
 pub mod openapi;
 mod rate_limit;
 mod state;
-mod workers;
 
 pub use app::{Application, ServerConfig};
 pub use error::ApiError;

@@ -21,6 +21,8 @@ use crate::{core_api, health};
         (name = "sources", description = "Catalog of source types"),
         (name = "collections", description = "Groups of connections"),
         (name = "source-connections", description = "Configured sources"),
+        (name = "jobs", description = "Syncs and other background jobs"),
+        (name = "documents", description = "What syncs indexed"),
         (name = "api-keys", description = "Bearer keys"),
         (name = "organizations", description = "Tenants"),
         (name = "users", description = "Users and memberships"),

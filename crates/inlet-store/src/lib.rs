@@ -8,6 +8,8 @@ pub mod db;
 mod list_cache;
 mod migrate;
 mod rows;
+mod documents;
+mod jobs;
 mod sql_store;
 pub mod testing;
 

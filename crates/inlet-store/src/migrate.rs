@@ -25,6 +25,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0004_refresh_backoff.sql"),
         include_str!("migrations/postgres/0004_refresh_backoff.sql"),
     ),
+    (
+        5,
+        include_str!("migrations/sqlite/0005_jobs_and_documents.sql"),
+        include_str!("migrations/postgres/0005_jobs_and_documents.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.

@@ -18,7 +18,7 @@ pub fn ts(ms: i64) -> Result<Timestamp, DbError> {
         .ok_or_else(|| DbError::Decode(format!("timestamp out of range: {ms}")))
 }
 
-fn opt_ts(ms: Option<i64>) -> Result<Option<Timestamp>, DbError> {
+pub fn opt_ts(ms: Option<i64>) -> Result<Option<Timestamp>, DbError> {
     ms.map(ts).transpose()
 }
 
@@ -27,7 +27,7 @@ pub fn ms(t: Timestamp) -> i64 {
     t.timestamp_millis()
 }
 
-fn json<T: serde::de::DeserializeOwned>(r: &Row, col: &str) -> Result<T, DbError> {
+pub fn json<T: serde::de::DeserializeOwned>(r: &Row, col: &str) -> Result<T, DbError> {
     serde_json::from_str(&r.text(col)?).map_err(|e| DbError::Decode(format!("{col}: {e}")))
 }
 
@@ -136,7 +136,18 @@ pub fn connection(r: &Row) -> Result<Connection, DbError> {
         last_successful_connection_at: opt_ts(r.opt_i64("last_successful_connection_at")?)?,
         last_error: r.opt_text("last_error")?,
         schema_discovered_at: opt_ts(r.opt_i64("schema_discovered_at")?)?,
+        last_synced_at: opt_ts(r.opt_i64("last_synced_at")?)?,
+        last_sync_status: r
+            .opt_text("last_sync_status")?
+            .map(|s| wire(&s))
+            .transpose()?,
+        document_count: u64::try_from(r.i64("document_count")?).unwrap_or(0),
         created_at: ts(r.i64("created_at")?)?,
         updated_at: ts(r.i64("updated_at")?)?,
     })
+}
+
+/// Parses a stored enum value.
+pub fn wire<T: inlet_core::model::wire::WireEnum>(s: &str) -> Result<T, DbError> {
+    T::from_wire(s).ok_or_else(|| DbError::Decode(format!("unknown value {s}")))
 }

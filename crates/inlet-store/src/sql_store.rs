@@ -31,7 +31,7 @@ impl From<DbError> for CoreError {
 
 /// The store over either engine.
 pub struct SqlStore {
-    db: Db,
+    pub(crate) db: Db,
     /// Connection-list pages (see [`ListCache`]).
     cache: ListCache,
 }
@@ -69,7 +69,7 @@ impl SqlStore {
         })
     }
 
-    async fn count(&self, q: &Sql) -> CoreResult<u64> {
+    pub(crate) async fn count(&self, q: &Sql) -> CoreResult<u64> {
         let row = self
             .db
             .fetch_optional(q)
@@ -193,7 +193,7 @@ fn auto_refresh(config: &Map<String, Value>) -> bool {
 }
 
 /// Invalidates `org`'s cached list pages; run inside each write's transaction.
-fn bump(org: OrgId) -> Sql {
+pub(crate) fn bump(org: OrgId) -> Sql {
     Sql::new(
         "INSERT INTO list_generations (org_id, generation) VALUES (?, 1) \
          ON CONFLICT (org_id) DO UPDATE SET generation = list_generations.generation + 1 \
@@ -214,7 +214,7 @@ fn escape_like(s: &str) -> String {
     out
 }
 
-fn one<T>(
+pub(crate) fn one<T>(
     rows: Vec<Row>,
     what: &'static str,
     map: impl Fn(&Row) -> Result<T, DbError>,
@@ -223,7 +223,7 @@ fn one<T>(
     Ok(map(&row)?)
 }
 
-fn page_of<T>(
+pub(crate) fn page_of<T>(
     rows: Vec<Row>,
     request: PageRequest,
     total: u64,
@@ -237,7 +237,7 @@ fn page_of<T>(
     })
 }
 
-fn limit_offset(q: &mut Sql, page: PageRequest) {
+pub(crate) fn limit_offset(q: &mut Sql, page: PageRequest) {
     q.push(" LIMIT ")
         .bind(page.page_size)
         .push(" OFFSET ")
@@ -246,7 +246,7 @@ fn limit_offset(q: &mut Sql, page: PageRequest) {
 
 /// The total when the page itself proves it, saving a count query: a short,
 /// non-empty page (or an empty first page) is the last one.
-fn total_from_page(page: PageRequest, len: usize) -> Option<u64> {
+pub(crate) fn total_from_page(page: PageRequest, len: usize) -> Option<u64> {
     let len = len as u64;
     (len < u64::from(page.page_size) && (len > 0 || page.page == 1)).then(|| page.offset() + len)
 }
@@ -801,57 +801,6 @@ impl Store for SqlStore {
         )
     }
 
-    async fn claim_schema_refresh(
-        &self,
-        org: OrgId,
-        id: ConnectionId,
-        now: Timestamp,
-        expired_before: Timestamp,
-    ) -> CoreResult<bool> {
-        let q = Sql::new(
-            "UPDATE connections SET schema_refresh_claimed_at = ? WHERE org_id = ? AND id = ? \
-             AND (schema_refresh_claimed_at IS NULL OR schema_refresh_claimed_at < ?) RETURNING id",
-        )
-        .arg(ms(now))
-        .arg(org.0)
-        .arg(id.0)
-        .arg(ms(expired_before));
-        Ok(!self.db.write(&q).await?.is_empty())
-    }
-
-    async fn claim_stale_schemas(
-        &self,
-        now: Timestamp,
-        stale_before: Timestamp,
-        expired_before: Timestamp,
-        limit: u32,
-    ) -> CoreResult<Vec<(OrgId, ConnectionId)>> {
-        // The lease condition is repeated outside the subquery so PostgreSQL
-        // re-checks it on rows another node claimed meanwhile.
-        let q = Sql::new(
-            "UPDATE connections SET schema_refresh_claimed_at = ? WHERE id IN ( \
-               SELECT id FROM connections WHERE schema_auto_refresh = 1 \
-               AND status NOT IN ('inactive', 'maintenance') \
-               AND (schema_discovered_at IS NULL OR schema_discovered_at < ?) \
-               AND (schema_refresh_claimed_at IS NULL OR schema_refresh_claimed_at < ?) \
-               AND (schema_refresh_after IS NULL OR schema_refresh_after < ?) \
-               ORDER BY COALESCE(schema_discovered_at, 0), id LIMIT ?) \
-             AND (schema_refresh_claimed_at IS NULL OR schema_refresh_claimed_at < ?) \
-             RETURNING id, org_id",
-        )
-        .arg(ms(now))
-        .arg(ms(stale_before))
-        .arg(ms(expired_before))
-        .arg(ms(now))
-        .arg(limit)
-        .arg(ms(expired_before));
-        let rows = self.db.write(&q).await?;
-        rows.iter()
-            .map(|r| Ok((OrgId(r.i64("org_id")?), ConnectionId(r.i64("id")?))))
-            .collect::<Result<_, DbError>>()
-            .map_err(Into::into)
-    }
-
     async fn save_schema(
         &self,
         org: OrgId,
@@ -863,8 +812,7 @@ impl Store for SqlStore {
         let updated = tx
             .query(
                 &Sql::new(
-                    "UPDATE connections SET schema_discovered_at = ?, schema_refresh_claimed_at = NULL, \
-                     schema_refresh_after = NULL \
+                    "UPDATE connections SET schema_discovered_at = ? \
                      WHERE org_id = ? AND id = ? RETURNING id",
                 )
                 .arg(ms(at))
@@ -890,23 +838,6 @@ impl Store for SqlStore {
         .await?;
         tx.query(&bump(org)).await?;
         tx.commit().await?;
-        Ok(())
-    }
-
-    async fn release_schema_refresh(
-        &self,
-        org: OrgId,
-        id: ConnectionId,
-        retry_after: Option<Timestamp>,
-    ) -> CoreResult<()> {
-        let q = Sql::new(
-            "UPDATE connections SET schema_refresh_claimed_at = NULL, schema_refresh_after = ? \
-             WHERE org_id = ? AND id = ? RETURNING id",
-        )
-        .arg(retry_after.map(ms))
-        .arg(org.0)
-        .arg(id.0);
-        self.db.write(&q).await?;
         Ok(())
     }
 

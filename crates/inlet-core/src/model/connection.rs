@@ -55,9 +55,13 @@ impl ConnectionStatus {
         matches!(self, Self::Pending | Self::Inactive | Self::Maintenance)
     }
 
+    /// Statuses in which tests and syncs are switched off (stores bind
+    /// these rather than spelling them out).
+    pub const SWITCHED_OFF: [ConnectionStatus; 2] = [Self::Inactive, Self::Maintenance];
+
     /// Whether tests and syncs are switched off in this status.
     pub fn is_switched_off(self) -> bool {
-        matches!(self, Self::Inactive | Self::Maintenance)
+        Self::SWITCHED_OFF.contains(&self)
     }
 }
 
@@ -110,6 +114,12 @@ pub struct Connection {
     pub last_error: Option<String>,
     /// Last schema discovery.
     pub schema_discovered_at: Option<Timestamp>,
+    /// End of the last sync that completed.
+    pub last_synced_at: Option<Timestamp>,
+    /// Status of the newest sync job (`None` before the first).
+    pub last_sync_status: Option<super::job::JobStatus>,
+    /// Documents indexed from this connection.
+    pub document_count: u64,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last change.

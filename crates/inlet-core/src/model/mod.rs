@@ -5,9 +5,12 @@ pub mod api_key;
 pub mod catalog;
 pub mod collection;
 pub mod connection;
+pub mod document;
+pub mod job;
 pub mod organization;
 pub mod schema;
 pub mod user;
+pub mod wire;
 
 /// Timestamps are UTC with millisecond precision (what both stores keep).
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -16,7 +16,6 @@ use crate::model::connection::{
     Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
 };
 use crate::model::now;
-use crate::model::schema::StoredSchema;
 use crate::validate;
 
 /// A new connection as parsed by a handler (unvalidated).
@@ -178,6 +177,7 @@ impl Services {
     ) -> CoreResult<Connection> {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
+        self.ensure_no_active_sync(who, id).await?;
         let spec = self.source_type("sourceShortName", &conn.source_type)?;
         let kept: Vec<String> = conn
             .secret_fields
@@ -214,6 +214,7 @@ impl Services {
     ) -> CoreResult<Connection> {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
+        self.ensure_no_active_sync(who, id).await?;
         let spec = self.source_type("sourceShortName", &conn.source_type)?;
         let checked = validate::fields("config", &spec.config_fields, &config, &[])?;
         self.store
@@ -221,13 +222,37 @@ impl Services {
             .await
     }
 
-    /// Deletes a connection.
-    pub async fn delete_connection(&self, who: &Principal, id: ConnectionId) -> CoreResult<()> {
+    /// Deletes a connection with its documents, jobs and sync state. While a
+    /// sync holds it this is [`CoreError::JobActive`], unless `force`, which
+    /// cancels the sync first.
+    pub async fn delete_connection(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+        force: bool,
+    ) -> CoreResult<()> {
         who.require(Scope::Write)?;
         self.get_connection(who, id).await?;
+        if force {
+            self.cancel_active_sync(who, id, std::time::Duration::from_secs(10))
+                .await?;
+        } else {
+            self.ensure_no_active_sync(who, id).await?;
+        }
         self.store.delete_connection(who.org_id, id).await?;
         tracing::info!(connection = %id, "connection deleted");
         Ok(())
+    }
+
+    /// Removes a connection's indexed documents and cursors, keeping the
+    /// connection (its next sync reads everything again).
+    pub async fn clear_data(&self, who: &Principal, id: ConnectionId) -> CoreResult<u64> {
+        who.require(Scope::Write)?;
+        self.get_connection(who, id).await?;
+        self.ensure_no_active_sync(who, id).await?;
+        let n = self.store.clear_documents(who.org_id, id).await?;
+        tracing::info!(connection = %id, documents = n, "indexed data cleared");
+        Ok(n)
     }
 
     /// Tests a connection for real: status `testing` while it runs, then
@@ -268,140 +293,13 @@ impl Services {
             .map_err(|e| CoreError::Store(format!("connection test task failed: {e}")))?
     }
 
-    /// The last discovered schema.
-    pub async fn get_schema(&self, who: &Principal, id: ConnectionId) -> CoreResult<StoredSchema> {
-        self.get_connection(who, id).await?;
-        self.store
-            .get_schema(who.org_id, id)
-            .await?
-            .ok_or(CoreError::NotFound(
-                "schema (not discovered yet; POST .../schema/refresh)",
-            ))
-    }
-
-    /// Discovers the schema again, now. At most one refresh runs per
-    /// connection: a second one while the first runs is a conflict.
-    pub async fn refresh_schema(
-        &self,
-        who: &Principal,
-        id: ConnectionId,
-    ) -> CoreResult<StoredSchema> {
-        who.require(Scope::Write)?;
-        let conn = self.get_connection(who, id).await?;
-        if conn.status.is_switched_off() {
-            return Err(CoreError::Conflict(format!(
-                "the connection is {}; set its status to pending to discover it",
-                conn.status
-            )));
-        }
-        let at = now();
-        if !self
-            .store
-            .claim_schema_refresh(who.org_id, id, at, at - self.lease())
-            .await?
-        {
-            return Err(CoreError::Conflict(
-                "a schema refresh of this connection is already running".into(),
-            ));
-        }
-        self.discover_claimed(&conn, None).await
-    }
-
-    /// Refreshes, in the background, schemas of connections with
-    /// `schemaAutoRefresh` older than `max_age`; returns how many succeeded.
-    pub async fn refresh_stale_schemas(&self, max_age: std::time::Duration) -> CoreResult<usize> {
-        let max_age = chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::hours(1));
-        let mut done = 0;
-        // One claim at a time, so every lease is fresh when its discovery starts.
-        for _ in 0..16 {
-            let at = now();
-            let claimed = self
-                .store
-                .claim_stale_schemas(at, at - max_age, at - self.lease(), 1)
-                .await?;
-            let Some((org, id)) = claimed.into_iter().next() else {
-                break;
-            };
-            let conn = match self.store.get_connection(org, id).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(connection = %id, error = %e, "scheduled schema refresh skipped");
-                    continue;
-                }
-            };
-            match self.discover_claimed(&conn, Some(at + max_age)).await {
-                Ok(_) => done += 1,
-                Err(e) => {
-                    tracing::warn!(connection = %id, error = %e, "scheduled schema refresh failed")
-                }
-            }
-        }
-        Ok(done)
-    }
-
-    /// Runs discovery for a connection whose lease is held, then stores the
-    /// result or frees the lease.
-    async fn discover_claimed(
-        &self,
-        conn: &Connection,
-        retry_after: Option<crate::model::Timestamp>,
-    ) -> CoreResult<StoredSchema> {
-        // Detached like tests: the lease is saved or released even if the
-        // caller goes away.
-        let this = self.clone();
-        let conn = conn.clone();
-        tokio::spawn(async move { this.discover_claimed_inner(&conn, retry_after).await })
-            .await
-            .map_err(|e| CoreError::Store(format!("schema discovery task failed: {e}")))?
-    }
-
-    async fn discover_claimed_inner(
-        &self,
-        conn: &Connection,
-        retry_after: Option<crate::model::Timestamp>,
-    ) -> CoreResult<StoredSchema> {
-        let result = async {
-            let source = self.source_config(conn)?;
-            let connector = self.connector(&conn.source_type)?;
-            let ctx = self.outbound.clone();
-            let schema = bounded(&ctx, connector.discover(&ctx, &source)).await?;
-            Ok::<_, CoreError>(schema)
-        }
-        .await;
-        match result {
-            Ok(schema) => {
-                let at = now();
-                self.store
-                    .save_schema(conn.org_id, conn.id, &schema, at)
-                    .await?;
-                tracing::info!(connection = %conn.id, "schema discovered");
-                Ok(StoredSchema {
-                    schema,
-                    discovered_at: at,
-                })
-            }
-            Err(e) => {
-                self.store
-                    .release_schema_refresh(conn.org_id, conn.id, retry_after)
-                    .await?;
-                Err(e)
-            }
-        }
-    }
-
-    /// How long a refresh lease lasts before another refresh may take over.
-    fn lease(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.outbound.timeout * 6)
-            .unwrap_or(chrono::Duration::minutes(1))
-    }
-
-    async fn run_test(&self, source_type: &str, source: &SourceConfig) -> CoreResult<()> {
+    pub(crate) async fn run_test(&self, source_type: &str, source: &SourceConfig) -> CoreResult<()> {
         let connector = self.connector(source_type)?;
         let ctx = self.outbound.clone();
         bounded(&ctx, connector.test(&ctx, source)).await
     }
 
-    fn connector(
+    pub(crate) fn connector(
         &self,
         source_type: &str,
     ) -> CoreResult<&std::sync::Arc<dyn crate::connector::Connector>> {
@@ -411,7 +309,7 @@ impl Services {
     }
 
     /// Every credential (secrets opened) and the configuration of a stored connection.
-    fn source_config(&self, conn: &Connection) -> CoreResult<SourceConfig> {
+    pub(crate) fn source_config(&self, conn: &Connection) -> CoreResult<SourceConfig> {
         let mut credentials = conn.settings.clone();
         if let Some(sealed) = &conn.secrets {
             credentials.extend(self.open(sealed)?);
@@ -479,7 +377,7 @@ impl Services {
 
 /// Runs a connector call under the outbound timeout (plus a margin for the
 /// connector's own bounded steps), mapping its failure to a service error.
-async fn bounded<T>(
+pub(crate) async fn bounded<T>(
     ctx: &Context,
     fut: impl Future<Output = Result<T, ConnectorError>>,
 ) -> CoreResult<T> {

@@ -5,13 +5,21 @@
 mod access;
 mod collections;
 mod connections;
+mod documents;
+mod jobs;
 mod keys;
 mod orgs;
+mod queue;
+mod schemas;
+mod sync;
 
 use std::sync::Arc;
 
 pub use connections::ConnectionInput;
+pub use jobs::SYNC_ATTEMPTS;
 pub use keys::{ApiKeyInput, CreatedKey};
+pub use schemas::job_error;
+pub use sync::SyncSettings;
 
 use crate::connector::{Catalog, Context};
 use crate::crypto::Keyring;
@@ -24,6 +32,9 @@ pub struct Services {
     keyring: Arc<Keyring>,
     catalog: Arc<Catalog>,
     outbound: Context,
+    sync: SyncSettings,
+    /// Woken when a job is queued here, so local workers claim it at once.
+    jobs_changed: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -37,7 +48,26 @@ impl Services {
                 policy: Arc::new(crate::policy::OutboundPolicy::default()),
                 timeout: std::time::Duration::from_secs(10),
             },
+            sync: SyncSettings::default(),
+            jobs_changed: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Sets batch size, record limit and lease length of jobs.
+    pub fn with_sync(mut self, sync: SyncSettings) -> Self {
+        self.sync = sync;
+        self
+    }
+
+    /// The sync settings.
+    pub fn sync_settings(&self) -> SyncSettings {
+        self.sync
+    }
+
+    /// Resolves when a job was queued through these services (a hint for
+    /// workers in this process; they poll the store as well).
+    pub async fn job_queued(&self) {
+        self.jobs_changed.notified().await;
     }
 
     /// Sets what connectors may reach and how long they may wait.
@@ -54,5 +84,38 @@ impl Services {
     /// The connector catalog.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+}
+
+/// A claimed job as its runner holds it: the job, its lease, and the cancel
+/// flag the runner's heartbeat raises.
+pub struct JobRun {
+    /// The job as claimed.
+    pub job: crate::model::job::Job,
+    /// Its lease.
+    pub lease: crate::model::job::Lease,
+    cancel: tokio::sync::watch::Receiver<bool>,
+}
+
+impl JobRun {
+    /// Wraps a claimed job; `cancel` turns true when the job should stop.
+    pub fn new(
+        job: crate::model::job::Job,
+        lease: crate::model::job::Lease,
+        cancel: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        Self { job, lease, cancel }
+    }
+
+    /// Whether a stop was asked for.
+    pub fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    /// Resolves once a stop is asked for (never, if nobody can ask).
+    pub async fn cancel_signal(&mut self) {
+        if self.cancel.wait_for(|c| *c).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }

@@ -9,6 +9,7 @@ use inlet_core::CoreError;
 use inlet_core::ids::{CollectionId, ConnectionId};
 use inlet_core::list::{ConnectionFilter, ConnectionSort, SortOrder};
 use inlet_core::model::connection::Connection;
+use inlet_core::model::wire::WireEnum;
 use inlet_core::service::ConnectionInput;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -94,6 +95,12 @@ pub struct ConnectionOut {
     last_successful_connection_at: Option<DateTime<Utc>>,
     last_error: Option<String>,
     schema_discovered_at: Option<DateTime<Utc>>,
+    /// End of the last sync that completed.
+    last_synced_at: Option<DateTime<Utc>>,
+    /// Status of the newest sync: `queued`, `running`, `completed`, `failed`, `cancelled`; null before the first.
+    last_sync_status: Option<&'static str>,
+    /// Documents indexed from this connection.
+    document_count: u64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -116,6 +123,9 @@ impl From<Connection> for ConnectionOut {
             last_successful_connection_at: c.last_successful_connection_at,
             last_error: c.last_error,
             schema_discovered_at: c.schema_discovered_at,
+            last_synced_at: c.last_synced_at,
+            last_sync_status: c.last_sync_status.map(WireEnum::as_str),
+            document_count: c.document_count,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -379,17 +389,40 @@ pub async fn put_config(
     Ok(envelope(c))
 }
 
-/// Delete a source connection.
+/// Options of a delete.
+#[derive(Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteQuery {
+    /// Cancel a queued or running sync first instead of answering 409 `sync_in_progress`.
+    force: Option<bool>,
+    /// Indexed data cannot outlive its connection: `true` is refused (switch
+    /// the connection to `inactive` to stop syncing and keep its data).
+    keep_data: Option<bool>,
+}
+
+/// Delete a source connection with its indexed data, jobs and sync state.
 #[utoipa::path(delete, path = "/api/v1/source-connections/{id}", tag = "source-connections",
-    params(("id" = String, Path, description = "Source connection id")),
-    responses((status = 200, body = Done), (status = 404, body = ErrorEnvelope)),
+    params(("id" = String, Path, description = "Source connection id"), DeleteQuery),
+    responses((status = 200, body = Done), (status = 400, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope),
+              (status = 409, description = "sync_in_progress", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(raw): Path<String>,
+    ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> ApiResult<Json<Done>> {
-    state.services.delete_connection(&who, id(&raw)?).await?;
+    if q.keep_data == Some(true) {
+        return Err(ApiError::Core(CoreError::invalid(
+            "keepData",
+            "indexed data is deleted with its connection; set the connection's status to inactive to stop syncing and keep its data",
+        )));
+    }
+    state
+        .services
+        .delete_connection(&who, id(&raw)?, q.force.unwrap_or(false))
+        .await?;
     Ok(Json(Done::ok()))
 }
 

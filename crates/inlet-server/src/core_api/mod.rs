@@ -4,7 +4,9 @@
 mod api_keys;
 mod collections;
 mod connections;
+mod documents;
 mod dto;
+mod jobs;
 mod orgs;
 mod sources;
 mod users;
@@ -36,6 +38,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(connections::test))
         .routes(routes!(connections::get_schema))
         .routes(routes!(connections::refresh_schema))
+        .routes(routes!(jobs::run))
+        .routes(routes!(jobs::list))
+        .routes(routes!(jobs::get))
+        .routes(routes!(jobs::cancel))
+        .routes(routes!(jobs::events))
+        .routes(routes!(documents::list))
+        .routes(routes!(documents::get))
+        .routes(routes!(documents::clear))
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))
         .routes(routes!(orgs::list, orgs::create))

@@ -52,6 +52,8 @@ pub enum Val {
     NullBlob,
     /// Any integer (booleans are stored as 0/1).
     Int(i64),
+    /// A floating-point number (SQLite `REAL`, PostgreSQL `float8`).
+    Real(f64),
     /// Text.
     Text(String),
     /// Bytes.
@@ -152,25 +154,90 @@ impl Sql {
     }
 
     /// The text as the backend wants it: PostgreSQL numbers its placeholders.
+    ///
+    /// A `?` is a placeholder only outside string literals (`'…'`, `E'…'`),
+    /// quoted identifiers (`"…"`), dollar-quoted strings and comments; `??`
+    /// stands for a literal `?` (jsonb's `?`, `?|`, `?&` operators) on
+    /// both engines' PostgreSQL side. SQLite takes the text as written.
     fn text_for(&self, backend: Backend) -> std::borrow::Cow<'_, str> {
         match backend {
             Backend::Sqlite => std::borrow::Cow::Borrowed(&self.text),
-            Backend::Postgres => {
-                let mut out = String::with_capacity(self.text.len() + 8);
-                let mut n = 0;
-                for ch in self.text.chars() {
-                    if ch == '?' {
-                        n += 1;
-                        out.push('$');
-                        out.push_str(&n.to_string());
-                    } else {
-                        out.push(ch);
-                    }
-                }
-                std::borrow::Cow::Owned(out)
-            }
+            Backend::Postgres => std::borrow::Cow::Owned(number_placeholders(&self.text)),
         }
     }
+}
+
+/// Rewrites `?` placeholders as `$1`, `$2`, … outside quotes and comments;
+/// `??` becomes a literal `?`.
+fn number_placeholders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut n = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, ch)) = chars.next() {
+        match ch {
+            '\'' | '"' => {
+                // Copy through the closing quote; a doubled quote is an escape
+                // and simply reopens, which copying handles.
+                out.push(ch);
+                for (_, c) in chars.by_ref() {
+                    out.push(c);
+                    if c == ch {
+                        break;
+                    }
+                }
+            }
+            '-' if text[i..].starts_with("--") => {
+                out.push(ch);
+                for (_, c) in chars.by_ref() {
+                    out.push(c);
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if text[i..].starts_with("/*") => {
+                let end = text[i + 2..].find("*/").map_or(text.len(), |e| i + 2 + e + 2);
+                out.push_str(&text[i..end]);
+                while chars.peek().is_some_and(|(j, _)| *j < end) {
+                    chars.next();
+                }
+            }
+            '$' => {
+                // A dollar-quote tag `$tag$…$tag$` (a `$` followed by a
+                // digit is a numbered parameter, copied as is).
+                let rest = &text[i + 1..];
+                let tag_len = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                if rest[tag_len..].starts_with('$')
+                    && !rest.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    let tag = &text[i..i + tag_len + 2];
+                    let body = i + tag.len();
+                    let end = text[body..]
+                        .find(tag)
+                        .map_or(text.len(), |e| body + e + tag.len());
+                    out.push_str(&text[i..end]);
+                    while chars.peek().is_some_and(|(j, _)| *j < end) {
+                        chars.next();
+                    }
+                } else {
+                    out.push(ch);
+                }
+            }
+            '?' if chars.peek().is_some_and(|(_, c)| *c == '?') => {
+                chars.next();
+                out.push('?');
+            }
+            '?' => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(ch),
+        }
+    }
+    out
 }
 
 /// An owned result row.
@@ -202,6 +269,19 @@ impl Row {
             Val::Int(v) => Ok(Some(*v)),
             other => Err(DbError::Decode(format!(
                 "{name}: expected integer, got {other:?}"
+            ))),
+        }
+    }
+
+    /// A nullable floating-point column (integers widen).
+    pub fn opt_f64(&self, name: &str) -> Result<Option<f64>, DbError> {
+        match self.get(name)? {
+            Val::Null | Val::NullText | Val::NullBlob => Ok(None),
+            Val::Real(v) => Ok(Some(*v)),
+            #[allow(clippy::cast_precision_loss)]
+            Val::Int(v) => Ok(Some(*v as f64)),
+            other => Err(DbError::Decode(format!(
+                "{name}: expected a number, got {other:?}"
             ))),
         }
     }
@@ -381,6 +461,17 @@ impl Drop for Tx<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_inside_quotes_and_comments_stay() {
+        let q = Sql::new(
+            "SELECT '?' AS a, \"we?ird\" , E'it''s ?' -- why?\n, ? /* ? */ , $x$ ? $x$, data ?? 'k', ?",
+        );
+        assert_eq!(
+            q.text_for(Backend::Postgres),
+            "SELECT '?' AS a, \"we?ird\" , E'it''s ?' -- why?\n, $1 /* ? */ , $x$ ? $x$, data ? 'k', $2"
+        );
+    }
 
     #[test]
     fn postgres_placeholders_are_numbered() {

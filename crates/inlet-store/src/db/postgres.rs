@@ -68,6 +68,7 @@ pub async fn fetch_all(
             Val::NullText => args.add(None::<&str>),
             Val::NullBlob => args.add(None::<&[u8]>),
             Val::Int(v) => args.add(*v),
+            Val::Real(v) => args.add(*v),
             Val::Text(v) => args.add(v.as_str()),
             Val::Blob(v) => args.add(v.as_slice()),
         };
@@ -117,6 +118,11 @@ fn decode(r: &PgRow, i: usize, ty: &str) -> Result<Val, DbError> {
             .try_get::<Option<bool>, _>(i)
             .map_err(e)?
             .map(|v| Val::Int(v.into())),
+        "FLOAT8" => r.try_get::<Option<f64>, _>(i).map_err(e)?.map(Val::Real),
+        "FLOAT4" => r
+            .try_get::<Option<f32>, _>(i)
+            .map_err(e)?
+            .map(|v| Val::Real(v.into())),
         "BYTEA" => r
             .try_get::<Option<Vec<u8>>, _>(i)
             .map_err(e)?

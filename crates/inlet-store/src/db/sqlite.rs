@@ -106,7 +106,7 @@ pub fn query(conn: &Connection, sql: &str, params: &[Val]) -> Result<Vec<Row>, D
             vals.push(match r.get_ref(i).map_err(map_err)? {
                 ValueRef::Null => Val::Null,
                 ValueRef::Integer(v) => Val::Int(v),
-                ValueRef::Real(v) => Val::Int(v as i64),
+                ValueRef::Real(v) => Val::Real(v),
                 ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
                 ValueRef::Blob(b) => Val::Blob(b.to_vec()),
             });
@@ -125,6 +125,7 @@ impl ToSql for Val {
         Ok(match self {
             Val::Null | Val::NullText | Val::NullBlob => Borrowed(ValueRef::Null),
             Val::Int(v) => Borrowed(ValueRef::Integer(*v)),
+            Val::Real(v) => Borrowed(ValueRef::Real(*v)),
             Val::Text(v) => Borrowed(ValueRef::Text(v.as_bytes())),
             Val::Blob(v) => Borrowed(ValueRef::Blob(v)),
         })

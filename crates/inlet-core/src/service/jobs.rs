@@ -1,0 +1,128 @@
+//! Jobs as callers see them: starting a sync, reading jobs, cancelling, and
+//! the guard that keeps a connection still while a sync holds it.
+
+use super::Services;
+use crate::auth::{Principal, Scope};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::{ConnectionId, JobId};
+use crate::list::{Page, PageRequest};
+use crate::model::job::{Job, JobKind, JobStatus, JobTrigger, NewJob};
+use crate::model::now;
+
+/// Attempts a sync gets before a failure is final (a dead worker's job is
+/// resumed within these too).
+pub const SYNC_ATTEMPTS: u32 = 3;
+
+impl Services {
+    /// Queues a sync of a connection. Switched-off connections refuse; a
+    /// queued or running sync of the same connection is
+    /// [`CoreError::JobActive`] (the store's unique index decides, so two
+    /// concurrent requests cannot both queue one).
+    pub async fn run_sync(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+        trigger: JobTrigger,
+        force_full: bool,
+    ) -> CoreResult<Job> {
+        who.require(Scope::Write)?;
+        let conn = self.get_connection(who, id).await?;
+        if conn.status.is_switched_off() {
+            return Err(CoreError::Conflict(format!(
+                "the connection is {}; set its status to pending to sync it",
+                conn.status
+            )));
+        }
+        let job = self
+            .store
+            .enqueue_job(
+                NewJob {
+                    org_id: who.org_id,
+                    connection_id: id,
+                    kind: JobKind::Sync,
+                    trigger,
+                    force_full,
+                    max_attempts: SYNC_ATTEMPTS,
+                    claimed_by: None,
+                },
+                now(),
+            )
+            .await?;
+        tracing::info!(connection = %id, job = %job.id, force_full, "sync queued");
+        self.jobs_changed.notify_waiters();
+        Ok(job)
+    }
+
+    /// One job of a connection the caller can reach.
+    pub async fn get_job(&self, who: &Principal, id: JobId) -> CoreResult<Job> {
+        who.require(Scope::Read)?;
+        let job = self.store.get_job(who.org_id, id).await?;
+        // A restricted key sees jobs of its collections only.
+        self.get_connection(who, job.connection_id)
+            .await
+            .map_err(|e| match e {
+                CoreError::NotFound(_) | CoreError::Forbidden(_) => CoreError::NotFound("job"),
+                other => other,
+            })?;
+        Ok(job)
+    }
+
+    /// A connection's jobs, newest first.
+    pub async fn list_jobs(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+        page: PageRequest,
+    ) -> CoreResult<Page<Job>> {
+        self.get_connection(who, id).await?;
+        self.store.list_jobs(who.org_id, id, page).await
+    }
+
+    /// Cancels a job: a queued one at once; a running one stops within
+    /// seconds (its worker sees the flag at its next heartbeat or batch),
+    /// keeping the batches it committed.
+    pub async fn cancel_job(&self, who: &Principal, id: JobId) -> CoreResult<Job> {
+        who.require(Scope::Write)?;
+        self.get_job(who, id).await?;
+        let job = self.store.request_cancel(who.org_id, id, now()).await?;
+        tracing::info!(job = %id, status = %job.status, "job cancel requested");
+        Ok(job)
+    }
+
+    /// Fails with [`CoreError::JobActive`] while a sync of the connection is
+    /// queued or running (credentials, config, clearing and deleting wait).
+    pub(crate) async fn ensure_no_active_sync(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+    ) -> CoreResult<()> {
+        match self.store.active_job(who.org_id, id, JobKind::Sync).await? {
+            Some(job) => Err(CoreError::JobActive {
+                job: job.id,
+                kind: job.kind,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Cancels the connection's active sync, if any, and waits up to `wait`
+    /// for its worker to stop. A worker that does not stop in time (or died)
+    /// loses its job with the connection: its next commit finds no lease.
+    pub(crate) async fn cancel_active_sync(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+        wait: std::time::Duration,
+    ) -> CoreResult<()> {
+        let Some(job) = self.store.active_job(who.org_id, id, JobKind::Sync).await? else {
+            return Ok(());
+        };
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut job = self.store.request_cancel(who.org_id, job.id, now()).await?;
+        while job.status == JobStatus::Running && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            job = self.store.get_job(who.org_id, job.id).await?;
+        }
+        Ok(())
+    }
+}

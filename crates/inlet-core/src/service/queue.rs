@@ -1,0 +1,113 @@
+//! The job queue as workers use it: claim the next job, keep its lease, and
+//! end it — completed, cancelled, retried with backoff, or failed.
+
+use std::time::Duration;
+
+use super::Services;
+use super::schemas::job_error;
+use crate::error::{CoreError, CoreResult};
+use crate::model::job::{Job, JobError, JobKind, JobStatus, Lease};
+use crate::model::now;
+use crate::store::Heartbeat;
+
+/// Source failures worth another attempt: the network or the source may
+/// recover; refused credentials, policy refusals and bad settings will not.
+const RETRYABLE: [&str; 6] = [
+    "connection_refused",
+    "host_unreachable",
+    "timeout",
+    "dns_failure",
+    "source_error",
+    "ssh_tunnel_failed",
+];
+
+impl Services {
+    /// Claims the oldest runnable job of `kinds` for `worker` (a queued one,
+    /// or a running one whose worker died).
+    pub async fn claim_next_job(&self, worker: &str, kinds: &[JobKind]) -> CoreResult<Option<Job>> {
+        let at = now();
+        self.store
+            .claim_job(worker, kinds, at, at + self.lease_length())
+            .await
+    }
+
+    /// Renews a job's lease.
+    pub async fn heartbeat(&self, lease: &Lease) -> CoreResult<Heartbeat> {
+        let at = now();
+        self.store
+            .heartbeat_job(lease, at + self.lease_length(), at)
+            .await
+    }
+
+    /// Ends an attempt: its status when it ran to an end, otherwise a retry
+    /// after `backoff` while attempts remain and the failure may pass, or a
+    /// failure. Returns the status the job is left in.
+    pub async fn end_job(
+        &self,
+        job: &Job,
+        lease: &Lease,
+        outcome: CoreResult<JobStatus>,
+        backoff: Duration,
+    ) -> CoreResult<JobStatus> {
+        let at = now();
+        match outcome {
+            Ok(status) => {
+                self.store.finish_job(lease, status, None, at).await?;
+                tracing::info!(job = %job.id, kind = %job.kind, %status, "job ended");
+                Ok(status)
+            }
+            Err(e) => {
+                if matches!(e, CoreError::Store(_) | CoreError::Crypto(_)) {
+                    tracing::error!(job = %job.id, error = %e, "job failed");
+                } else {
+                    tracing::warn!(job = %job.id, error = %e, "job attempt failed");
+                }
+                let error = job_error(&e);
+                if job.attempts < job.max_attempts && retryable(&e) {
+                    let after = at + chrono::Duration::from_std(backoff).unwrap_or_default();
+                    self.store.retry_job(lease, after, &error, at).await?;
+                    Ok(JobStatus::Queued)
+                } else {
+                    self.store
+                        .finish_job(lease, JobStatus::Failed, Some(&error), at)
+                        .await?;
+                    Ok(JobStatus::Failed)
+                }
+            }
+        }
+    }
+
+    /// Ends a claimed job without running it: cancelled while it waited, or
+    /// out of attempts because its workers kept dying.
+    pub async fn end_unrun_job(&self, job: &Job, lease: &Lease) -> CoreResult<Option<JobStatus>> {
+        let at = now();
+        if job.cancel_requested {
+            self.store
+                .finish_job(lease, JobStatus::Cancelled, None, at)
+                .await?;
+            return Ok(Some(JobStatus::Cancelled));
+        }
+        if job.attempts > job.max_attempts {
+            let error = JobError {
+                code: "worker_lost".into(),
+                message: format!(
+                    "the job's worker stopped before finishing {} times",
+                    job.max_attempts
+                ),
+            };
+            self.store
+                .finish_job(lease, JobStatus::Failed, Some(&error), at)
+                .await?;
+            return Ok(Some(JobStatus::Failed));
+        }
+        Ok(None)
+    }
+}
+
+fn retryable(e: &CoreError) -> bool {
+    match e {
+        CoreError::Source { code, .. } => RETRYABLE.contains(code),
+        CoreError::Store(_) => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,496 @@
+//! [`DocumentStore`] over [`Db`](crate::db::Db): documents, their full-text
+//! index (SQLite FTS5 kept by triggers; PostgreSQL `tsvector` written in the
+//! same statement), sync state, and the batch commit.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use inlet_core::error::{CoreError, CoreResult};
+use inlet_core::ids::{ConnectionId, DocumentId, JobId, OrgId};
+use inlet_core::list::{Page, PageRequest};
+use inlet_core::model::document::{Document, DocumentWrite};
+use inlet_core::model::job::JobStatus;
+use inlet_core::model::wire::WireEnum;
+use inlet_core::store::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
+use serde_json::Value;
+
+use crate::db::{Backend, DbError, Row, Sql, Tx};
+use crate::rows::{ms, to_json, ts};
+use crate::sql_store::{SqlStore, bump, limit_offset, one, page_of, total_from_page};
+
+/// Rows per multi-row statement (well under both engines' parameter limits).
+const CHUNK: usize = 200;
+
+const DOCUMENT_COLUMNS: &str =
+    "id, org_id, connection_id, stream, key, title, data, text, content_hash, synced_at";
+
+fn document(r: &Row) -> Result<Document, DbError> {
+    Ok(Document {
+        id: DocumentId(r.i64("id")?),
+        org_id: OrgId(r.i64("org_id")?),
+        connection_id: ConnectionId(r.i64("connection_id")?),
+        stream: r.text("stream")?,
+        key: r.text("key")?,
+        title: r.text("title")?,
+        data: r.text("data")?,
+        text: r.text("text")?,
+        content_hash: r.text("content_hash")?,
+        synced_at: ts(r.i64("synced_at")?)?,
+    })
+}
+
+fn json_col(r: &Row, col: &str) -> Result<Option<Value>, DbError> {
+    r.opt_text(col)?
+        .map(|t| serde_json::from_str(&t).map_err(|e| DbError::Decode(format!("{col}: {e}"))))
+        .transpose()
+}
+
+fn state(r: &Row) -> Result<StreamState, DbError> {
+    Ok(StreamState {
+        stream: r.text("stream")?,
+        cursor: json_col(r, "cursor")?,
+        position: json_col(r, "position")?,
+        pass: r.opt_i64("pass")?.map(JobId),
+        completed_by: r.opt_i64("completed_by")?.map(JobId),
+    })
+}
+
+/// `(?, ?, …)` with one placeholder per item, binding each.
+fn in_list<'a>(q: &mut Sql, items: impl Iterator<Item = &'a str>) {
+    q.push("(");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(item);
+    }
+    q.push(")");
+}
+
+fn n(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl SqlStore {
+    /// Existing documents of the batch's keys: key → (id, hash).
+    async fn existing(
+        tx: &mut Tx<'_>,
+        b: &SyncBatch,
+        keys: &[&str],
+    ) -> CoreResult<HashMap<String, (i64, String)>> {
+        let mut found = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(CHUNK) {
+            let mut q = Sql::new(
+                "SELECT id, key, content_hash FROM documents WHERE connection_id = ? AND stream = ? AND key IN ",
+            )
+            .arg(b.connection_id.0)
+            .arg(b.stream.as_str());
+            in_list(&mut q, chunk.iter().copied());
+            for r in tx.query(&q).await? {
+                found.insert(r.text("key")?, (r.i64("id")?, r.text("content_hash")?));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn insert_documents(
+        tx: &mut Tx<'_>,
+        b: &SyncBatch,
+        docs: &[&DocumentWrite],
+    ) -> CoreResult<()> {
+        let postgres = tx.backend() == Backend::Postgres;
+        for chunk in docs.chunks(CHUNK) {
+            let mut q = Sql::new(
+                "INSERT INTO documents (org_id, connection_id, stream, key, title, data, text, \
+                 content_hash, seen_pass, synced_at",
+            );
+            q.push(if postgres { ", tsv) VALUES " } else { ") VALUES " });
+            for (i, d) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.push("(")
+                    .bind(b.org_id.0)
+                    .push(", ")
+                    .bind(b.connection_id.0)
+                    .push(", ")
+                    .bind(b.stream.as_str())
+                    .push(", ")
+                    .bind(d.key.as_str())
+                    .push(", ")
+                    .bind(d.title.as_str())
+                    .push(", ")
+                    .bind(d.data.as_str())
+                    .push(", ")
+                    .bind(d.text.as_str())
+                    .push(", ")
+                    .bind(d.content_hash.as_str())
+                    .push(", ")
+                    .bind(b.pass.map(|p| p.0))
+                    .push(", ")
+                    .bind(ms(b.synced_at));
+                if postgres {
+                    q.push(", ").append(&tsvector(d));
+                }
+                q.push(")");
+            }
+            tx.query(&q).await?;
+        }
+        Ok(())
+    }
+
+    async fn update_document(
+        tx: &mut Tx<'_>,
+        b: &SyncBatch,
+        id: i64,
+        d: &DocumentWrite,
+    ) -> CoreResult<()> {
+        let mut q = Sql::new("UPDATE documents SET title = ");
+        q.bind(d.title.as_str())
+            .push(", data = ")
+            .bind(d.data.as_str())
+            .push(", text = ")
+            .bind(d.text.as_str())
+            .push(", content_hash = ")
+            .bind(d.content_hash.as_str())
+            .push(", seen_pass = ")
+            .bind(b.pass.map(|p| p.0))
+            .push(", synced_at = ")
+            .bind(ms(b.synced_at));
+        if tx.backend() == Backend::Postgres {
+            q.push(", tsv = ").append(&tsvector(d));
+        }
+        q.push(" WHERE id = ").bind(id);
+        tx.query(&q).await?;
+        Ok(())
+    }
+
+    /// Marks unchanged documents as seen by the batch's full pass.
+    async fn mark_seen(tx: &mut Tx<'_>, pass: JobId, ids: &[i64]) -> CoreResult<()> {
+        for chunk in ids.chunks(CHUNK) {
+            let mut q = Sql::new("UPDATE documents SET seen_pass = ");
+            q.bind(pass.0).push(" WHERE id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind(*id);
+            }
+            q.push(")");
+            tx.query(&q).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the stream's documents a full pass did not see; returns how many.
+    async fn delete_unseen(tx: &mut Tx<'_>, b: &SyncBatch, pass: JobId) -> CoreResult<u64> {
+        let condition = |q: Sql| {
+            q.arg(b.connection_id.0)
+                .arg(b.stream.as_str())
+                .arg(pass.0)
+        };
+        let counted = tx
+            .query(&condition(Sql::new(
+                "SELECT count(*) AS n FROM documents WHERE connection_id = ? AND stream = ? \
+                 AND (seen_pass IS NULL OR seen_pass <> ?)",
+            )))
+            .await?;
+        let gone = counted
+            .first()
+            .map(|r| r.i64("n"))
+            .transpose()?
+            .unwrap_or(0);
+        if gone > 0 {
+            tx.query(&condition(Sql::new(
+                "DELETE FROM documents WHERE connection_id = ? AND stream = ? \
+                 AND (seen_pass IS NULL OR seen_pass <> ?)",
+            )))
+            .await?;
+        }
+        Ok(u64::try_from(gone).unwrap_or(0))
+    }
+}
+
+/// PostgreSQL's index entry for a document, computed in the writing statement.
+fn tsvector(d: &DocumentWrite) -> Sql {
+    let mut q = Sql::new("setweight(to_tsvector('simple', ");
+    q.bind(d.title.as_str())
+        .push("), 'A') || to_tsvector('simple', ")
+        .bind(d.text.as_str())
+        .push(")");
+    q
+}
+
+#[async_trait]
+impl DocumentStore for SqlStore {
+    async fn stream_states(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+    ) -> CoreResult<Vec<StreamState>> {
+        let q = Sql::new(
+            "SELECT * FROM sync_streams WHERE org_id = ? AND connection_id = ? ORDER BY stream",
+        )
+        .arg(org.0)
+        .arg(connection.0);
+        Ok(self
+            .db
+            .fetch_all(&q)
+            .await?
+            .iter()
+            .map(state)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn reset_stream_states(&self, org: OrgId, connection: ConnectionId) -> CoreResult<()> {
+        let q = Sql::new("DELETE FROM sync_streams WHERE org_id = ? AND connection_id = ?")
+            .arg(org.0)
+            .arg(connection.0);
+        self.db.write(&q).await?;
+        Ok(())
+    }
+
+    async fn commit_batch(&self, b: &SyncBatch) -> CoreResult<BatchOutcome> {
+        let mut tx = self.db.begin().await?;
+        // The lease first: on PostgreSQL this also locks the job row, so a
+        // cancel or a takeover waits for the batch or finds it committed.
+        let held = tx
+            .query(
+                &Sql::new(
+                    "UPDATE jobs SET updated_at = ? WHERE id = ? AND worker = ? AND status = ? \
+                     RETURNING id",
+                )
+                .arg(ms(b.synced_at))
+                .arg(b.lease.job.0)
+                .arg(b.lease.worker.as_str())
+                .arg(JobStatus::Running.as_str()),
+            )
+            .await?;
+        if held.is_empty() {
+            return Err(CoreError::NotFound("job"));
+        }
+
+        // Within a batch the last record of a key wins.
+        let mut latest: HashMap<&str, &DocumentWrite> = HashMap::with_capacity(b.writes.len());
+        for w in &b.writes {
+            latest.insert(w.key.as_str(), w);
+        }
+        let mut out = BatchOutcome {
+            unchanged: (b.writes.len() - latest.len()) as u64,
+            ..Default::default()
+        };
+        let keys: Vec<&str> = latest.keys().copied().collect();
+        let existing = Self::existing(&mut tx, b, &keys).await?;
+        let mut inserts = Vec::new();
+        let mut seen = Vec::new();
+        for w in b.writes.iter().filter(|w| {
+            latest
+                .get(w.key.as_str())
+                .is_some_and(|l| std::ptr::eq(*l, *w))
+        }) {
+            match existing.get(&w.key) {
+                None => inserts.push(w),
+                Some((_, hash)) if *hash == w.content_hash => {
+                    out.unchanged += 1;
+                    if let Some((id, _)) = existing.get(&w.key) {
+                        seen.push(*id);
+                    }
+                }
+                Some((id, _)) => {
+                    out.updated += 1;
+                    Self::update_document(&mut tx, b, *id, w).await?;
+                }
+            }
+        }
+        out.inserted = inserts.len() as u64;
+        Self::insert_documents(&mut tx, b, &inserts).await?;
+        if let Some(pass) = b.pass {
+            Self::mark_seen(&mut tx, pass, &seen).await?;
+        }
+        for chunk in b.deletes.chunks(CHUNK) {
+            let mut q = Sql::new("DELETE FROM documents WHERE connection_id = ? AND stream = ? AND key IN ")
+                .arg(b.connection_id.0)
+                .arg(b.stream.as_str());
+            in_list(&mut q, chunk.iter().map(String::as_str));
+            q.push(" RETURNING id");
+            out.deleted += tx.query(&q).await?.len() as u64;
+        }
+        if b.end.is_some()
+            && let Some(pass) = b.pass
+        {
+            out.deleted += Self::delete_unseen(&mut tx, b, pass).await?;
+        }
+
+        // The stream's state: resume point during a pass, cursor at its end.
+        let state = match &b.end {
+            Some(cursor) => Sql::new(
+                "INSERT INTO sync_streams (connection_id, org_id, stream, cursor, position, pass, completed_by) \
+                 VALUES (?, ?, ?, ?, NULL, NULL, ?) ON CONFLICT (connection_id, stream) DO UPDATE SET \
+                 cursor = excluded.cursor, position = NULL, pass = NULL, completed_by = excluded.completed_by",
+            )
+            .arg(b.connection_id.0)
+            .arg(b.org_id.0)
+            .arg(b.stream.as_str())
+            .arg((!cursor.is_null()).then(|| to_json(cursor)))
+            .arg(b.lease.job.0),
+            None => Sql::new(
+                "INSERT INTO sync_streams (connection_id, org_id, stream, position, pass) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (connection_id, stream) DO UPDATE SET \
+                 position = excluded.position, pass = excluded.pass",
+            )
+            .arg(b.connection_id.0)
+            .arg(b.org_id.0)
+            .arg(b.stream.as_str())
+            .arg(b.position.as_ref().map(to_json))
+            .arg(b.pass.map(|p| p.0)),
+        };
+        tx.query(&state).await?;
+
+        // Counts: the stream's and the job's, exact because they commit with
+        // the documents.
+        let status = if b.end.is_some() { "completed" } else { "running" };
+        let reasons = to_json(&b.skipped_reasons);
+        tx.query(
+            &Sql::new(
+                "INSERT INTO job_streams (job_id, stream, ordinal, status, mode, n_read, n_inserted, \
+                 n_updated, n_deleted, n_unchanged, n_skipped, skipped_reasons) \
+                 VALUES (?, ?, (SELECT count(*) FROM job_streams s WHERE s.job_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (job_id, stream) DO UPDATE SET status = excluded.status, mode = excluded.mode, \
+                 n_read = job_streams.n_read + excluded.n_read, \
+                 n_inserted = job_streams.n_inserted + excluded.n_inserted, \
+                 n_updated = job_streams.n_updated + excluded.n_updated, \
+                 n_deleted = job_streams.n_deleted + excluded.n_deleted, \
+                 n_unchanged = job_streams.n_unchanged + excluded.n_unchanged, \
+                 n_skipped = job_streams.n_skipped + excluded.n_skipped, \
+                 skipped_reasons = CASE WHEN job_streams.skipped_reasons = '[]' \
+                   THEN excluded.skipped_reasons ELSE job_streams.skipped_reasons END",
+            )
+            .arg(b.lease.job.0)
+            .arg(b.stream.as_str())
+            .arg(b.lease.job.0)
+            .arg(status)
+            .arg(b.mode)
+            .arg(n(b.read))
+            .arg(n(out.inserted))
+            .arg(n(out.updated))
+            .arg(n(out.deleted))
+            .arg(n(out.unchanged))
+            .arg(n(b.skipped))
+            .arg(reasons),
+        )
+        .await?;
+        tx.query(
+            &Sql::new(
+                "UPDATE jobs SET n_read = n_read + ?, n_inserted = n_inserted + ?, n_updated = n_updated + ?, \
+                 n_deleted = n_deleted + ?, n_unchanged = n_unchanged + ?, n_skipped = n_skipped + ?, \
+                 bytes = bytes + ? WHERE id = ? RETURNING id",
+            )
+            .arg(n(b.read))
+            .arg(n(out.inserted))
+            .arg(n(out.updated))
+            .arg(n(out.deleted))
+            .arg(n(out.unchanged))
+            .arg(n(b.skipped))
+            .arg(n(b.bytes))
+            .arg(b.lease.job.0),
+        )
+        .await?;
+        if out.inserted > 0 || out.deleted > 0 {
+            tx.query(
+                &Sql::new(
+                    "UPDATE connections SET document_count = document_count + ? - ? \
+                     WHERE id = ? RETURNING id",
+                )
+                .arg(n(out.inserted))
+                .arg(n(out.deleted))
+                .arg(b.connection_id.0),
+            )
+            .await?;
+            tx.query(&bump(b.org_id)).await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn list_documents(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        stream: Option<&str>,
+        page: PageRequest,
+    ) -> CoreResult<Page<Document>> {
+        let condition = |select: &str| {
+            let mut q = Sql::new(select);
+            q.push(" FROM documents WHERE org_id = ")
+                .bind(org.0)
+                .push(" AND connection_id = ")
+                .bind(connection.0);
+            if let Some(s) = stream {
+                q.push(" AND stream = ").bind(s);
+            }
+            q
+        };
+        let mut q = condition(&format!("SELECT {DOCUMENT_COLUMNS}"));
+        q.push(" ORDER BY stream, key");
+        limit_offset(&mut q, page);
+        let rows = self.db.fetch_all(&q).await?;
+        let total = match total_from_page(page, rows.len()) {
+            Some(t) => t,
+            None => self.count(&condition("SELECT count(*) AS n")).await?,
+        };
+        page_of(rows, page, total, document)
+    }
+
+    async fn get_document(&self, org: OrgId, id: DocumentId) -> CoreResult<Document> {
+        let q = Sql::new(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE org_id = ? AND id = ?"
+        ))
+        .arg(org.0)
+        .arg(id.0);
+        one(self.db.fetch_all(&q).await?, "document", document)
+    }
+
+    async fn clear_documents(&self, org: OrgId, connection: ConnectionId) -> CoreResult<u64> {
+        let mut tx = self.db.begin().await?;
+        let cleared = tx
+            .query(
+                &Sql::new(
+                    "UPDATE connections SET document_count = 0 WHERE org_id = ? AND id = ? \
+                     RETURNING document_count",
+                )
+                .arg(org.0)
+                .arg(connection.0),
+            )
+            .await?;
+        if cleared.is_empty() {
+            return Err(CoreError::NotFound("source connection"));
+        }
+        let counted = tx
+            .query(
+                &Sql::new(
+                    "SELECT count(*) AS n FROM documents WHERE org_id = ? AND connection_id = ?",
+                )
+                .arg(org.0)
+                .arg(connection.0),
+            )
+            .await?;
+        let n = counted
+            .first()
+            .map(|r| r.i64("n"))
+            .transpose()?
+            .unwrap_or(0);
+        for table in ["documents", "sync_streams"] {
+            tx.query(
+                &Sql::new(&format!(
+                    "DELETE FROM {table} WHERE org_id = ? AND connection_id = ?"
+                ))
+                .arg(org.0)
+                .arg(connection.0),
+            )
+            .await?;
+        }
+        tx.query(&bump(org)).await?;
+        tx.commit().await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

@@ -1,0 +1,481 @@
+//! [`JobStore`] over [`Db`](crate::db::Db): the job queue. The unique index
+//! `jobs_one_active` keeps one queued-or-running job per connection and
+//! kind; claims are one `UPDATE … RETURNING` (with `FOR UPDATE SKIP LOCKED`
+//! on PostgreSQL, under the single writer on SQLite).
+
+use async_trait::async_trait;
+use inlet_core::error::{CoreError, CoreResult};
+use inlet_core::ids::{ConnectionId, JobId, OrgId};
+use inlet_core::list::{Page, PageRequest};
+use inlet_core::model::Timestamp;
+use inlet_core::model::connection::ConnectionStatus;
+use inlet_core::model::job::{
+    Counts, Job, JobError, JobKind, JobStatus, Lease, NewJob, StreamProgress,
+};
+use inlet_core::model::wire::WireEnum;
+use inlet_core::store::{Heartbeat, JobStore};
+
+use crate::db::{Backend, DbError, Row, Sql, Tx};
+use crate::rows::{self, ms, opt_ts, ts, wire};
+use crate::sql_store::{SqlStore, bump, limit_offset, one, total_from_page};
+
+/// Columns of `jobs` (streams are loaded separately).
+fn job(r: &Row) -> Result<Job, DbError> {
+    let error = match (r.opt_text("error_code")?, r.opt_text("error_message")?) {
+        (Some(code), Some(message)) => Some(JobError { code, message }),
+        _ => None,
+    };
+    Ok(Job {
+        id: JobId(r.i64("id")?),
+        org_id: OrgId(r.i64("org_id")?),
+        connection_id: ConnectionId(r.i64("connection_id")?),
+        kind: wire(&r.text("kind")?)?,
+        trigger: wire(&r.text("triggered_by")?)?,
+        status: wire(&r.text("status")?)?,
+        force_full: r.i64("force_full")? != 0,
+        attempts: u32::try_from(r.i64("attempts")?).unwrap_or(u32::MAX),
+        max_attempts: u32::try_from(r.i64("max_attempts")?).unwrap_or(u32::MAX),
+        run_after: ts(r.i64("run_after")?)?,
+        worker: r.opt_text("worker")?,
+        lease_expires_at: opt_ts(r.opt_i64("lease_expires_at")?)?,
+        cancel_requested: r.i64("cancel_requested")? != 0,
+        counts: counts(r)?,
+        bytes: u64::try_from(r.i64("bytes")?).unwrap_or(0),
+        streams: Vec::new(),
+        error,
+        created_at: ts(r.i64("created_at")?)?,
+        started_at: opt_ts(r.opt_i64("started_at")?)?,
+        finished_at: opt_ts(r.opt_i64("finished_at")?)?,
+        updated_at: ts(r.i64("updated_at")?)?,
+    })
+}
+
+/// The `n_*` count columns of `jobs` or `job_streams`.
+fn counts(r: &Row) -> Result<Counts, DbError> {
+    let n = |c: &str| r.i64(c).map(|v| u64::try_from(v).unwrap_or(0));
+    Ok(Counts {
+        read: n("n_read")?,
+        inserted: n("n_inserted")?,
+        updated: n("n_updated")?,
+        deleted: n("n_deleted")?,
+        unchanged: n("n_unchanged")?,
+        skipped: n("n_skipped")?,
+    })
+}
+
+fn stream(r: &Row) -> Result<(JobId, StreamProgress), DbError> {
+    Ok((
+        JobId(r.i64("job_id")?),
+        StreamProgress {
+            name: r.text("stream")?,
+            status: r.text("status")?,
+            mode: r.text("mode")?,
+            counts: counts(r)?,
+            skipped_reasons: rows::json(r, "skipped_reasons")?,
+        },
+    ))
+}
+
+/// `status IN ('queued', 'running')`, bound from the domain's list.
+fn active_condition(q: &mut Sql, column: &str) {
+    q.push(" ").push(column).push(" IN (");
+    for (i, s) in JobStatus::ACTIVE.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(s.as_str());
+    }
+    q.push(")");
+}
+
+impl SqlStore {
+    /// Attaches each job's per-stream progress (one query for the lot).
+    async fn with_streams(&self, mut jobs: Vec<Job>) -> CoreResult<Vec<Job>> {
+        if jobs.is_empty() {
+            return Ok(jobs);
+        }
+        let mut q = Sql::new("SELECT * FROM job_streams WHERE job_id IN (");
+        for (i, j) in jobs.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(j.id.0);
+        }
+        q.push(") ORDER BY job_id, ordinal");
+        for row in self.db.fetch_all(&q).await? {
+            let (id, s) = stream(&row)?;
+            if let Some(j) = jobs.iter_mut().find(|j| j.id == id) {
+                j.streams.push(s);
+            }
+        }
+        Ok(jobs)
+    }
+
+    /// Records a sync job's status on its connection (what the connection
+    /// shows as `lastSyncStatus`), in the job's transaction.
+    async fn note_sync_status(
+        tx: &mut Tx<'_>,
+        job: &Job,
+        status: JobStatus,
+        at: Timestamp,
+    ) -> CoreResult<()> {
+        if job.kind != JobKind::Sync {
+            return Ok(());
+        }
+        let mut q = Sql::new("UPDATE connections SET last_sync_status = ");
+        q.bind(status.as_str());
+        if status == JobStatus::Completed {
+            q.push(", last_synced_at = ").bind(ms(at));
+        }
+        q.push(" WHERE org_id = ")
+            .bind(job.org_id.0)
+            .push(" AND id = ")
+            .bind(job.connection_id.0)
+            .push(" RETURNING id");
+        tx.query(&q).await?;
+        tx.query(&bump(job.org_id)).await?;
+        Ok(())
+    }
+
+    /// Ends a held job: shared by finish and retry.
+    async fn end_held(
+        &self,
+        lease: &Lease,
+        status: JobStatus,
+        run_after: Option<Timestamp>,
+        error: Option<&JobError>,
+        now: Timestamp,
+    ) -> CoreResult<bool> {
+        let mut q = Sql::new("UPDATE jobs SET status = ");
+        q.bind(status.as_str())
+            .push(", error_code = ")
+            .bind(error.map(|e| e.code.as_str()))
+            .push(", error_message = ")
+            .bind(error.map(|e| e.message.as_str()))
+            .push(", updated_at = ")
+            .bind(ms(now));
+        match run_after {
+            Some(at) => {
+                q.push(", run_after = ")
+                    .bind(ms(at))
+                    .push(", worker = NULL, lease_expires_at = NULL");
+            }
+            None => {
+                q.push(", finished_at = ")
+                    .bind(ms(now))
+                    .push(", lease_expires_at = NULL");
+            }
+        }
+        q.push(" WHERE id = ")
+            .bind(lease.job.0)
+            .push(" AND worker = ")
+            .bind(lease.worker.as_str())
+            .push(" AND status = ")
+            .bind(JobStatus::Running.as_str())
+            .push(" RETURNING *");
+        let mut tx = self.db.begin().await?;
+        let Some(row) = tx.query(&q).await?.into_iter().next() else {
+            return Ok(false);
+        };
+        let ended = job(&row)?;
+        if status.is_final() {
+            tx.query(
+                &Sql::new("UPDATE job_streams SET status = ? WHERE job_id = ? AND status = 'running'")
+                    .arg(status.as_str())
+                    .arg(ended.id.0),
+            )
+            .await?;
+        }
+        Self::note_sync_status(&mut tx, &ended, status, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl JobStore for SqlStore {
+    async fn enqueue_job(&self, new: NewJob, now: Timestamp) -> CoreResult<Job> {
+        let (status, worker, lease, attempts, started) = match &new.claimed_by {
+            Some((w, until)) => (
+                JobStatus::Running,
+                Some(w.clone()),
+                Some(ms(*until)),
+                1_i64,
+                Some(ms(now)),
+            ),
+            None => (JobStatus::Queued, None, None, 0, None),
+        };
+        let q = Sql::new(
+            "INSERT INTO jobs (org_id, connection_id, kind, triggered_by, status, force_full, attempts, \
+             max_attempts, run_after, worker, lease_expires_at, created_at, started_at, updated_at) \
+             SELECT c.org_id, c.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM connections c \
+             WHERE c.org_id = ? AND c.id = ? RETURNING *",
+        )
+        .arg(new.kind.as_str())
+        .arg(new.trigger.as_str())
+        .arg(status.as_str())
+        .arg(new.force_full)
+        .arg(attempts)
+        .arg(new.max_attempts)
+        .arg(ms(now))
+        .arg(worker)
+        .arg(lease)
+        .arg(ms(now))
+        .arg(started)
+        .arg(ms(now))
+        .arg(new.org_id.0)
+        .arg(new.connection_id.0);
+        let mut tx = self.db.begin().await?;
+        let created = match tx.query(&q).await {
+            Ok(rows) => one(rows, "source connection", job)?,
+            Err(DbError::Unique(_)) => {
+                drop(tx);
+                return match self
+                    .active_job(new.org_id, new.connection_id, new.kind)
+                    .await?
+                {
+                    Some(active) => Err(CoreError::JobActive {
+                        job: active.id,
+                        kind: active.kind,
+                    }),
+                    // It ended between the insert and the look-up.
+                    None => Err(CoreError::Conflict(
+                        "another job of this connection just ended; try again".into(),
+                    )),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Self::note_sync_status(&mut tx, &created, status, now).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn active_job(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        kind: JobKind,
+    ) -> CoreResult<Option<Job>> {
+        let mut q = Sql::new("SELECT * FROM jobs WHERE org_id = ");
+        q.bind(org.0)
+            .push(" AND connection_id = ")
+            .bind(connection.0)
+            .push(" AND kind = ")
+            .bind(kind.as_str())
+            .push(" AND");
+        active_condition(&mut q, "status");
+        let found = self
+            .db
+            .fetch_all(&q)
+            .await?
+            .iter()
+            .map(job)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.with_streams(found).await?.into_iter().next())
+    }
+
+    async fn get_job(&self, org: OrgId, id: JobId) -> CoreResult<Job> {
+        let q = Sql::new("SELECT * FROM jobs WHERE org_id = ? AND id = ?")
+            .arg(org.0)
+            .arg(id.0);
+        let found = one(self.db.fetch_all(&q).await?, "job", job)?;
+        self.with_streams(vec![found])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(CoreError::NotFound("job"))
+    }
+
+    async fn list_jobs(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        page: PageRequest,
+    ) -> CoreResult<Page<Job>> {
+        let mut q = Sql::new("SELECT * FROM jobs WHERE org_id = ? AND connection_id = ? ORDER BY id DESC")
+            .arg(org.0)
+            .arg(connection.0);
+        limit_offset(&mut q, page);
+        let rows = self.db.fetch_all(&q).await?;
+        let total = match total_from_page(page, rows.len()) {
+            Some(t) => t,
+            None => {
+                self.count(
+                    &Sql::new(
+                        "SELECT count(*) AS n FROM jobs WHERE org_id = ? AND connection_id = ?",
+                    )
+                    .arg(org.0)
+                    .arg(connection.0),
+                )
+                .await?
+            }
+        };
+        let items = rows.iter().map(job).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items: self.with_streams(items).await?,
+            request: page,
+            total,
+        })
+    }
+
+    async fn claim_job(
+        &self,
+        worker: &str,
+        kinds: &[JobKind],
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> CoreResult<Option<Job>> {
+        if kinds.is_empty() {
+            return Ok(None);
+        }
+        let mut runnable = Sql::new(" kind IN (");
+        for (i, k) in kinds.iter().enumerate() {
+            if i > 0 {
+                runnable.push(", ");
+            }
+            runnable.bind(k.as_str());
+        }
+        runnable
+            .push(") AND ((status = ")
+            .bind(JobStatus::Queued.as_str())
+            .push(" AND run_after <= ")
+            .bind(ms(now))
+            .push(") OR (status = ")
+            .bind(JobStatus::Running.as_str())
+            .push(" AND lease_expires_at < ")
+            .bind(ms(now))
+            .push("))");
+        let mut q = Sql::new("UPDATE jobs SET status = ");
+        q.bind(JobStatus::Running.as_str())
+            .push(", worker = ")
+            .bind(worker)
+            .push(", lease_expires_at = ")
+            .bind(ms(lease_until))
+            .push(", attempts = attempts + 1, started_at = COALESCE(started_at, ")
+            .bind(ms(now))
+            .push("), updated_at = ")
+            .bind(ms(now))
+            .push(" WHERE id = (SELECT id FROM jobs WHERE")
+            .append(&runnable)
+            .push(" ORDER BY id LIMIT 1");
+        if self.db.backend() == Backend::Postgres {
+            q.push(" FOR UPDATE SKIP LOCKED");
+        }
+        // Re-checked on the row itself: another node may have claimed it
+        // between PostgreSQL's subquery and its update.
+        q.push(") AND").append(&runnable).push(" RETURNING *");
+        let mut tx = self.db.begin().await?;
+        let Some(row) = tx.query(&q).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let claimed = job(&row)?;
+        Self::note_sync_status(&mut tx, &claimed, JobStatus::Running, now).await?;
+        tx.commit().await?;
+        Ok(self.with_streams(vec![claimed]).await?.into_iter().next())
+    }
+
+    async fn heartbeat_job(
+        &self,
+        lease: &Lease,
+        lease_until: Timestamp,
+        _now: Timestamp,
+    ) -> CoreResult<Heartbeat> {
+        let q = Sql::new(
+            "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND worker = ? AND status = ? \
+             RETURNING cancel_requested",
+        )
+        .arg(ms(lease_until))
+        .arg(lease.job.0)
+        .arg(lease.worker.as_str())
+        .arg(JobStatus::Running.as_str());
+        Ok(match self.db.write(&q).await?.into_iter().next() {
+            None => Heartbeat::Lost,
+            Some(r) if r.i64("cancel_requested")? != 0 => Heartbeat::CancelRequested,
+            Some(_) => Heartbeat::Renewed,
+        })
+    }
+
+    async fn finish_job(
+        &self,
+        lease: &Lease,
+        status: JobStatus,
+        error: Option<&JobError>,
+        now: Timestamp,
+    ) -> CoreResult<bool> {
+        self.end_held(lease, status, None, error, now).await
+    }
+
+    async fn retry_job(
+        &self,
+        lease: &Lease,
+        run_after: Timestamp,
+        error: &JobError,
+        now: Timestamp,
+    ) -> CoreResult<bool> {
+        self.end_held(lease, JobStatus::Queued, Some(run_after), Some(error), now)
+            .await
+    }
+
+    async fn request_cancel(&self, org: OrgId, id: JobId, now: Timestamp) -> CoreResult<Job> {
+        // Every SET expression sees the old row: a queued job ends now, a
+        // running one is flagged for its worker, a final one is untouched.
+        let q = Sql::new(
+            "UPDATE jobs SET \
+             finished_at = CASE WHEN status = 'queued' THEN ? ELSE finished_at END, \
+             cancel_requested = CASE WHEN status = 'running' THEN 1 ELSE cancel_requested END, \
+             updated_at = CASE WHEN status IN ('queued', 'running') THEN ? ELSE updated_at END, \
+             status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END \
+             WHERE org_id = ? AND id = ? RETURNING *",
+        )
+        .arg(ms(now))
+        .arg(ms(now))
+        .arg(org.0)
+        .arg(id.0);
+        let mut tx = self.db.begin().await?;
+        let updated = one(tx.query(&q).await?, "job", job)?;
+        if updated.status == JobStatus::Cancelled && updated.finished_at == Some(now) {
+            Self::note_sync_status(&mut tx, &updated, JobStatus::Cancelled, now).await?;
+        }
+        tx.commit().await?;
+        self.get_job(org, id).await
+    }
+
+    async fn enqueue_stale_schema_refreshes(
+        &self,
+        now: Timestamp,
+        stale_before: Timestamp,
+        limit: u32,
+    ) -> CoreResult<u64> {
+        let mut q = Sql::new(
+            "INSERT INTO jobs (org_id, connection_id, kind, triggered_by, status, force_full, attempts, \
+             max_attempts, run_after, created_at, updated_at) \
+             SELECT c.org_id, c.id, ?, ?, ?, 0, 0, 1, ?, ?, ? FROM connections c \
+             WHERE c.schema_auto_refresh = 1 AND c.status NOT IN (",
+        )
+        .arg(JobKind::SchemaRefresh.as_str())
+        .arg(inlet_core::model::job::JobTrigger::Schedule.as_str())
+        .arg(JobStatus::Queued.as_str())
+        .arg(ms(now))
+        .arg(ms(now))
+        .arg(ms(now));
+        for (i, s) in ConnectionStatus::SWITCHED_OFF.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(s.as_str());
+        }
+        q.push(") AND (c.schema_discovered_at IS NULL OR c.schema_discovered_at < ")
+            .bind(ms(stale_before))
+            .push(") AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.connection_id = c.id AND j.kind = ")
+            .bind(JobKind::SchemaRefresh.as_str())
+            .push(" AND (j.created_at >= ")
+            .bind(ms(stale_before))
+            .push(" OR");
+        active_condition(&mut q, "j.status");
+        q.push(")) ORDER BY COALESCE(c.schema_discovered_at, 0), c.id LIMIT ")
+            .bind(limit)
+            .push(" ON CONFLICT DO NOTHING RETURNING id");
+        Ok(self.db.write(&q).await?.len() as u64)
+    }
+}
