@@ -48,6 +48,12 @@ impl SqlStore {
         }
     }
 
+    /// The engine facade (for checks and tools; the store's own queries go
+    /// through the `Store` traits).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// Runs a write and, when it touched a row, bumps `org`'s list
     /// generation in the same transaction.
     async fn write_bumping(&self, org: OrgId, q: &Sql) -> Result<Vec<Row>, DbError> {

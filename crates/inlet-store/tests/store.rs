@@ -14,7 +14,9 @@ use inlet_core::model::api_key::NewApiKey;
 use inlet_core::model::collection::{CollectionPatch, NewCollection};
 use inlet_core::model::connection::{ConnectionPatch, ConnectionStatus, NewConnection};
 use inlet_core::model::user::Role;
-use inlet_core::store::Store;
+use inlet_core::model::document::DocumentWrite;
+use inlet_core::model::job::{JobKind, JobStatus, JobTrigger, Lease, NewJob};
+use inlet_core::store::{DocumentStore, Heartbeat, JobStore, Store, SyncBatch};
 use inlet_store::SqlStore;
 use inlet_store::testing::TempPgDatabase;
 use serde_json::{Map, json};
@@ -63,7 +65,9 @@ both!(
     collection_delete_is_atomic,
     reseal_only_changes_matching_rows,
     lists_see_every_write,
-    schema_leases_and_storage,
+    schema_jobs_and_storage,
+    sync_jobs_are_unique_and_batches_exact,
+    engine_values_round_trip,
 );
 
 fn conn(org: inlet_core::ids::OrgId, col: CollectionId, name: &str, kind: &str) -> NewConnection {
@@ -568,7 +572,7 @@ async fn postgres_two_nodes_share_list_invalidation() {
     db.drop_db().await.unwrap();
 }
 
-async fn schema_leases_and_storage(s: Arc<SqlStore>) {
+async fn schema_jobs_and_storage(s: Arc<SqlStore>) {
     use chrono::Duration;
     use inlet_core::model::schema::{DiscoveredSchema, SchemaInfo};
     let a = s.create_org("a").await.unwrap();
@@ -582,45 +586,45 @@ async fn schema_leases_and_storage(s: Arc<SqlStore>) {
         .await
         .unwrap();
     let now = inlet_core::model::now();
-    // One lease at a time per connection.
-    assert!(
-        s.claim_schema_refresh(a.id, y.id, now, now - Duration::minutes(1))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !s.claim_schema_refresh(a.id, y.id, now, now - Duration::minutes(1))
-            .await
-            .unwrap()
-    );
-    // An expired lease can be taken over.
     let later = now + Duration::minutes(2);
+    let kinds = [JobKind::SchemaRefresh];
+    // The scheduler queues only auto-refresh connections, once.
+    assert_eq!(s.enqueue_stale_schema_refreshes(now, now, 10).await.unwrap(), 1);
+    assert_eq!(s.enqueue_stale_schema_refreshes(now, now, 10).await.unwrap(), 0);
+    let job = s
+        .claim_job("w1", &kinds, now, now + Duration::minutes(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((job.connection_id, job.attempts), (x.id, 1));
+    assert_eq!(job.status, JobStatus::Running);
     assert!(
-        s.claim_schema_refresh(a.id, y.id, later, later - Duration::minutes(1))
+        s.claim_job("w2", &kinds, now, now + Duration::minutes(1))
             .await
             .unwrap()
+            .is_none(),
+        "a held job is not claimed twice"
     );
-    s.release_schema_refresh(a.id, y.id, None).await.unwrap();
-    // A failed scheduled refresh waits for its retry time.
-    let mut flaky = conn(a.id, c.id, "flaky", "csv");
-    flaky
-        .config
-        .insert("schemaAutoRefresh".into(), serde_json::Value::Bool(true));
-    let f = s.create_connection(flaky).await.unwrap();
-    s.release_schema_refresh(a.id, f.id, Some(later))
+    // Its worker died: after the lease, another worker resumes it.
+    let taken = s
+        .claim_job("w2", &kinds, later, later + Duration::minutes(1))
         .await
+        .unwrap()
         .unwrap();
-    // Only auto-refresh connections are claimed by the scheduler, once.
-    let claimed = s
-        .claim_stale_schemas(now, now, now - Duration::minutes(1), 10)
-        .await
-        .unwrap();
-    assert_eq!(claimed, vec![(a.id, x.id)]);
-    assert!(
-        s.claim_stale_schemas(now, now, now - Duration::minutes(1), 10)
+    assert_eq!((taken.id, taken.attempts), (job.id, 2));
+    let old = Lease { job: job.id, worker: "w1".into() };
+    let new = Lease { job: job.id, worker: "w2".into() };
+    assert_eq!(s.heartbeat_job(&old, later, later).await.unwrap(), Heartbeat::Lost);
+    assert_eq!(s.heartbeat_job(&new, later, later).await.unwrap(), Heartbeat::Renewed);
+    assert!(!s.finish_job(&old, JobStatus::Completed, None, later).await.unwrap());
+    assert!(s.finish_job(&new, JobStatus::Failed, None, later).await.unwrap());
+    // A failed refresh is not queued again within the interval.
+    assert_eq!(s.enqueue_stale_schema_refreshes(later, now, 10).await.unwrap(), 0);
+    assert_eq!(
+        s.enqueue_stale_schema_refreshes(later + Duration::minutes(10), later, 10)
             .await
-            .unwrap()
-            .is_empty()
+            .unwrap(),
+        1
     );
     let schema = DiscoveredSchema {
         schemas: vec![SchemaInfo {
@@ -639,12 +643,12 @@ async fn schema_leases_and_storage(s: Arc<SqlStore>) {
             .schema_discovered_at,
         Some(now)
     );
-    // Fresh now: not stale, and its lease was freed by the save.
-    assert!(
-        s.claim_stale_schemas(now, now - Duration::minutes(5), now, 10)
+    // Fresh now: not stale.
+    assert_eq!(
+        s.enqueue_stale_schema_refreshes(later + Duration::hours(1), now - Duration::minutes(5), 10)
             .await
-            .unwrap()
-            .is_empty()
+            .unwrap(),
+        0
     );
     assert!(s.get_schema(a.id, y.id).await.unwrap().is_none());
     let b = s.create_org("b").await.unwrap();
@@ -667,4 +671,136 @@ async fn schema_leases_and_storage(s: Arc<SqlStore>) {
         Some(now),
         "kept from the last success"
     );
+}
+
+async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
+    use chrono::Duration;
+    let a = s.create_org("a").await.unwrap();
+    let c = s.create_collection(a.id, col("c")).await.unwrap();
+    let x = s.create_connection(conn(a.id, c.id, "x", "csv")).await.unwrap();
+    let now = inlet_core::model::now();
+    let new = || NewJob {
+        org_id: a.id,
+        connection_id: x.id,
+        kind: JobKind::Sync,
+        trigger: JobTrigger::Api,
+        force_full: false,
+        max_attempts: 3,
+        claimed_by: None,
+    };
+    let first = s.enqueue_job(new(), now).await.unwrap();
+    match s.enqueue_job(new(), now).await {
+        Err(CoreError::JobActive { job, kind }) => {
+            assert_eq!((job, kind), (first.id, JobKind::Sync));
+        }
+        other => panic!("expected JobActive, got {other:?}"),
+    }
+    // A queued job cancels at once and frees the connection.
+    let cancelled = s.request_cancel(a.id, first.id, now).await.unwrap();
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+    let b = s.create_org("b").await.unwrap();
+    assert!(matches!(
+        s.get_job(b.id, first.id).await,
+        Err(CoreError::NotFound(_))
+    ));
+    let second = s.enqueue_job(new(), now).await.unwrap();
+    let job = s
+        .claim_job("w", &[JobKind::Sync], now, now + Duration::minutes(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.id, second.id);
+    let lease = Lease { job: job.id, worker: "w".into() };
+    let doc = |key: &str, body: &str| DocumentWrite {
+        key: key.into(),
+        title: key.into(),
+        data: format!("{{\"v\": \"{body}\"}}"),
+        text: body.into(),
+        content_hash: format!("h-{body}"),
+    };
+    let batch = |pass: i64, writes: Vec<DocumentWrite>, end: bool| SyncBatch {
+        lease: lease.clone(),
+        org_id: a.id,
+        connection_id: x.id,
+        stream: "t".into(),
+        mode: "full",
+        pass: Some(inlet_core::ids::JobId(pass)),
+        read: writes.len() as u64,
+        writes,
+        deletes: vec![],
+        position: Some(json!(["k"])),
+        skipped: 0,
+        skipped_reasons: vec![],
+        bytes: 10,
+        end: end.then(|| json!("cur")),
+        synced_at: now,
+    };
+    let out = s
+        .commit_batch(&batch(1, vec![doc("a", "1"), doc("b", "1"), doc("c", "1")], false))
+        .await
+        .unwrap();
+    assert_eq!((out.inserted, out.updated, out.unchanged, out.deleted), (3, 0, 0, 0));
+    let states = s.stream_states(a.id, x.id).await.unwrap();
+    assert_eq!(states[0].position, Some(json!(["k"])), "resume point committed with the batch");
+    let out = s.commit_batch(&batch(1, vec![], true)).await.unwrap();
+    assert_eq!(out.deleted, 0, "every document was seen by the pass");
+    // A second pass: one unchanged, one changed, one gone.
+    let out = s
+        .commit_batch(&batch(2, vec![doc("a", "1"), doc("b", "2")], true))
+        .await
+        .unwrap();
+    assert_eq!((out.inserted, out.updated, out.unchanged, out.deleted), (0, 1, 1, 1));
+    let states = s.stream_states(a.id, x.id).await.unwrap();
+    assert_eq!((states[0].cursor.clone(), states[0].position.clone()), (Some(json!("cur")), None));
+    assert_eq!(states[0].completed_by, Some(job.id));
+    let docs = s.list_documents(a.id, x.id, Some("t"), PageRequest::default()).await.unwrap();
+    assert_eq!(docs.total, 2);
+    assert_eq!(docs.items[1].text, "2");
+    assert_eq!(s.get_connection(a.id, x.id).await.unwrap().document_count, 2);
+    let counted = s.get_job(a.id, job.id).await.unwrap();
+    assert_eq!((counted.counts.inserted, counted.counts.updated, counted.counts.deleted), (3, 1, 1));
+    assert_eq!(counted.streams[0].counts.unchanged, 1);
+    // A cancel reaches the running job's heartbeat; a lost lease writes nothing.
+    s.request_cancel(a.id, job.id, now).await.unwrap();
+    assert_eq!(s.heartbeat_job(&lease, now, now).await.unwrap(), Heartbeat::CancelRequested);
+    assert!(s.finish_job(&lease, JobStatus::Cancelled, None, now).await.unwrap());
+    assert!(matches!(
+        s.commit_batch(&batch(2, vec![doc("z", "1")], false)).await,
+        Err(CoreError::NotFound("job"))
+    ));
+    let conn_after = s.get_connection(a.id, x.id).await.unwrap();
+    assert_eq!(conn_after.last_sync_status, Some(JobStatus::Cancelled));
+    // Clearing removes documents and cursors, keeps the connection.
+    assert_eq!(s.clear_documents(a.id, x.id).await.unwrap(), 2);
+    assert!(s.stream_states(a.id, x.id).await.unwrap().is_empty());
+    assert_eq!(s.get_connection(a.id, x.id).await.unwrap().document_count, 0);
+    assert!(matches!(
+        s.clear_documents(b.id, x.id).await,
+        Err(CoreError::NotFound(_))
+    ));
+}
+
+/// The engine facade: floating-point values survive, and `?` inside quotes
+/// or doubled (`??`, jsonb's operator) is not a placeholder.
+async fn engine_values_round_trip(s: Arc<SqlStore>) {
+    let db = s.db();
+    let row = db
+        .fetch_optional(&inlet_store::db::Sql::new("SELECT CAST(1.5 AS DOUBLE PRECISION) AS x, '?' AS q, ? AS v").arg(7_i64))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.opt_f64("x").unwrap(), Some(1.5));
+    assert_eq!(row.text("q").unwrap(), "?");
+    assert_eq!(row.i64("v").unwrap(), 7);
+    if db.backend() == inlet_store::Backend::Postgres {
+        let row = db
+            .fetch_optional(
+                &inlet_store::db::Sql::new("SELECT CAST(('{\"a\": 1}'::jsonb ?? 'a') AS INT) AS has, ? AS v")
+                    .arg(3_i64),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.i64("has").unwrap(), row.i64("v").unwrap()), (1, 3));
+    }
 }

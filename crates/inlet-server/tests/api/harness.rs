@@ -63,6 +63,10 @@ pub struct Options {
     pub allow_local_git: bool,
     pub timeout: std::time::Duration,
     pub schema_refresh: Option<std::time::Duration>,
+    /// Job slots (0: no workers).
+    pub workers: usize,
+    /// Records per sync batch.
+    pub batch_size: usize,
 }
 
 impl Default for Options {
@@ -74,6 +78,8 @@ impl Default for Options {
             allow_local_git: false,
             timeout: std::time::Duration::from_secs(5),
             schema_refresh: None,
+            workers: 2,
+            batch_size: 1000,
         }
     }
 }
@@ -114,6 +120,11 @@ impl TestApp {
         .with_outbound(inlet_core::connector::Context {
             policy: Arc::new(policy),
             timeout: opts.timeout,
+        })
+        .with_sync(inlet_core::service::SyncSettings {
+            batch_size: opts.batch_size,
+            lease: std::time::Duration::from_secs(3),
+            ..Default::default()
         });
         let admin_key = format!("inl_test_admin_{}", rand::random::<u64>());
         services
@@ -125,12 +136,25 @@ impl TestApp {
             ServerConfig {
                 listen: "127.0.0.1:0".parse().unwrap(),
                 rate_limit_per_minute: NonZeroU32::new(opts.rate_limit).unwrap(),
-                schema_refresh_interval: opts.schema_refresh,
             },
             services.clone(),
         )
         .await
         .unwrap();
+        if opts.workers > 0 {
+            inlet_worker::Runner::new(
+                services.clone(),
+                inlet_worker::registry(),
+                inlet_worker::RunnerConfig {
+                    workers: opts.workers,
+                    poll: std::time::Duration::from_millis(100),
+                },
+            )
+            .spawn();
+        }
+        if let Some(interval) = opts.schema_refresh {
+            inlet_worker::spawn_schema_scheduler(services.clone(), interval);
+        }
         let addr = app.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(app.run_until(async {
