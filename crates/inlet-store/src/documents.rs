@@ -104,7 +104,11 @@ impl SqlStore {
                 "INSERT INTO documents (org_id, connection_id, stream, key, title, data, text, \
                  content_hash, seen_pass, synced_at",
             );
-            q.push(if postgres { ", tsv) VALUES " } else { ") VALUES " });
+            q.push(if postgres {
+                ", tsv) VALUES "
+            } else {
+                ") VALUES "
+            });
             for (i, d) in chunk.iter().enumerate() {
                 if i > 0 {
                     q.push(", ");
@@ -184,11 +188,7 @@ impl SqlStore {
 
     /// Deletes the stream's documents a full pass did not see; returns how many.
     async fn delete_unseen(tx: &mut Tx<'_>, b: &SyncBatch, pass: JobId) -> CoreResult<u64> {
-        let condition = |q: Sql| {
-            q.arg(b.connection_id.0)
-                .arg(b.stream.as_str())
-                .arg(pass.0)
-        };
+        let condition = |q: Sql| q.arg(b.connection_id.0).arg(b.stream.as_str()).arg(pass.0);
         let counted = tx
             .query(&condition(Sql::new(
                 "SELECT count(*) AS n FROM documents WHERE connection_id = ? AND stream = ? \
@@ -308,9 +308,11 @@ impl DocumentStore for SqlStore {
             Self::mark_seen(&mut tx, pass, &seen).await?;
         }
         for chunk in b.deletes.chunks(CHUNK) {
-            let mut q = Sql::new("DELETE FROM documents WHERE connection_id = ? AND stream = ? AND key IN ")
-                .arg(b.connection_id.0)
-                .arg(b.stream.as_str());
+            let mut q = Sql::new(
+                "DELETE FROM documents WHERE connection_id = ? AND stream = ? AND key IN ",
+            )
+            .arg(b.connection_id.0)
+            .arg(b.stream.as_str());
             in_list(&mut q, chunk.iter().map(String::as_str));
             q.push(" RETURNING id");
             out.deleted += tx.query(&q).await?.len() as u64;
@@ -348,7 +350,11 @@ impl DocumentStore for SqlStore {
 
         // Counts: the stream's and the job's, exact because they commit with
         // the documents.
-        let status = if b.end.is_some() { "completed" } else { "running" };
+        let status = if b.end.is_some() {
+            "completed"
+        } else {
+            "running"
+        };
         let reasons = to_json(&b.skipped_reasons);
         tx.query(
             &Sql::new(

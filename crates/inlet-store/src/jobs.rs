@@ -180,9 +180,11 @@ impl SqlStore {
         let ended = job(&row)?;
         if status.is_final() {
             tx.query(
-                &Sql::new("UPDATE job_streams SET status = ? WHERE job_id = ? AND status = 'running'")
-                    .arg(status.as_str())
-                    .arg(ended.id.0),
+                &Sql::new(
+                    "UPDATE job_streams SET status = ? WHERE job_id = ? AND status = 'running'",
+                )
+                .arg(status.as_str())
+                .arg(ended.id.0),
             )
             .await?;
         }
@@ -293,9 +295,10 @@ impl JobStore for SqlStore {
         connection: ConnectionId,
         page: PageRequest,
     ) -> CoreResult<Page<Job>> {
-        let mut q = Sql::new("SELECT * FROM jobs WHERE org_id = ? AND connection_id = ? ORDER BY id DESC")
-            .arg(org.0)
-            .arg(connection.0);
+        let mut q =
+            Sql::new("SELECT * FROM jobs WHERE org_id = ? AND connection_id = ? ORDER BY id DESC")
+                .arg(org.0)
+                .arg(connection.0);
         limit_offset(&mut q, page);
         let rows = self.db.fetch_all(&q).await?;
         let total = match total_from_page(page, rows.len()) {
@@ -467,7 +470,9 @@ impl JobStore for SqlStore {
         }
         q.push(") AND (c.schema_discovered_at IS NULL OR c.schema_discovered_at < ")
             .bind(ms(stale_before))
-            .push(") AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.connection_id = c.id AND j.kind = ")
+            .push(
+                ") AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.connection_id = c.id AND j.kind = ",
+            )
             .bind(JobKind::SchemaRefresh.as_str())
             .push(" AND (j.created_at >= ")
             .bind(ms(stale_before))

@@ -5,11 +5,11 @@
 //! (placeholders, full-text search, row locking).
 
 pub mod db;
+mod documents;
+mod jobs;
 mod list_cache;
 mod migrate;
 mod rows;
-mod documents;
-mod jobs;
 mod sql_store;
 pub mod testing;
 

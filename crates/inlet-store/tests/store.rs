@@ -13,9 +13,9 @@ use inlet_core::list::{ConnectionFilter, ConnectionSort, PageRequest, SortOrder}
 use inlet_core::model::api_key::NewApiKey;
 use inlet_core::model::collection::{CollectionPatch, NewCollection};
 use inlet_core::model::connection::{ConnectionPatch, ConnectionStatus, NewConnection};
-use inlet_core::model::user::Role;
 use inlet_core::model::document::DocumentWrite;
 use inlet_core::model::job::{JobKind, JobStatus, JobTrigger, Lease, NewJob};
+use inlet_core::model::user::Role;
 use inlet_core::store::{DocumentStore, Heartbeat, JobStore, Store, SyncBatch};
 use inlet_store::SqlStore;
 use inlet_store::testing::TempPgDatabase;
@@ -589,8 +589,18 @@ async fn schema_jobs_and_storage(s: Arc<SqlStore>) {
     let later = now + Duration::minutes(2);
     let kinds = [JobKind::SchemaRefresh];
     // The scheduler queues only auto-refresh connections, once.
-    assert_eq!(s.enqueue_stale_schema_refreshes(now, now, 10).await.unwrap(), 1);
-    assert_eq!(s.enqueue_stale_schema_refreshes(now, now, 10).await.unwrap(), 0);
+    assert_eq!(
+        s.enqueue_stale_schema_refreshes(now, now, 10)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.enqueue_stale_schema_refreshes(now, now, 10)
+            .await
+            .unwrap(),
+        0
+    );
     let job = s
         .claim_job("w1", &kinds, now, now + Duration::minutes(1))
         .await
@@ -612,14 +622,39 @@ async fn schema_jobs_and_storage(s: Arc<SqlStore>) {
         .unwrap()
         .unwrap();
     assert_eq!((taken.id, taken.attempts), (job.id, 2));
-    let old = Lease { job: job.id, worker: "w1".into() };
-    let new = Lease { job: job.id, worker: "w2".into() };
-    assert_eq!(s.heartbeat_job(&old, later, later).await.unwrap(), Heartbeat::Lost);
-    assert_eq!(s.heartbeat_job(&new, later, later).await.unwrap(), Heartbeat::Renewed);
-    assert!(!s.finish_job(&old, JobStatus::Completed, None, later).await.unwrap());
-    assert!(s.finish_job(&new, JobStatus::Failed, None, later).await.unwrap());
+    let old = Lease {
+        job: job.id,
+        worker: "w1".into(),
+    };
+    let new = Lease {
+        job: job.id,
+        worker: "w2".into(),
+    };
+    assert_eq!(
+        s.heartbeat_job(&old, later, later).await.unwrap(),
+        Heartbeat::Lost
+    );
+    assert_eq!(
+        s.heartbeat_job(&new, later, later).await.unwrap(),
+        Heartbeat::Renewed
+    );
+    assert!(
+        !s.finish_job(&old, JobStatus::Completed, None, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.finish_job(&new, JobStatus::Failed, None, later)
+            .await
+            .unwrap()
+    );
     // A failed refresh is not queued again within the interval.
-    assert_eq!(s.enqueue_stale_schema_refreshes(later, now, 10).await.unwrap(), 0);
+    assert_eq!(
+        s.enqueue_stale_schema_refreshes(later, now, 10)
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(
         s.enqueue_stale_schema_refreshes(later + Duration::minutes(10), later, 10)
             .await
@@ -645,9 +680,13 @@ async fn schema_jobs_and_storage(s: Arc<SqlStore>) {
     );
     // Fresh now: not stale.
     assert_eq!(
-        s.enqueue_stale_schema_refreshes(later + Duration::hours(1), now - Duration::minutes(5), 10)
-            .await
-            .unwrap(),
+        s.enqueue_stale_schema_refreshes(
+            later + Duration::hours(1),
+            now - Duration::minutes(5),
+            10
+        )
+        .await
+        .unwrap(),
         0
     );
     assert!(s.get_schema(a.id, y.id).await.unwrap().is_none());
@@ -677,7 +716,10 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
     use chrono::Duration;
     let a = s.create_org("a").await.unwrap();
     let c = s.create_collection(a.id, col("c")).await.unwrap();
-    let x = s.create_connection(conn(a.id, c.id, "x", "csv")).await.unwrap();
+    let x = s
+        .create_connection(conn(a.id, c.id, "x", "csv"))
+        .await
+        .unwrap();
     let now = inlet_core::model::now();
     let new = || NewJob {
         org_id: a.id,
@@ -710,7 +752,10 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
         .unwrap()
         .unwrap();
     assert_eq!(job.id, second.id);
-    let lease = Lease { job: job.id, worker: "w".into() };
+    let lease = Lease {
+        job: job.id,
+        worker: "w".into(),
+    };
     let doc = |key: &str, body: &str| DocumentWrite {
         key: key.into(),
         title: key.into(),
@@ -736,12 +781,23 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
         synced_at: now,
     };
     let out = s
-        .commit_batch(&batch(1, vec![doc("a", "1"), doc("b", "1"), doc("c", "1")], false))
+        .commit_batch(&batch(
+            1,
+            vec![doc("a", "1"), doc("b", "1"), doc("c", "1")],
+            false,
+        ))
         .await
         .unwrap();
-    assert_eq!((out.inserted, out.updated, out.unchanged, out.deleted), (3, 0, 0, 0));
+    assert_eq!(
+        (out.inserted, out.updated, out.unchanged, out.deleted),
+        (3, 0, 0, 0)
+    );
     let states = s.stream_states(a.id, x.id).await.unwrap();
-    assert_eq!(states[0].position, Some(json!(["k"])), "resume point committed with the batch");
+    assert_eq!(
+        states[0].position,
+        Some(json!(["k"])),
+        "resume point committed with the batch"
+    );
     let out = s.commit_batch(&batch(1, vec![], true)).await.unwrap();
     assert_eq!(out.deleted, 0, "every document was seen by the pass");
     // A second pass: one unchanged, one changed, one gone.
@@ -749,21 +805,47 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
         .commit_batch(&batch(2, vec![doc("a", "1"), doc("b", "2")], true))
         .await
         .unwrap();
-    assert_eq!((out.inserted, out.updated, out.unchanged, out.deleted), (0, 1, 1, 1));
+    assert_eq!(
+        (out.inserted, out.updated, out.unchanged, out.deleted),
+        (0, 1, 1, 1)
+    );
     let states = s.stream_states(a.id, x.id).await.unwrap();
-    assert_eq!((states[0].cursor.clone(), states[0].position.clone()), (Some(json!("cur")), None));
+    assert_eq!(
+        (states[0].cursor.clone(), states[0].position.clone()),
+        (Some(json!("cur")), None)
+    );
     assert_eq!(states[0].completed_by, Some(job.id));
-    let docs = s.list_documents(a.id, x.id, Some("t"), PageRequest::default()).await.unwrap();
+    let docs = s
+        .list_documents(a.id, x.id, Some("t"), PageRequest::default())
+        .await
+        .unwrap();
     assert_eq!(docs.total, 2);
     assert_eq!(docs.items[1].text, "2");
-    assert_eq!(s.get_connection(a.id, x.id).await.unwrap().document_count, 2);
+    assert_eq!(
+        s.get_connection(a.id, x.id).await.unwrap().document_count,
+        2
+    );
     let counted = s.get_job(a.id, job.id).await.unwrap();
-    assert_eq!((counted.counts.inserted, counted.counts.updated, counted.counts.deleted), (3, 1, 1));
+    assert_eq!(
+        (
+            counted.counts.inserted,
+            counted.counts.updated,
+            counted.counts.deleted
+        ),
+        (3, 1, 1)
+    );
     assert_eq!(counted.streams[0].counts.unchanged, 1);
     // A cancel reaches the running job's heartbeat; a lost lease writes nothing.
     s.request_cancel(a.id, job.id, now).await.unwrap();
-    assert_eq!(s.heartbeat_job(&lease, now, now).await.unwrap(), Heartbeat::CancelRequested);
-    assert!(s.finish_job(&lease, JobStatus::Cancelled, None, now).await.unwrap());
+    assert_eq!(
+        s.heartbeat_job(&lease, now, now).await.unwrap(),
+        Heartbeat::CancelRequested
+    );
+    assert!(
+        s.finish_job(&lease, JobStatus::Cancelled, None, now)
+            .await
+            .unwrap()
+    );
     assert!(matches!(
         s.commit_batch(&batch(2, vec![doc("z", "1")], false)).await,
         Err(CoreError::NotFound("job"))
@@ -773,7 +855,10 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
     // Clearing removes documents and cursors, keeps the connection.
     assert_eq!(s.clear_documents(a.id, x.id).await.unwrap(), 2);
     assert!(s.stream_states(a.id, x.id).await.unwrap().is_empty());
-    assert_eq!(s.get_connection(a.id, x.id).await.unwrap().document_count, 0);
+    assert_eq!(
+        s.get_connection(a.id, x.id).await.unwrap().document_count,
+        0
+    );
     assert!(matches!(
         s.clear_documents(b.id, x.id).await,
         Err(CoreError::NotFound(_))
@@ -785,7 +870,12 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
 async fn engine_values_round_trip(s: Arc<SqlStore>) {
     let db = s.db();
     let row = db
-        .fetch_optional(&inlet_store::db::Sql::new("SELECT CAST(1.5 AS DOUBLE PRECISION) AS x, '?' AS q, ? AS v").arg(7_i64))
+        .fetch_optional(
+            &inlet_store::db::Sql::new(
+                "SELECT CAST(1.5 AS DOUBLE PRECISION) AS x, '?' AS q, ? AS v",
+            )
+            .arg(7_i64),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -795,8 +885,10 @@ async fn engine_values_round_trip(s: Arc<SqlStore>) {
     if db.backend() == inlet_store::Backend::Postgres {
         let row = db
             .fetch_optional(
-                &inlet_store::db::Sql::new("SELECT CAST(('{\"a\": 1}'::jsonb ?? 'a') AS INT) AS has, ? AS v")
-                    .arg(3_i64),
+                &inlet_store::db::Sql::new(
+                    "SELECT CAST(('{\"a\": 1}'::jsonb ?? 'a') AS INT) AS has, ? AS v",
+                )
+                .arg(3_i64),
             )
             .await
             .unwrap()

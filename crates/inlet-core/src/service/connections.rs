@@ -293,7 +293,11 @@ impl Services {
             .map_err(|e| CoreError::Store(format!("connection test task failed: {e}")))?
     }
 
-    pub(crate) async fn run_test(&self, source_type: &str, source: &SourceConfig) -> CoreResult<()> {
+    pub(crate) async fn run_test(
+        &self,
+        source_type: &str,
+        source: &SourceConfig,
+    ) -> CoreResult<()> {
         let connector = self.connector(source_type)?;
         let ctx = self.outbound.clone();
         bounded(&ctx, connector.test(&ctx, source)).await

@@ -30,9 +30,7 @@ impl Services {
         self.get_connection(who, doc.connection_id)
             .await
             .map_err(|e| match e {
-                CoreError::NotFound(_) | CoreError::Forbidden(_) => {
-                    CoreError::NotFound("document")
-                }
+                CoreError::NotFound(_) | CoreError::Forbidden(_) => CoreError::NotFound("document"),
                 other => other,
             })?;
         Ok(doc)

@@ -88,7 +88,10 @@ impl Services {
     /// cancel arrived (committed batches stay). Errors fail the attempt.
     pub async fn execute_sync(&self, run: &mut JobRun) -> CoreResult<JobStatus> {
         let job = run.job.clone();
-        let conn = self.store.get_connection(job.org_id, job.connection_id).await?;
+        let conn = self
+            .store
+            .get_connection(job.org_id, job.connection_id)
+            .await?;
         if conn.status.is_switched_off() {
             return Err(CoreError::Conflict(format!(
                 "the connection was switched off ({})",
@@ -108,8 +111,8 @@ impl Services {
             .await?;
         let request = read_request(&states, job.id);
         let ctx = self.outbound.clone();
-        let mut records = super::connections::bounded(&ctx, connector.read(&ctx, &source, request))
-            .await?;
+        let mut records =
+            super::connections::bounded(&ctx, connector.read(&ctx, &source, request)).await?;
         let mut pending: Option<Pending> = None;
         loop {
             if run.cancelled() {

@@ -79,7 +79,9 @@ mod tests {
 
     #[test]
     fn text_holds_values_not_keys() {
-        let t = index_text(&json!({"secret_key_name": "café", "tags": ["a", "b"], "n": 1.5, "j": {"x": true}, "z": null}));
+        let t = index_text(
+            &json!({"secret_key_name": "café", "tags": ["a", "b"], "n": 1.5, "j": {"x": true}, "z": null}),
+        );
         assert_eq!(t, "café\na\nb\n1.5\ntrue");
     }
 }

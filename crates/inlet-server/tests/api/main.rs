@@ -14,3 +14,4 @@ mod isolation;
 mod openapi;
 mod postgres;
 mod secrets;
+mod sync;

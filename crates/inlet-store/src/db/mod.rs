@@ -196,7 +196,9 @@ fn number_placeholders(text: &str) -> String {
                 }
             }
             '/' if text[i..].starts_with("/*") => {
-                let end = text[i + 2..].find("*/").map_or(text.len(), |e| i + 2 + e + 2);
+                let end = text[i + 2..]
+                    .find("*/")
+                    .map_or(text.len(), |e| i + 2 + e + 2);
                 out.push_str(&text[i..end]);
                 while chars.peek().is_some_and(|(j, _)| *j < end) {
                     chars.next();

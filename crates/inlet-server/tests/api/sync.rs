@@ -1,0 +1,585 @@
+//! Sync jobs end to end: a real PostgreSQL source and CSV files synced into
+//! the server's store by its workers, with exact counts, cancellation, the
+//! 409s that keep a syncing connection still, and the event stream.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+use crate::harness::{Options, TestApp};
+
+/// A fresh PostgreSQL database dropped on `drop_db`.
+struct SourceDb {
+    name: String,
+}
+
+impl SourceDb {
+    async fn create(setup: &str) -> Self {
+        let name = format!("inlet_src_{:x}", rand::random::<u64>());
+        let mut admin = admin().await;
+        exec(&mut admin, &format!("CREATE DATABASE {name}")).await;
+        let mut conn =
+            sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+                .await
+                .unwrap();
+        exec(&mut conn, setup).await;
+        Self { name }
+    }
+
+    async fn exec(&self, sql: &str) {
+        let mut conn = sqlx::PgConnection::connect(&format!(
+            "postgres://postgres@127.0.0.1:5432/{}",
+            self.name
+        ))
+        .await
+        .unwrap();
+        exec(&mut conn, sql).await;
+    }
+
+    async fn drop_db(self) {
+        let mut admin = admin().await;
+        exec(
+            &mut admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        )
+        .await;
+    }
+}
+
+async fn admin() -> sqlx::PgConnection {
+    sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres")
+        .await
+        .unwrap()
+}
+
+async fn exec(conn: &mut sqlx::PgConnection, sql: &str) {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(conn)
+        .await
+        .unwrap();
+}
+
+async fn pg_source(app: &TestApp, db: &SourceDb, config: Value) -> String {
+    let col = app
+        .collection(&app.admin_key, &format!("c{:x}", rand::random::<u32>()))
+        .await;
+    let r = app
+        .post(
+            "/api/v1/source-connections",
+            &app.admin_key,
+            json!({"collectionId": col, "sourceShortName": "postgresql", "name": "src",
+                   "credentials": {"host": "127.0.0.1", "port": 5432, "database": db.name,
+                                   "username": "postgres", "password": "unused", "sslmode": "disable"},
+                   "config": config}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["sourceConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Starts a sync and returns its id.
+async fn run(app: &TestApp, conn: &str) -> String {
+    let r = app
+        .post(
+            &format!("/api/v1/source-connections/{conn}/run"),
+            &app.admin_key,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["success"], true);
+    assert_eq!(r.body["status"], "started");
+    let id = r.body["syncId"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("sync_"), "{id}");
+    id
+}
+
+/// Waits for a job to reach a final status and returns it.
+async fn wait(app: &TestApp, job: &str) -> Value {
+    for _ in 0..600 {
+        let r = app
+            .get(&format!("/api/v1/jobs/{job}"), &app.admin_key)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let status = r.body["job"]["status"].as_str().unwrap().to_owned();
+        if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
+            return r.body["job"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("job {job} did not finish");
+}
+
+fn counts(job: &Value) -> (u64, u64, u64, u64) {
+    let c = &job["counts"];
+    let n = |k: &str| c[k].as_u64().unwrap();
+    (n("inserted"), n("updated"), n("deleted"), n("unchanged"))
+}
+
+#[tokio::test]
+async fn full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing() {
+    let app = TestApp::with(Options {
+        batch_size: 7,
+        ..Default::default()
+    })
+    .await;
+    let db = SourceDb::create(
+        "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, body text);
+         INSERT INTO items SELECT g, 'item ' || g, repeat('x', g % 50) FROM generate_series(1, 100) g;",
+    )
+    .await;
+    let conn = pg_source(&app, &db, json!({})).await;
+
+    let job = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(counts(&job), (100, 0, 0, 0));
+    assert_eq!(job["counts"]["read"], 100);
+    assert_eq!(job["kind"], "sync");
+    assert_eq!(job["trigger"], "api");
+    assert_eq!(job["streams"][0]["name"], "public.items");
+    assert_eq!(job["streams"][0]["status"], "completed");
+    assert!(job["durationMs"].as_i64().unwrap() >= 0);
+    assert!(job["error"].is_null());
+
+    db.exec(
+        "UPDATE items SET name = name || ' (changed)' WHERE id <= 10;
+         INSERT INTO items SELECT g, 'item ' || g, '' FROM generate_series(101, 105) g;
+         DELETE FROM items WHERE id IN (50, 60, 70);",
+    )
+    .await;
+    let job = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(counts(&job), (5, 10, 3, 87), "{job}");
+
+    let job = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(
+        counts(&job),
+        (0, 0, 0, 102),
+        "an unchanged re-sync writes nothing"
+    );
+
+    let c = app
+        .get(
+            &format!("/api/v1/source-connections/{conn}"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(c.body["sourceConnection"]["documentCount"], 102);
+    assert_eq!(c.body["sourceConnection"]["lastSyncStatus"], "completed");
+    assert!(c.body["sourceConnection"]["lastSyncedAt"].is_string());
+
+    // What was indexed: the row as PostgreSQL renders it, keyed by its id.
+    let docs = app
+        .get(
+            &format!("/api/v1/source-connections/{conn}/documents?stream=public.items&pageSize=3"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(docs.status, StatusCode::OK, "{}", docs.body);
+    assert_eq!(docs.body["pagination"]["totalItems"], 102);
+    let first = &docs.body["documents"][0];
+    assert_eq!(first["key"], "1");
+    assert_eq!(first["title"], "item 1 (changed)");
+    assert_eq!(first["data"]["id"], 1);
+    assert!(first["text"].as_str().unwrap().contains("item 1 (changed)"));
+    assert_eq!(first["contentHash"].as_str().unwrap().len(), 64);
+    let one = app
+        .get(
+            &format!("/api/v1/documents/{}", first["id"].as_str().unwrap()),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(one.body["document"]["key"], "1");
+    let jobs = app
+        .get(
+            &format!("/api/v1/source-connections/{conn}/jobs"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(jobs.body["pagination"]["totalItems"], 3);
+    assert_eq!(
+        jobs.body["jobs"][0]["counts"]["unchanged"], 102,
+        "newest first"
+    );
+
+    // Another organization sees none of it.
+    let (_, other) = app.org_with_key("other", &["admin"]).await;
+    app.get(
+        &format!(
+            "/api/v1/jobs/{}",
+            jobs.body["jobs"][0]["id"].as_str().unwrap()
+        ),
+        &other,
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.get(
+        &format!("/api/v1/documents/{}", first["id"].as_str().unwrap()),
+        &other,
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
+
+    // Clearing keeps the connection and forgets cursors: the next sync inserts all again.
+    let cleared = app
+        .delete(
+            &format!("/api/v1/source-connections/{conn}/data"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(cleared.body["deletedDocuments"], 102, "{}", cleared.body);
+    let job = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(counts(&job), (102, 0, 0, 0));
+    app.finish().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn incremental_sync_keeps_rows_that_tie_on_the_cursor() {
+    let app = TestApp::spawn().await;
+    let db = SourceDb::create(
+        "CREATE TABLE events (id int PRIMARY KEY, at int NOT NULL, what text);
+         INSERT INTO events VALUES (1, 10, 'a'), (2, 20, 'b'), (3, 20, 'c');",
+    )
+    .await;
+    let conn = pg_source(&app, &db, json!({"cursorColumn": "at"})).await;
+    let job = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(counts(&job), (3, 0, 0, 0));
+    // Committed after the last sync with the same cursor value as its last row.
+    db.exec("INSERT INTO events VALUES (4, 20, 'late'), (5, 30, 'new')")
+        .await;
+    let job = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(job["streams"][0]["mode"], "incremental");
+    assert_eq!(counts(&job), (2, 0, 0, 2), "{job}");
+    let docs = app
+        .get(
+            &format!("/api/v1/source-connections/{conn}/documents"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(docs.body["pagination"]["totalItems"], 5);
+    app.finish().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_syncing_connection_answers_409_until_forced() {
+    // No workers: the sync stays queued.
+    let app = TestApp::with(Options {
+        workers: 0,
+        ..Default::default()
+    })
+    .await;
+    std::fs::write(app.files.join("a.csv"), "id,name\n1,x\n").unwrap();
+    let col = app.collection(&app.admin_key, "c").await;
+    let r = app
+        .post(
+            "/api/v1/source-connections",
+            &app.admin_key,
+            json!({"collectionId": col, "sourceShortName": "csv", "name": "f",
+                   "credentials": {"path": "a.csv"}}),
+        )
+        .await;
+    let conn = r.body["sourceConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sync = run(&app, &conn).await;
+    let path = format!("/api/v1/source-connections/{conn}");
+    let busy = |r: crate::harness::Resp| {
+        r.assert_error(StatusCode::CONFLICT, "sync_in_progress");
+        assert!(
+            r.body["error"]["message"].as_str().unwrap().contains(&sync),
+            "{}",
+            r.body
+        );
+    };
+    busy(
+        app.post(&format!("{path}/run"), &app.admin_key, json!({}))
+            .await,
+    );
+    busy(
+        app.put(
+            &format!("{path}/credentials"),
+            &app.admin_key,
+            json!({"credentials": {"path": "a.csv"}}),
+        )
+        .await,
+    );
+    busy(
+        app.put(
+            &format!("{path}/config"),
+            &app.admin_key,
+            json!({"config": {}}),
+        )
+        .await,
+    );
+    busy(app.delete(&format!("{path}/data"), &app.admin_key).await);
+    busy(app.delete(&path, &app.admin_key).await);
+    app.delete(&format!("{path}?keepData=true"), &app.admin_key)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    let job = app
+        .get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
+        .await;
+    assert_eq!(job.body["job"]["status"], "queued");
+    // Cancelling a queued job ends it at once and frees the connection.
+    let c = app
+        .post(
+            &format!("/api/v1/jobs/{sync}/cancel"),
+            &app.admin_key,
+            json!({}),
+        )
+        .await;
+    assert_eq!(c.body["job"]["status"], "cancelled", "{}", c.body);
+    let again = run(&app, &conn).await;
+    assert_ne!(again, sync);
+    let r = app
+        .delete(&format!("{path}?force=true"), &app.admin_key)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.get(&path, &app.admin_key)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.get(&format!("/api/v1/jobs/{again}"), &app.admin_key)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.get("/api/v1/jobs/sync_999999", &app.admin_key)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn switched_off_connections_do_not_sync() {
+    let app = TestApp::spawn().await;
+    std::fs::write(app.files.join("a.csv"), "id\n1\n").unwrap();
+    let col = app.collection(&app.admin_key, "c").await;
+    let r = app
+        .post(
+            "/api/v1/source-connections",
+            &app.admin_key,
+            json!({"collectionId": col, "sourceShortName": "csv", "name": "f",
+                   "credentials": {"path": "a.csv"}}),
+        )
+        .await;
+    let conn = r.body["sourceConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.patch(
+        &format!("/api/v1/source-connections/{conn}"),
+        &app.admin_key,
+        json!({"status": "maintenance"}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/source-connections/{conn}/run"),
+        &app.admin_key,
+        json!({}),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "conflict");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn cancel_stops_a_running_sync_and_the_next_run_continues() {
+    let app = TestApp::with(Options {
+        batch_size: 200,
+        ..Default::default()
+    })
+    .await;
+    let db = SourceDb::create(
+        "CREATE TABLE big (id int PRIMARY KEY, body text);
+         INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 60000) g;",
+    )
+    .await;
+    let conn = pg_source(&app, &db, json!({})).await;
+    let sync = run(&app, &conn).await;
+    loop {
+        let r = app
+            .get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
+            .await;
+        if r.body["job"]["counts"]["inserted"].as_u64().unwrap() > 0 {
+            break;
+        }
+        assert_eq!(r.body["job"]["status"], "running", "{}", r.body);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let c = app
+        .post(
+            &format!("/api/v1/jobs/{sync}/cancel"),
+            &app.admin_key,
+            json!({}),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.body);
+    let job = wait(&app, &sync).await;
+    assert_eq!(job["status"], "cancelled", "{job}");
+    let kept = job["counts"]["inserted"].as_u64().unwrap();
+    assert!(kept > 0 && kept < 60000, "committed batches stay: {kept}");
+    let c = app
+        .get(
+            &format!("/api/v1/source-connections/{conn}"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(c.body["sourceConnection"]["documentCount"], kept);
+    assert_eq!(c.body["sourceConnection"]["lastSyncStatus"], "cancelled");
+    // The next run resumes after the last committed key: no duplicate, no loss.
+    let job = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(
+        job["counts"]["inserted"].as_u64().unwrap(),
+        60000 - kept,
+        "{job}"
+    );
+    assert!(job["counts"]["read"].as_u64().unwrap() <= 60000 - kept + 200);
+    let c = app
+        .get(
+            &format!("/api/v1/source-connections/{conn}"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(c.body["sourceConnection"]["documentCount"], 60000);
+    app.finish().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_source_that_goes_away_fails_the_job_and_keeps_the_server_up() {
+    let app = TestApp::spawn().await;
+    std::fs::write(app.files.join("a.csv"), "id,name\n1,x\n").unwrap();
+    let col = app.collection(&app.admin_key, "c").await;
+    let r = app
+        .post(
+            "/api/v1/source-connections",
+            &app.admin_key,
+            json!({"collectionId": col, "sourceShortName": "csv", "name": "f",
+                   "credentials": {"path": "a.csv"}}),
+        )
+        .await;
+    let conn = r.body["sourceConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let job = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(counts(&job), (1, 0, 0, 0));
+    std::fs::remove_file(app.files.join("a.csv")).unwrap();
+    let job = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["error"]["code"], "file_not_found", "{job}");
+    let c = app
+        .get(
+            &format!("/api/v1/source-connections/{conn}"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(
+        c.body["sourceConnection"]["documentCount"], 1,
+        "committed data stays"
+    );
+    assert_eq!(c.body["sourceConnection"]["lastSyncStatus"], "failed");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_event_stream_follows_a_job_to_its_end() {
+    let app = TestApp::spawn().await;
+    let mut csv = String::from("id,name\n");
+    for i in 0..2000 {
+        csv.push_str(&format!("{i},name {i}\n"));
+    }
+    std::fs::write(app.files.join("a.csv"), csv).unwrap();
+    let col = app.collection(&app.admin_key, "c").await;
+    let r = app
+        .post(
+            "/api/v1/source-connections",
+            &app.admin_key,
+            json!({"collectionId": col, "sourceShortName": "csv", "name": "f",
+                   "credentials": {"path": "a.csv"}, "config": {"keyColumns": ["id"]}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let conn = r.body["sourceConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sync = run(&app, &conn).await;
+    let events = read_events(&app, &sync, None).await;
+    let last = events.last().unwrap();
+    assert_eq!(last.0, "end");
+    let job: Value = serde_json::from_str(&last.2).unwrap();
+    assert_eq!(job["status"], "completed");
+    assert_eq!(job["counts"]["inserted"], 2000);
+    assert!(
+        events.iter().all(|(_, id, _)| !id.is_empty()),
+        "every event has an id"
+    );
+    assert!(
+        events[..events.len() - 1]
+            .iter()
+            .all(|(name, _, _)| name == "progress")
+    );
+    // Connecting after the end: the final state at once, then the stream closes.
+    let again = read_events(&app, &sync, Some(&last.1)).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].0, "end");
+    app.get("/api/v1/jobs/sync_424242/events", &app.admin_key)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    app.finish().await;
+}
+
+/// Reads a job's event stream to its end with a real HTTP client: (event, id, data).
+async fn read_events(
+    app: &TestApp,
+    job: &str,
+    last_id: Option<&str>,
+) -> Vec<(String, String, String)> {
+    let mut req = app
+        .client
+        .get(format!("{}/api/v1/jobs/{job}/events", app.base))
+        .bearer_auth(&app.admin_key);
+    if let Some(id) = last_id {
+        req = req.header("Last-Event-ID", id);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut body = resp.bytes_stream();
+    let mut text = String::new();
+    let read = async {
+        while let Some(chunk) = body.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .expect("the stream closes after `end`");
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty() && !block.starts_with(':'))
+        .map(|block| {
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .filter_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim_start().to_owned())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            (field("event:"), field("id:"), field("data:"))
+        })
+        .collect()
+}
