@@ -98,6 +98,7 @@ pub struct ApiKeyList {
 
 /// Paging and, for instance administrators, the organization.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListQuery {
     organization_id: Option<String>,

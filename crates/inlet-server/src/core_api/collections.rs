@@ -76,6 +76,7 @@ pub struct CollectionList {
 
 /// Paging of the list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListQuery {
     /// Page number (default 1).
@@ -86,6 +87,7 @@ pub struct ListQuery {
 
 /// Deletion options.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteQuery {
     /// Also delete the collection's connections (default false: a non-empty collection is a 409).

@@ -151,6 +151,7 @@ pub struct ConnectionList {
 
 /// Options of a create.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CreateQuery {
     /// Test the connection first; nothing is created when the test fails.
@@ -182,6 +183,7 @@ pub struct SchemaEnvelope {
 
 /// Filters, search, sort and paging (001's set, in camelCase).
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this collection.
@@ -391,6 +393,7 @@ pub async fn put_config(
 
 /// Options of a delete.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeleteQuery {
     /// Cancel a queued or running sync first instead of answering 409 `sync_in_progress`.

@@ -89,6 +89,7 @@ pub struct Cleared {
 
 /// Filter and paging of a document list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DocumentQuery {
     /// Only this stream.

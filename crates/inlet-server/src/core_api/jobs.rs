@@ -112,6 +112,7 @@ pub struct JobList {
 
 /// Options of a run.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunQuery {
     /// Ignore cursors and read everything again (rows gone from the source are removed).
@@ -120,6 +121,7 @@ pub struct RunQuery {
 
 /// Paging of a job list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JobListQuery {
     /// Page number (default 1).

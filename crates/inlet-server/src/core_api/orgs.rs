@@ -57,6 +57,7 @@ pub struct OrganizationList {
 
 /// Paging.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListQuery {
     page: Option<String>,

@@ -107,6 +107,7 @@ pub struct MembershipList {
 
 /// Paging.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListQuery {
     page: Option<String>,
