@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Benchmark: sync a PostgreSQL table of ROWS rows (5 columns, ~250 bytes of
+# text a row) into Inlet's store, beside `COPY (SELECT * FROM t) TO STDOUT`
+# of the same table in the same run as the ceiling. Prints rows/s of both,
+# the ratio, the server's peak RSS, and the time of an unchanged re-sync.
+#
+#   bench/sync.sh                        # 1,000,000 rows, embedded store
+#   ROWS=10000000 bench/sync.sh          # the flat-memory check
+#   STORE=postgres bench/sync.sh         # the PostgreSQL store
+#   BATCH=2000 bench/sync.sh             # INLET_SYNC_BATCH_SIZE
+#
+# Loopback only. Needs psql and curl (installed with apt-get if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROWS=${ROWS:-1000000}
+STORE=${STORE:-sqlite}
+BATCH=${BATCH:-1000}
+PORT=${PORT:-18481}
+PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
+SRC=inlet_bench_src
+KEY="inl_bench_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
+need() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
+need psql postgresql-client
+need curl curl
+
+cargo build --release --quiet
+BIN=target/release/inlet
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $SRC WITH (FORCE)" >/dev/null 2>&1 || true
+  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS inlet_bench_store WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "==> seeding $ROWS rows"
+psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $SRC WITH (FORCE)" >/dev/null
+psql "$PG_ADMIN" -qc "CREATE DATABASE $SRC" >/dev/null
+SRC_URL="postgres://postgres@127.0.0.1:5432/$SRC"
+psql "$SRC_URL" -q >/dev/null <<SQL
+CREATE TABLE t (id bigint PRIMARY KEY, name text, body text, amount numeric(12,2), at timestamptz);
+INSERT INTO t SELECT g, 'customer ' || g, repeat(md5(g::text), 7), g * 1.25, now() - g * interval '1 second'
+FROM generate_series(1, $ROWS) g;
+VACUUM ANALYZE t;
+SQL
+
+now() { date +%s.%N; }
+t0=$(now)
+psql "$SRC_URL" -qc "COPY (SELECT * FROM t) TO STDOUT" > /dev/null
+t1=$(now)
+copy_secs=$(echo "$t1 - $t0" | bc -l)
+
+DB_URL="sqlite:$WORK/inlet.db"
+if [ "$STORE" = postgres ]; then
+  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS inlet_bench_store WITH (FORCE)" >/dev/null
+  psql "$PG_ADMIN" -qc "CREATE DATABASE inlet_bench_store" >/dev/null
+  DB_URL="postgres://postgres@127.0.0.1:5432/inlet_bench_store"
+fi
+INLET_DATA_DIR="$WORK" INLET_DATABASE_URL="$DB_URL" INLET_LISTEN="127.0.0.1:$PORT" \
+  INLET_BOOTSTRAP_API_KEY="$KEY" INLET_SYNC_BATCH_SIZE="$BATCH" INLET_LOG=warn \
+  "$BIN" serve > "$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+api() { curl -sf -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' "$@"; }
+COL=$(api -d '{"name":"bench"}' "http://127.0.0.1:$PORT/api/v1/collections" | sed 's/.*"id":"\(col_[0-9]*\)".*/\1/')
+CONN=$(api -d "{\"collectionId\":\"$COL\",\"sourceShortName\":\"postgresql\",\"name\":\"bench\",
+  \"credentials\":{\"host\":\"127.0.0.1\",\"port\":5432,\"database\":\"$SRC\",\"username\":\"postgres\",\"password\":\"x\",\"sslmode\":\"disable\"}}" \
+  "http://127.0.0.1:$PORT/api/v1/source-connections" | sed 's/.*"id":"\(sc_[0-9]*\)".*/\1/')
+
+sync() { # prints seconds
+  local id start end status
+  start=$(now)
+  id=$(api -X POST "http://127.0.0.1:$PORT/api/v1/source-connections/$CONN/run" | sed 's/.*"syncId":"\(sync_[0-9]*\)".*/\1/')
+  while :; do
+    status=$(api "http://127.0.0.1:$PORT/api/v1/jobs/$id" | sed 's/.*"status":"\([a-z]*\)".*/\1/')
+    case $status in completed) break ;; failed|cancelled) echo "sync $status" >&2; api "http://127.0.0.1:$PORT/api/v1/jobs/$id" >&2; exit 1 ;; esac
+    sleep 0.2
+  done
+  end=$(now)
+  echo "$end - $start" | bc -l
+}
+
+echo "==> first sync"
+first=$(sync)
+echo "==> unchanged re-sync"
+second=$(sync)
+peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+
+printf '\nrows                %d\n' "$ROWS"
+printf 'store               %s (batch %d)\n' "$STORE" "$BATCH"
+printf 'COPY                %.2f s  %8.0f rows/s\n' "$copy_secs" "$(echo "$ROWS / $copy_secs" | bc -l)"
+printf 'first sync          %.2f s  %8.0f rows/s  (%.1f%% of COPY)\n' "$first" "$(echo "$ROWS / $first" | bc -l)" "$(echo "100 * $copy_secs / $first" | bc -l)"
+printf 'unchanged re-sync   %.2f s  %8.0f rows/s  (%.1fx faster than the first)\n' "$second" "$(echo "$ROWS / $second" | bc -l)" "$(echo "$first / $second" | bc -l)"
+printf 'server peak RSS     %d MB\n' "$((peak_kb / 1024))"
