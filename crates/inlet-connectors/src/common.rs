@@ -27,7 +27,10 @@ pub fn database_config() -> Vec<FieldSpec> {
             .describe("Tables to sync (schema.table); all when empty"),
         refresh_field(),
         FieldSpec::new("cursorColumn", FieldType::String, false)
-            .describe("Column for incremental syncs (e.g. updated_at)"),
+            .describe("Column for incremental syncs (e.g. updated_at); deletes are not seen by them"),
+        FieldSpec::new("fullRefreshEvery", FieldType::Number, false)
+            .between(1, 1_000_000)
+            .describe("With cursorColumn: every Nth sync is a full refresh, which removes rows deleted at the source"),
     ]
 }
 

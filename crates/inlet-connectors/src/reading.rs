@@ -372,11 +372,23 @@ pub fn spawn_tables<C: Send + 'static, G: Send + 'static>(
                 request.positions.get(&name).filter(|v| !v.is_null()),
             );
             let begin = ReadItem::Begin {
-                stream: name,
+                stream: name.clone(),
                 mode: s.mode,
             };
             if tx.send(Ok(begin)).await.is_err() {
                 return;
+            }
+            if p.pk.is_empty() && p.cursor.is_none() {
+                let note = ReadItem::Note {
+                    stream: name,
+                    message:
+                        "no primary key: rows are keyed by their content hash (identical rows \
+                              are one document) and an interrupted read starts the table over"
+                            .into(),
+                };
+                if tx.send(Ok(note)).await.is_err() {
+                    return;
+                }
             }
             match read(&ctx, &mut conn, p, &s, &tx).await {
                 Ok(true) => {}

@@ -107,7 +107,8 @@ async fn read(kind: &str, ctx: &Context, src: &SourceConfig, request: ReadReques
             }
             ReadItem::Record(Record { stream, .. })
             | ReadItem::Deleted { stream, .. }
-            | ReadItem::Skipped { stream, .. } => {
+            | ReadItem::Skipped { stream, .. }
+            | ReadItem::Note { stream, .. } => {
                 assert_eq!(
                     open.as_deref(),
                     Some(stream.as_str()),
@@ -208,6 +209,20 @@ async fn postgresql_full_then_incremental_with_ties() {
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].key.len(), 64, "no primary key: content hash");
     assert_eq!(log[0].position, None, "unordered: restarts");
+    assert!(
+        first
+            .items
+            .iter()
+            .any(|i| matches!(i, ReadItem::Note { stream, message }
+            if stream == "public.log" && message.contains("no primary key"))),
+        "a table without a primary key is reported"
+    );
+    assert!(
+        !first
+            .items
+            .iter()
+            .any(|i| matches!(i, ReadItem::Note { stream, .. } if stream == "public.items")),
+    );
     let cursors1 = first.cursors();
     assert_eq!(cursors1["public.items"], "2024-01-03T00:00:00+00:00");
     assert_eq!(cursors1["public.log"], Value::Null);

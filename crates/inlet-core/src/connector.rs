@@ -238,6 +238,14 @@ pub enum ReadItem {
         /// Why, for the job's report (no data values).
         reason: String,
     },
+    /// Something a person should know about how the stream is read (a table
+    /// without a primary key, say); reported with the stream's progress.
+    Note {
+        /// The stream.
+        stream: String,
+        /// What to know (no data values).
+        message: String,
+    },
     /// The stream is done; `cursor` is where the next incremental read starts
     /// (`null` when the stream is read in full each time).
     Checkpoint {

@@ -359,8 +359,8 @@ impl DocumentStore for SqlStore {
         tx.query(
             &Sql::new(
                 "INSERT INTO job_streams (job_id, stream, ordinal, status, mode, n_read, n_inserted, \
-                 n_updated, n_deleted, n_unchanged, n_skipped, skipped_reasons) \
-                 VALUES (?, ?, (SELECT count(*) FROM job_streams s WHERE s.job_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 n_updated, n_deleted, n_unchanged, n_skipped, skipped_reasons, notes) \
+                 VALUES (?, ?, (SELECT count(*) FROM job_streams s WHERE s.job_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (job_id, stream) DO UPDATE SET status = excluded.status, mode = excluded.mode, \
                  n_read = job_streams.n_read + excluded.n_read, \
                  n_inserted = job_streams.n_inserted + excluded.n_inserted, \
@@ -369,7 +369,8 @@ impl DocumentStore for SqlStore {
                  n_unchanged = job_streams.n_unchanged + excluded.n_unchanged, \
                  n_skipped = job_streams.n_skipped + excluded.n_skipped, \
                  skipped_reasons = CASE WHEN job_streams.skipped_reasons = '[]' \
-                   THEN excluded.skipped_reasons ELSE job_streams.skipped_reasons END",
+                   THEN excluded.skipped_reasons ELSE job_streams.skipped_reasons END, \
+                 notes = CASE WHEN job_streams.notes = '[]' THEN excluded.notes ELSE job_streams.notes END",
             )
             .arg(b.lease.job.0)
             .arg(b.stream.as_str())
@@ -382,7 +383,8 @@ impl DocumentStore for SqlStore {
             .arg(n(out.deleted))
             .arg(n(out.unchanged))
             .arg(n(b.skipped))
-            .arg(reasons),
+            .arg(reasons)
+            .arg(to_json(&b.notes)),
         )
         .await?;
         tx.query(

@@ -72,6 +72,7 @@ fn stream(r: &Row) -> Result<(JobId, StreamProgress), DbError> {
             mode: r.text("mode")?,
             counts: counts(r)?,
             skipped_reasons: rows::json(r, "skipped_reasons")?,
+            notes: rows::json(r, "notes")?,
         },
     ))
 }
@@ -275,6 +276,26 @@ impl JobStore for SqlStore {
             .map(job)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(self.with_streams(found).await?.into_iter().next())
+    }
+
+    async fn count_jobs(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        kind: JobKind,
+        status: JobStatus,
+    ) -> CoreResult<u64> {
+        self.count(
+            &Sql::new(
+                "SELECT count(*) AS n FROM jobs WHERE org_id = ? AND connection_id = ? \
+                 AND kind = ? AND status = ?",
+            )
+            .arg(org.0)
+            .arg(connection.0)
+            .arg(kind.as_str())
+            .arg(status.as_str()),
+        )
+        .await
     }
 
     async fn get_job(&self, org: OrgId, id: JobId) -> CoreResult<Job> {

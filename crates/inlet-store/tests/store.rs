@@ -776,6 +776,7 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
         position: Some(json!(["k"])),
         skipped: 0,
         skipped_reasons: vec![],
+        notes: vec![],
         bytes: 10,
         end: end.then(|| json!("cur")),
         synced_at: now,

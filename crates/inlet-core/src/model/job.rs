@@ -107,6 +107,9 @@ pub struct StreamProgress {
     /// Why records were skipped (first few reasons, no data values).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped_reasons: Vec<String>,
+    /// What to know about how the stream was read (no primary key, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Why a job failed.

@@ -6,6 +6,7 @@ use crate::auth::{Principal, Scope};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{ConnectionId, JobId};
 use crate::list::{Page, PageRequest};
+use crate::model::connection::Connection;
 use crate::model::job::{Job, JobKind, JobStatus, JobTrigger, NewJob};
 use crate::model::now;
 
@@ -17,7 +18,8 @@ impl Services {
     /// Queues a sync of a connection. Switched-off connections refuse; a
     /// queued or running sync of the same connection is
     /// [`CoreError::JobActive`] (the store's unique index decides, so two
-    /// concurrent requests cannot both queue one).
+    /// concurrent requests cannot both queue one). With config
+    /// `fullRefreshEvery: N`, every Nth sync is queued as a full refresh.
     pub async fn run_sync(
         &self,
         who: &Principal,
@@ -33,6 +35,7 @@ impl Services {
                 conn.status
             )));
         }
+        let force_full = force_full || self.full_refresh_due(&conn).await?;
         let job = self
             .store
             .enqueue_job(
@@ -51,6 +54,24 @@ impl Services {
         tracing::info!(connection = %id, job = %job.id, force_full, "sync queued");
         self.jobs_changed.notify_waiters();
         Ok(job)
+    }
+
+    /// Whether the connection's `fullRefreshEvery` makes its next sync a
+    /// full refresh.
+    async fn full_refresh_due(&self, conn: &Connection) -> CoreResult<bool> {
+        let Some(every) = conn
+            .config
+            .get("fullRefreshEvery")
+            .and_then(serde_json::Value::as_u64)
+            .filter(|n| *n > 0)
+        else {
+            return Ok(false);
+        };
+        let done = self
+            .store
+            .count_jobs(conn.org_id, conn.id, JobKind::Sync, JobStatus::Completed)
+            .await?;
+        Ok((done + 1) % every == 0)
     }
 
     /// One job of a connection the caller can reach.

@@ -51,6 +51,7 @@ struct Pending {
     read: u64,
     skipped: u64,
     reasons: Vec<String>,
+    notes: Vec<String>,
     bytes: u64,
 }
 
@@ -66,6 +67,7 @@ impl Pending {
             read: 0,
             skipped: 0,
             reasons: Vec::new(),
+            notes: Vec::new(),
             bytes: 0,
         }
     }
@@ -151,7 +153,8 @@ impl Services {
                     }
                     if p.len() >= self.sync.batch_size {
                         let full = pending.take().ok_or_else(|| missing("batch"))?;
-                        let next = Pending::new(full.stream.clone(), full.mode, full.pass);
+                        let mut next = Pending::new(full.stream.clone(), full.mode, full.pass);
+                        next.notes.clone_from(&full.notes);
                         self.commit(run, full, None).await?;
                         pending = Some(next);
                     }
@@ -161,6 +164,9 @@ impl Services {
                 }
                 ReadItem::Skipped { stream, reason } => {
                     current(&mut pending, &stream)?.skip(reason);
+                }
+                ReadItem::Note { stream, message } => {
+                    current(&mut pending, &stream)?.notes.push(message);
                 }
                 ReadItem::Checkpoint { stream, cursor } => {
                     let p = match pending.take() {
@@ -202,6 +208,7 @@ impl Services {
             read: p.read,
             skipped: p.skipped,
             skipped_reasons: p.reasons,
+            notes: p.notes,
             bytes: p.bytes,
             end,
             synced_at: now(),

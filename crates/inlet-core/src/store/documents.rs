@@ -54,6 +54,8 @@ pub struct SyncBatch {
     pub skipped: u64,
     /// Reasons for skips (kept up to a few per stream).
     pub skipped_reasons: Vec<String>,
+    /// Notes on how the stream is read (kept from its first batch).
+    pub notes: Vec<String>,
     /// Bytes of record data read.
     pub bytes: u64,
     /// Set when the stream ended: its next cursor. For a full pass, documents

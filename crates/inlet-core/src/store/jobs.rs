@@ -39,6 +39,15 @@ pub trait JobStore: Send + Sync {
         kind: JobKind,
     ) -> CoreResult<Option<Job>>;
 
+    /// How many jobs of `kind` on a connection ended with `status`.
+    async fn count_jobs(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        kind: JobKind,
+        status: JobStatus,
+    ) -> CoreResult<u64>;
+
     /// One job of `org`.
     async fn get_job(&self, org: OrgId, id: JobId) -> CoreResult<Job>;
 

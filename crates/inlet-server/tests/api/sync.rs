@@ -583,3 +583,66 @@ async fn read_events(
         })
         .collect()
 }
+
+#[tokio::test]
+async fn every_nth_sync_is_a_full_refresh_that_sees_deletes() {
+    let app = TestApp::spawn().await;
+    let db = SourceDb::create(
+        "CREATE TABLE events (id int PRIMARY KEY, at int NOT NULL);
+         CREATE TABLE plain (v text);
+         INSERT INTO events VALUES (1, 10), (2, 20), (3, 30);
+         INSERT INTO plain VALUES ('same'), ('same'), ('other');",
+    )
+    .await;
+    let conn = pg_source(
+        &app,
+        &db,
+        json!({"cursorColumn": "at", "fullRefreshEvery": 3, "tables": ["events", "plain"]}),
+    )
+    .await;
+    let first = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(first["forceFullSync"], false);
+    let plain = first["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "public.plain")
+        .unwrap();
+    assert!(
+        plain["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("no primary key"),
+        "{plain}"
+    );
+    assert_eq!(
+        plain["counts"]["inserted"], 2,
+        "identical rows are one document"
+    );
+    db.exec("DELETE FROM events WHERE id = 1").await;
+    let second = wait(&app, &run(&app, &conn).await).await;
+    let events = |job: &Value| {
+        job["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "public.events")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(events(&second)["mode"], "incremental");
+    assert_eq!(
+        events(&second)["counts"]["deleted"],
+        0,
+        "incremental syncs cannot see deletes"
+    );
+    let third = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(
+        third["forceFullSync"], true,
+        "the third sync is a full refresh"
+    );
+    assert_eq!(events(&third)["mode"], "full");
+    assert_eq!(events(&third)["counts"]["deleted"], 1, "{third}");
+    app.finish().await;
+    db.drop_db().await;
+}

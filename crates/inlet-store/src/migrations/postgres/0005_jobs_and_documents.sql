@@ -54,6 +54,7 @@ CREATE TABLE job_streams (
     n_unchanged      BIGINT NOT NULL DEFAULT 0,
     n_skipped        BIGINT NOT NULL DEFAULT 0,
     skipped_reasons  TEXT NOT NULL DEFAULT '[]',
+    notes            TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (job_id, stream)
 );
 
