@@ -317,6 +317,11 @@ fn cast_target(ty: &str) -> Option<String> {
 const MYSQL: reading::Dialect = reading::Dialect {
     column: backquote,
     param: |_, ty| match cast_target(ty) {
+        // A TIMESTAMP position is rendered with its `+00:00`; MariaDB's
+        // CAST takes the 26 characters before it.
+        Some(t) if ty.to_ascii_lowercase().starts_with("timestamp") => {
+            format!("CAST(LEFT(?, 26) AS {t})")
+        }
         Some(t) => format!("CAST(? AS {t})"),
         None => "?".into(),
     },
@@ -325,11 +330,16 @@ const MYSQL: reading::Dialect = reading::Dialect {
 
 /// One column's value as `JSON_OBJECT` should see it: bytes as base64 (a
 /// real newline in the literal, whatever the SQL mode), bits as numbers,
-/// JSON (MySQL's type, or MariaDB's `json_valid`-checked LONGTEXT) nested.
+/// JSON (MySQL's type, or MariaDB's `json_valid`-checked LONGTEXT) nested,
+/// and TIMESTAMP (an instant, read in the session's UTC) as ISO 8601 with
+/// its offset, like PostgreSQL's timestamptz. DATETIME has no zone and
+/// keeps the engine's own rendering.
 fn value_expr(name: &str, ty: &str) -> String {
     let c = backquote(name);
     let t = ty.to_ascii_lowercase();
-    if is_binary(&t) {
+    if t.starts_with("timestamp") {
+        format!("DATE_FORMAT({c}, '%Y-%m-%dT%H:%i:%s.%f+00:00')")
+    } else if is_binary(&t) {
         format!("REPLACE(TO_BASE64({c}), '\n', '')")
     } else if t.starts_with("bit") {
         format!("CAST({c} AS UNSIGNED)")

@@ -506,6 +506,27 @@ async fn mysql_full_then_incremental() {
     );
     assert_eq!(r.cursors()[&stream], "11");
 
+    // A TIMESTAMP cursor: rendered as an instant, and its position resumes.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {db}.e (id INT PRIMARY KEY, at TIMESTAMP(6) NULL);
+         INSERT INTO {db}.e VALUES (1, '2024-01-01 00:00:01'), (2, '2024-01-01 00:00:02.5'), (3, '2024-01-01 00:00:03');"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let src_e = mysql_source(&db, json!({"tables": ["e"], "cursorColumn": "at"}));
+    let e = format!("{db}.e");
+    let r = read("mysql", &ctx, &src_e, ReadRequest::default()).await;
+    let rows = r.records(&e);
+    assert_eq!(parsed(rows[1])["at"], "2024-01-01T00:00:02.500000+00:00");
+    let pos = rows[1].position.clone().unwrap();
+    let r = read("mysql", &ctx, &src_e, positions(json!({ e.clone(): pos }))).await;
+    assert_eq!(
+        r.keys(&e),
+        ["2", "3"],
+        "resumes at the timestamp position (>=)"
+    );
+
     // Primary key resume, composite with | inside values.
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "CREATE TABLE {db}.p (a VARCHAR(10), b BIGINT UNSIGNED, PRIMARY KEY (a, b));
@@ -588,7 +609,7 @@ async fn mysql_type_fidelity() {
         json!({"id": 1, "ti": -128, "si": -32768, "mi": -8388608, "i": -2147483648_i64,
                "bi": i64::MIN, "ub": u64::MAX, "f": 1.5, "d": 0.1, "bt": 1, "bo": 1,
                "c": "ab", "vc": "héllo 🌍", "tx": "tëxt \"q\"", "e": "", "da": "2024-02-29",
-               "dt": "2024-01-01 12:34:56.789012", "ts": "2024-01-01 00:00:00.500000",
+               "dt": "2024-01-01 12:34:56.789012", "ts": "2024-01-01T00:00:00.500000+00:00",
                "tm": "13:14:15", "yr": 2024, "j": {"a": [1, {"b": null}]},
                "bn": "3q2+7w==", "vb": "AP8=", "bl": "yv4=", "en": "b", "st": "x,y"})
     );
