@@ -123,14 +123,26 @@ fn counts(job: &Value) -> (u64, u64, u64, u64) {
 }
 
 #[tokio::test]
-async fn full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing() {
+async fn full_refresh_counts_are_exact_on_the_embedded_store() {
+    full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing(false).await;
+}
+
+#[tokio::test]
+async fn full_refresh_counts_are_exact_on_the_postgres_store() {
+    full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing(true).await;
+}
+
+async fn full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing(postgres: bool) {
     let app = TestApp::with(Options {
         batch_size: 7,
+        postgres,
         ..Default::default()
     })
     .await;
     let db = SourceDb::create(
-        "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, body text);
+        "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, body text,
+                             amount numeric(40,20) DEFAULT 12345678901234567890.12345678901234567890,
+                             big bigint DEFAULT 9007199254740993, raw bytea DEFAULT '\\xdeadbeef');
          INSERT INTO items SELECT g, 'item ' || g, repeat('x', g % 50) FROM generate_series(1, 100) g;",
     )
     .await;
