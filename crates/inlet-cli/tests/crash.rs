@@ -1,6 +1,7 @@
-//! A sync survives `kill -9`: the real binary is killed mid-sync of a large
-//! PostgreSQL table, started again on the same data directory, and the job
-//! finishes there with every row indexed once — no duplicate, no loss.
+//! Jobs and processes: a sync survives `kill -9` (the real binary is killed
+//! mid-sync of a large PostgreSQL table, started again on the same data
+//! directory, and the job finishes with every row indexed once), and
+//! `inlet serve --no-workers` leaves jobs to a separate `inlet worker`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::io::{BufRead, BufReader};
@@ -16,8 +17,13 @@ const ROWS: u64 = 200_000;
 
 /// Starts `inlet serve` and returns it with its base URL.
 fn start(data: &Path, key: &str) -> (Child, String) {
+    start_with(data, key, &[])
+}
+
+fn start_with(data: &Path, key: &str, args: &[&str]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .arg("serve")
+        .args(args)
         .env("INLET_DATA_DIR", data)
         .env("INLET_LISTEN", "127.0.0.1:0")
         .env("INLET_LOG", "warn")
@@ -181,6 +187,79 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
     .execute(&mut admin)
     .await
     .unwrap();
+}
+
+#[tokio::test]
+async fn serve_without_workers_leaves_jobs_to_a_separate_worker_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    std::fs::create_dir_all(data.join("files")).unwrap();
+    std::fs::write(data.join("files/a.csv"), "id,name\n1,x\n2,y\n").unwrap();
+    let key = format!("inl_split_{:x}", rand_suffix());
+    let (mut server, base) = start_with(data, &key, &["--no-workers"]);
+    let client = reqwest::Client::new();
+    let post = |path: String, body: Value| {
+        let client = client.clone();
+        let key = key.clone();
+        async move {
+            client
+                .post(path)
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let col = post(format!("{base}/api/v1/collections"), json!({"name": "c"})).await;
+    let conn = post(
+        format!("{base}/api/v1/source-connections"),
+        json!({"collectionId": col["collection"]["id"], "sourceShortName": "csv", "name": "f",
+               "credentials": {"path": "a.csv"}}),
+    )
+    .await;
+    let conn = conn["sourceConnection"]["id"].as_str().unwrap().to_owned();
+    let run = post(
+        format!("{base}/api/v1/source-connections/{conn}/run"),
+        json!({}),
+    )
+    .await;
+    let sync = run["syncId"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let job = get(&client, &format!("{base}/api/v1/jobs/{sync}"), &key).await;
+    assert_eq!(
+        job["job"]["status"], "queued",
+        "no worker in the API process"
+    );
+
+    let mut worker = Command::new(BIN)
+        .arg("worker")
+        .env("INLET_DATA_DIR", data)
+        .env("INLET_LOG", "warn")
+        .env_remove("INLET_DATABASE_URL")
+        .env_remove("INLET_MASTER_KEY")
+        .current_dir(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = Value::Null;
+    for _ in 0..300 {
+        status = get(&client, &format!("{base}/api/v1/jobs/{sync}"), &key).await["job"].clone();
+        if status["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status["status"], "completed", "{status}");
+    assert_eq!(status["counts"]["inserted"], 2);
+    worker.kill().unwrap();
+    worker.wait().unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
 }
 
 fn rand_suffix() -> u64 {

@@ -658,3 +658,81 @@ async fn every_nth_sync_is_a_full_refresh_that_sees_deletes() {
     app.finish().await;
     db.drop_db().await;
 }
+
+#[tokio::test]
+async fn a_database_dropped_mid_sync_fails_the_job_and_keeps_committed_batches() {
+    let app = TestApp::with(Options {
+        batch_size: 100,
+        ..Default::default()
+    })
+    .await;
+    let db = SourceDb::create(
+        "CREATE TABLE big (id int PRIMARY KEY, body text);
+         INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 200000) g;",
+    )
+    .await;
+    let conn = pg_source(&app, &db, json!({})).await;
+    let sync = run(&app, &conn).await;
+    loop {
+        let r = app
+            .get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
+            .await;
+        if r.body["job"]["counts"]["inserted"].as_u64().unwrap() > 0 {
+            break;
+        }
+        assert_eq!(r.body["job"]["status"], "running", "{}", r.body);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The source goes away for good: its backend is terminated and the
+    // database dropped.
+    let name = db.name.clone();
+    db.drop_db().await;
+    let job = wait(&app, &sync).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let code = job["error"]["code"].as_str().unwrap();
+    assert!(
+        ["database_not_found", "source_error"].contains(&code),
+        "a clear error: {job}"
+    );
+    assert!(!job["error"]["message"].as_str().unwrap().is_empty());
+    let kept = job["counts"]["inserted"].as_u64().unwrap();
+    assert!(kept > 0 && kept < 200_000, "{job}");
+    let c = app
+        .get(
+            &format!("/api/v1/source-connections/{conn}"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(
+        c.body["sourceConnection"]["documentCount"], kept,
+        "committed batches stay"
+    );
+    // The server is still up.
+    assert_eq!(
+        app.get("/api/v1/collections", &app.admin_key).await.status,
+        StatusCode::OK
+    );
+    assert!(!name.is_empty());
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn oversized_records_are_skipped_and_reported() {
+    let app = TestApp::spawn().await;
+    let db = SourceDb::create(
+        "CREATE TABLE docs (id int PRIMARY KEY, body text);
+         INSERT INTO docs VALUES (1, 'small'), (2, repeat('y', 1100000)), (3, 'small too');",
+    )
+    .await;
+    let conn = pg_source(&app, &db, json!({})).await;
+    let job = wait(&app, &run(&app, &conn).await).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["counts"]["inserted"], 2);
+    assert_eq!(job["counts"]["skipped"], 1);
+    assert_eq!(job["counts"]["read"], 3);
+    let reason = job["streams"][0]["skippedReasons"][0].as_str().unwrap();
+    assert!(reason.contains("over the 1048576 byte limit"), "{reason}");
+    assert!(!reason.contains("yyyy"), "no data values in reasons");
+    app.finish().await;
+    db.drop_db().await;
+}
