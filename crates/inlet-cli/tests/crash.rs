@@ -52,6 +52,19 @@ fn start_with(data: &Path, key: &str, args: &[&str]) -> (Child, String) {
     (child, base)
 }
 
+async fn post(client: &reqwest::Client, key: &str, url: String, body: Value) -> Value {
+    client
+        .post(url)
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn get(client: &reqwest::Client, url: &str, key: &str) -> Value {
     client
         .get(url)
@@ -90,25 +103,17 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
     let key = format!("inl_crash_{:x}", rand_suffix());
     let (mut server, base) = start(dir.path(), &key);
     let client = reqwest::Client::new();
-    let post = |path: String, body: Value| {
-        let client = client.clone();
-        let key = key.clone();
-        async move {
-            client
-                .post(path)
-                .bearer_auth(key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let col = post(format!("{base}/api/v1/collections"), json!({"name": "c"})).await;
+    let col = post(
+        &client,
+        &key,
+        format!("{base}/api/v1/collections"),
+        json!({"name": "c"}),
+    )
+    .await;
     let col = col["collection"]["id"].as_str().unwrap().to_owned();
     let conn = post(
+        &client,
+        &key,
         format!("{base}/api/v1/source-connections"),
         json!({"collectionId": col, "sourceShortName": "postgresql", "name": "big",
                "credentials": {"host": "127.0.0.1", "port": 5432, "database": name,
@@ -117,6 +122,8 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
     .await;
     let conn = conn["sourceConnection"]["id"].as_str().unwrap().to_owned();
     let run = post(
+        &client,
+        &key,
         format!("{base}/api/v1/source-connections/{conn}/run"),
         json!({}),
     )
@@ -198,24 +205,16 @@ async fn serve_without_workers_leaves_jobs_to_a_separate_worker_process() {
     let key = format!("inl_split_{:x}", rand_suffix());
     let (mut server, base) = start_with(data, &key, &["--no-workers"]);
     let client = reqwest::Client::new();
-    let post = |path: String, body: Value| {
-        let client = client.clone();
-        let key = key.clone();
-        async move {
-            client
-                .post(path)
-                .bearer_auth(key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let col = post(format!("{base}/api/v1/collections"), json!({"name": "c"})).await;
+    let col = post(
+        &client,
+        &key,
+        format!("{base}/api/v1/collections"),
+        json!({"name": "c"}),
+    )
+    .await;
     let conn = post(
+        &client,
+        &key,
         format!("{base}/api/v1/source-connections"),
         json!({"collectionId": col["collection"]["id"], "sourceShortName": "csv", "name": "f",
                "credentials": {"path": "a.csv"}}),
@@ -223,6 +222,8 @@ async fn serve_without_workers_leaves_jobs_to_a_separate_worker_process() {
     .await;
     let conn = conn["sourceConnection"]["id"].as_str().unwrap().to_owned();
     let run = post(
+        &client,
+        &key,
         format!("{base}/api/v1/source-connections/{conn}/run"),
         json!({}),
     )

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::db::{Backend, DbError, Row, Sql, Tx};
 use crate::rows::{ms, to_json, ts};
-use crate::sql_store::{SqlStore, bump, limit_offset, one, page_of, total_from_page};
+use crate::sql_store::{SqlStore, bump, one};
 
 /// Rows per multi-row statement (well under both engines' parameter limits).
 const CHUNK: usize = 200;
@@ -440,13 +440,8 @@ impl DocumentStore for SqlStore {
         };
         let mut q = condition(&format!("SELECT {DOCUMENT_COLUMNS}"));
         q.push(" ORDER BY stream, key");
-        limit_offset(&mut q, page);
-        let rows = self.db.fetch_all(&q).await?;
-        let total = match total_from_page(page, rows.len()) {
-            Some(t) => t,
-            None => self.count(&condition("SELECT count(*) AS n")).await?,
-        };
-        page_of(rows, page, total, document)
+        self.paged(q, condition("SELECT count(*) AS n"), page, document)
+            .await
     }
 
     async fn get_document(&self, org: OrgId, id: DocumentId) -> CoreResult<Document> {

@@ -17,7 +17,7 @@ use inlet_core::store::{Heartbeat, JobStore};
 
 use crate::db::{Backend, DbError, Row, Sql, Tx};
 use crate::rows::{self, ms, opt_ts, ts, wire};
-use crate::sql_store::{SqlStore, bump, limit_offset, one, total_from_page};
+use crate::sql_store::{SqlStore, bump, one};
 
 /// Columns of `jobs` (streams are loaded separately).
 fn job(r: &Row) -> Result<Job, DbError> {
@@ -316,31 +316,17 @@ impl JobStore for SqlStore {
         connection: ConnectionId,
         page: PageRequest,
     ) -> CoreResult<Page<Job>> {
-        let mut q =
+        let q =
             Sql::new("SELECT * FROM jobs WHERE org_id = ? AND connection_id = ? ORDER BY id DESC")
                 .arg(org.0)
                 .arg(connection.0);
-        limit_offset(&mut q, page);
-        let rows = self.db.fetch_all(&q).await?;
-        let total = match total_from_page(page, rows.len()) {
-            Some(t) => t,
-            None => {
-                self.count(
-                    &Sql::new(
-                        "SELECT count(*) AS n FROM jobs WHERE org_id = ? AND connection_id = ?",
-                    )
-                    .arg(org.0)
-                    .arg(connection.0),
-                )
-                .await?
-            }
-        };
-        let items = rows.iter().map(job).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            items: self.with_streams(items).await?,
-            request: page,
-            total,
-        })
+        let count =
+            Sql::new("SELECT count(*) AS n FROM jobs WHERE org_id = ? AND connection_id = ?")
+                .arg(org.0)
+                .arg(connection.0);
+        let mut listed = self.paged(q, count, page, job).await?;
+        listed.items = self.with_streams(listed.items).await?;
+        Ok(listed)
     }
 
     async fn claim_job(

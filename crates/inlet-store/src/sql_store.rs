@@ -66,6 +66,24 @@ impl SqlStore {
         Ok(rows)
     }
 
+    /// Runs a list query one page at a time (`LIMIT`/`OFFSET` appended) and
+    /// its `count` query only when the page does not prove the total.
+    pub(crate) async fn paged<T>(
+        &self,
+        mut q: Sql,
+        count: Sql,
+        page: PageRequest,
+        map: impl Fn(&Row) -> Result<T, DbError>,
+    ) -> CoreResult<Page<T>> {
+        limit_offset(&mut q, page);
+        let rows = self.db.fetch_all(&q).await?;
+        let total = match total_from_page(page, rows.len()) {
+            Some(t) => t,
+            None => self.count(&count).await?,
+        };
+        page_of(rows, page, total, map)
+    }
+
     /// `org`'s list generation (0 before its first write).
     async fn generation(&self, org: OrgId) -> CoreResult<i64> {
         let q = Sql::new("SELECT generation FROM list_generations WHERE org_id = ?").arg(org.0);
@@ -161,17 +179,9 @@ impl SqlStore {
         let mut q = Sql::new("SELECT c.* FROM connections c");
         self.connection_conditions(&mut q, org, filter);
         q.push(" ORDER BY ").push(&order);
-        limit_offset(&mut q, page);
-        let rows = self.db.fetch_all(&q).await?;
-        let total = match total_from_page(page, rows.len()) {
-            Some(t) => t,
-            None => {
-                let mut c = Sql::new("SELECT count(*) AS n FROM connections c");
-                self.connection_conditions(&mut c, org, filter);
-                self.count(&c).await?
-            }
-        };
-        page_of(rows, page, total, rows::connection)
+        let mut count = Sql::new("SELECT count(*) AS n FROM connections c");
+        self.connection_conditions(&mut count, org, filter);
+        self.paged(q, count, page, rows::connection).await
     }
 
     async fn insert_tags(tx: &mut Tx<'_>, org: OrgId, id: i64, tags: &[String]) -> CoreResult<()> {
@@ -229,7 +239,7 @@ pub(crate) fn one<T>(
     Ok(map(&row)?)
 }
 
-pub(crate) fn page_of<T>(
+fn page_of<T>(
     rows: Vec<Row>,
     request: PageRequest,
     total: u64,
@@ -243,7 +253,7 @@ pub(crate) fn page_of<T>(
     })
 }
 
-pub(crate) fn limit_offset(q: &mut Sql, page: PageRequest) {
+fn limit_offset(q: &mut Sql, page: PageRequest) {
     q.push(" LIMIT ")
         .bind(page.page_size)
         .push(" OFFSET ")
@@ -252,7 +262,7 @@ pub(crate) fn limit_offset(q: &mut Sql, page: PageRequest) {
 
 /// The total when the page itself proves it, saving a count query: a short,
 /// non-empty page (or an empty first page) is the last one.
-pub(crate) fn total_from_page(page: PageRequest, len: usize) -> Option<u64> {
+fn total_from_page(page: PageRequest, len: usize) -> Option<u64> {
     let len = len as u64;
     (len < u64::from(page.page_size) && (len > 0 || page.page == 1)).then(|| page.offset() + len)
 }
@@ -285,17 +295,9 @@ impl Store for SqlStore {
     }
 
     async fn list_orgs(&self, page: PageRequest) -> CoreResult<Page<Organization>> {
-        let mut q = Sql::new("SELECT id, name, created_at FROM organizations ORDER BY id");
-        limit_offset(&mut q, page);
-        let rows = self.db.fetch_all(&q).await?;
-        let total = match total_from_page(page, rows.len()) {
-            Some(t) => t,
-            None => {
-                self.count(&Sql::new("SELECT count(*) AS n FROM organizations"))
-                    .await?
-            }
-        };
-        page_of(rows, page, total, rows::org)
+        let q = Sql::new("SELECT id, name, created_at FROM organizations ORDER BY id");
+        let count = Sql::new("SELECT count(*) AS n FROM organizations");
+        self.paged(q, count, page, rows::org).await
     }
 
     async fn count_orgs(&self) -> CoreResult<u64> {
@@ -325,17 +327,9 @@ impl Store for SqlStore {
     }
 
     async fn list_users(&self, page: PageRequest) -> CoreResult<Page<User>> {
-        let mut q = Sql::new("SELECT id, email, name, created_at FROM users ORDER BY id");
-        limit_offset(&mut q, page);
-        let rows = self.db.fetch_all(&q).await?;
-        let total = match total_from_page(page, rows.len()) {
-            Some(t) => t,
-            None => {
-                self.count(&Sql::new("SELECT count(*) AS n FROM users"))
-                    .await?
-            }
-        };
-        page_of(rows, page, total, rows::user)
+        let q = Sql::new("SELECT id, email, name, created_at FROM users ORDER BY id");
+        let count = Sql::new("SELECT count(*) AS n FROM users");
+        self.paged(q, count, page, rows::user).await
     }
 
     async fn upsert_membership(
@@ -428,19 +422,9 @@ impl Store for SqlStore {
     }
 
     async fn list_api_keys(&self, org: OrgId, page: PageRequest) -> CoreResult<Page<ApiKey>> {
-        let mut q = Sql::new("SELECT * FROM api_keys WHERE org_id = ? ORDER BY id DESC").arg(org.0);
-        limit_offset(&mut q, page);
-        let rows = self.db.fetch_all(&q).await?;
-        let total = match total_from_page(page, rows.len()) {
-            Some(t) => t,
-            None => {
-                self.count(
-                    &Sql::new("SELECT count(*) AS n FROM api_keys WHERE org_id = ?").arg(org.0),
-                )
-                .await?
-            }
-        };
-        page_of(rows, page, total, rows::api_key)
+        let q = Sql::new("SELECT * FROM api_keys WHERE org_id = ? ORDER BY id DESC").arg(org.0);
+        let count = Sql::new("SELECT count(*) AS n FROM api_keys WHERE org_id = ?").arg(org.0);
+        self.paged(q, count, page, rows::api_key).await
     }
 
     async fn revoke_api_key(
@@ -510,17 +494,9 @@ impl Store for SqlStore {
         }
         let mut q = Sql::new(&format!("SELECT {COLLECTION_COLUMNS} FROM collections c"));
         q.append(&cond).push(" ORDER BY c.sort_name, c.id");
-        limit_offset(&mut q, page);
-        let rows = self.db.fetch_all(&q).await?;
-        let total = match total_from_page(page, rows.len()) {
-            Some(t) => t,
-            None => {
-                let mut c = Sql::new("SELECT count(*) AS n FROM collections c");
-                c.append(&cond);
-                self.count(&c).await?
-            }
-        };
-        page_of(rows, page, total, rows::collection)
+        let mut count = Sql::new("SELECT count(*) AS n FROM collections c");
+        count.append(&cond);
+        self.paged(q, count, page, rows::collection).await
     }
 
     async fn update_collection(

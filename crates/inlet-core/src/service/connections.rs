@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::Services;
+use super::ensure_switched_on;
 use crate::auth::{Principal, Scope};
 use crate::connector::{ConnectorError, Context, SourceConfig};
 use crate::crypto::Sealed;
@@ -265,12 +266,7 @@ impl Services {
     ) -> CoreResult<Connection> {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
-        if conn.status.is_switched_off() {
-            return Err(CoreError::Conflict(format!(
-                "the connection is {}; set its status to pending to test it",
-                conn.status
-            )));
-        }
+        ensure_switched_on(&conn, "test")?;
         let source = self.source_config(&conn)?;
         self.store
             .set_status(who.org_id, id, ConnectionStatus::Testing)

@@ -2,6 +2,7 @@
 //! the guard that keeps a connection still while a sync holds it.
 
 use super::Services;
+use super::ensure_switched_on;
 use crate::auth::{Principal, Scope};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{ConnectionId, JobId};
@@ -29,12 +30,7 @@ impl Services {
     ) -> CoreResult<Job> {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
-        if conn.status.is_switched_off() {
-            return Err(CoreError::Conflict(format!(
-                "the connection is {}; set its status to pending to sync it",
-                conn.status
-            )));
-        }
+        ensure_switched_on(&conn, "sync")?;
         let force_full = force_full || self.full_refresh_due(&conn).await?;
         let job = self
             .store

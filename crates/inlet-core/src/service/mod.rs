@@ -119,3 +119,18 @@ impl JobRun {
         }
     }
 }
+
+/// Refuses work on a switched-off (inactive, maintenance) connection with a
+/// conflict that says how to switch it back on.
+fn ensure_switched_on(
+    conn: &crate::model::connection::Connection,
+    verb: &str,
+) -> crate::error::CoreResult<()> {
+    if conn.status.is_switched_off() {
+        return Err(crate::error::CoreError::Conflict(format!(
+            "the connection is {}; set its status to pending to {verb} it",
+            conn.status
+        )));
+    }
+    Ok(())
+}

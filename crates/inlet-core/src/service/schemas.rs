@@ -3,6 +3,7 @@
 //! for the workers. Either way the store's unique index keeps it to one
 //! refresh per connection at a time, across nodes.
 
+use super::ensure_switched_on;
 use super::{JobRun, Services};
 use crate::auth::{Principal, Scope};
 use crate::error::{CoreError, CoreResult};
@@ -33,12 +34,7 @@ impl Services {
     ) -> CoreResult<StoredSchema> {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
-        if conn.status.is_switched_off() {
-            return Err(CoreError::Conflict(format!(
-                "the connection is {}; set its status to pending to discover it",
-                conn.status
-            )));
-        }
+        ensure_switched_on(&conn, "discover")?;
         let at = now();
         let worker = format!("api-{}", std::process::id());
         let lease_until = at + self.lease_length();
@@ -91,12 +87,7 @@ impl Services {
             .store
             .get_connection(run.job.org_id, run.job.connection_id)
             .await?;
-        if conn.status.is_switched_off() {
-            return Err(CoreError::Conflict(format!(
-                "the connection was switched off ({})",
-                conn.status
-            )));
-        }
+        ensure_switched_on(&conn, "discover")?;
         self.discover_and_save(&conn).await?;
         Ok(JobStatus::Completed)
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::ensure_switched_on;
 use super::{JobRun, Services};
 use crate::connector::{ReadItem, ReadMode, ReadRequest, Record};
 use crate::error::{CoreError, CoreResult};
@@ -94,12 +95,7 @@ impl Services {
             .store
             .get_connection(job.org_id, job.connection_id)
             .await?;
-        if conn.status.is_switched_off() {
-            return Err(CoreError::Conflict(format!(
-                "the connection was switched off ({})",
-                conn.status
-            )));
-        }
+        ensure_switched_on(&conn, "sync")?;
         let source = self.source_config(&conn)?;
         let connector = self.connector(&conn.source_type)?.clone();
         if job.force_full && job.attempts <= 1 {

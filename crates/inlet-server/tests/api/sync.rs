@@ -83,6 +83,41 @@ async fn pg_source(app: &TestApp, db: &SourceDb, config: Value) -> String {
         .to_owned()
 }
 
+/// Writes `a.csv` under the server's file root and creates a CSV connection to it.
+async fn csv_source(app: &TestApp, content: impl AsRef<[u8]>, config: Value) -> String {
+    std::fs::write(app.files.join("a.csv"), content).unwrap();
+    let col = app
+        .collection(&app.admin_key, &format!("c{:x}", rand::random::<u32>()))
+        .await;
+    let r = app
+        .post(
+            "/api/v1/source-connections",
+            &app.admin_key,
+            json!({"collectionId": col, "sourceShortName": "csv", "name": "f",
+                   "credentials": {"path": "a.csv"}, "config": config}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["sourceConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Waits until a running sync has committed its first batch.
+async fn wait_until_inserting(app: &TestApp, sync: &str) {
+    loop {
+        let r = app
+            .get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
+            .await;
+        if r.body["job"]["counts"]["inserted"].as_u64().unwrap() > 0 {
+            return;
+        }
+        assert_eq!(r.body["job"]["status"], "running", "{}", r.body);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Starts a sync and returns its id.
 async fn run(app: &TestApp, conn: &str) -> String {
     let r = app
@@ -287,20 +322,7 @@ async fn a_syncing_connection_answers_409_until_forced() {
         ..Default::default()
     })
     .await;
-    std::fs::write(app.files.join("a.csv"), "id,name\n1,x\n").unwrap();
-    let col = app.collection(&app.admin_key, "c").await;
-    let r = app
-        .post(
-            "/api/v1/source-connections",
-            &app.admin_key,
-            json!({"collectionId": col, "sourceShortName": "csv", "name": "f",
-                   "credentials": {"path": "a.csv"}}),
-        )
-        .await;
-    let conn = r.body["sourceConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conn = csv_source(&app, "id,name\n1,x\n", json!({})).await;
     let sync = run(&app, &conn).await;
     let path = format!("/api/v1/source-connections/{conn}");
     let busy = |r: crate::harness::Resp| {
@@ -370,20 +392,7 @@ async fn a_syncing_connection_answers_409_until_forced() {
 #[tokio::test]
 async fn switched_off_connections_do_not_sync() {
     let app = TestApp::spawn().await;
-    std::fs::write(app.files.join("a.csv"), "id\n1\n").unwrap();
-    let col = app.collection(&app.admin_key, "c").await;
-    let r = app
-        .post(
-            "/api/v1/source-connections",
-            &app.admin_key,
-            json!({"collectionId": col, "sourceShortName": "csv", "name": "f",
-                   "credentials": {"path": "a.csv"}}),
-        )
-        .await;
-    let conn = r.body["sourceConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conn = csv_source(&app, "id\n1\n", json!({})).await;
     app.patch(
         &format!("/api/v1/source-connections/{conn}"),
         &app.admin_key,
@@ -414,16 +423,7 @@ async fn cancel_stops_a_running_sync_and_the_next_run_continues() {
     .await;
     let conn = pg_source(&app, &db, json!({})).await;
     let sync = run(&app, &conn).await;
-    loop {
-        let r = app
-            .get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
-            .await;
-        if r.body["job"]["counts"]["inserted"].as_u64().unwrap() > 0 {
-            break;
-        }
-        assert_eq!(r.body["job"]["status"], "running", "{}", r.body);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_inserting(&app, &sync).await;
     let c = app
         .post(
             &format!("/api/v1/jobs/{sync}/cancel"),
@@ -467,20 +467,7 @@ async fn cancel_stops_a_running_sync_and_the_next_run_continues() {
 #[tokio::test]
 async fn a_source_that_goes_away_fails_the_job_and_keeps_the_server_up() {
     let app = TestApp::spawn().await;
-    std::fs::write(app.files.join("a.csv"), "id,name\n1,x\n").unwrap();
-    let col = app.collection(&app.admin_key, "c").await;
-    let r = app
-        .post(
-            "/api/v1/source-connections",
-            &app.admin_key,
-            json!({"collectionId": col, "sourceShortName": "csv", "name": "f",
-                   "credentials": {"path": "a.csv"}}),
-        )
-        .await;
-    let conn = r.body["sourceConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conn = csv_source(&app, "id,name\n1,x\n", json!({})).await;
     let job = wait(&app, &run(&app, &conn).await).await;
     assert_eq!(counts(&job), (1, 0, 0, 0));
     std::fs::remove_file(app.files.join("a.csv")).unwrap();
@@ -508,21 +495,7 @@ async fn the_event_stream_follows_a_job_to_its_end() {
     for i in 0..2000 {
         csv.push_str(&format!("{i},name {i}\n"));
     }
-    std::fs::write(app.files.join("a.csv"), csv).unwrap();
-    let col = app.collection(&app.admin_key, "c").await;
-    let r = app
-        .post(
-            "/api/v1/source-connections",
-            &app.admin_key,
-            json!({"collectionId": col, "sourceShortName": "csv", "name": "f",
-                   "credentials": {"path": "a.csv"}, "config": {"keyColumns": ["id"]}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let conn = r.body["sourceConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let conn = csv_source(&app, csv, json!({"keyColumns": ["id"]})).await;
     let sync = run(&app, &conn).await;
     let events = read_events(&app, &sync, None).await;
     let last = events.last().unwrap();
@@ -673,16 +646,7 @@ async fn a_database_dropped_mid_sync_fails_the_job_and_keeps_committed_batches()
     .await;
     let conn = pg_source(&app, &db, json!({})).await;
     let sync = run(&app, &conn).await;
-    loop {
-        let r = app
-            .get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
-            .await;
-        if r.body["job"]["counts"]["inserted"].as_u64().unwrap() > 0 {
-            break;
-        }
-        assert_eq!(r.body["job"]["status"], "running", "{}", r.body);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_inserting(&app, &sync).await;
     // The source goes away for good: its backend is terminated and the
     // database dropped.
     let name = db.name.clone();
