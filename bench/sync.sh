@@ -8,6 +8,7 @@
 #   ROWS=10000000 bench/sync.sh          # the flat-memory check
 #   STORE=postgres bench/sync.sh         # the PostgreSQL store
 #   BATCH=2000 bench/sync.sh             # INLET_SYNC_BATCH_SIZE
+#   PROFILE=1 bench/sync.sh              # perf profile of the first sync (perf.txt)
 #
 # Loopback only. Needs psql and curl (installed with apt-get if missing).
 set -euo pipefail
@@ -43,8 +44,13 @@ psql "$PG_ADMIN" -qc "CREATE DATABASE $SRC" >/dev/null
 SRC_URL="postgres://postgres@127.0.0.1:5432/$SRC"
 psql "$SRC_URL" -q >/dev/null <<SQL
 CREATE TABLE t (id bigint PRIMARY KEY, name text, body text, amount numeric(12,2), at timestamptz);
-INSERT INTO t SELECT g, 'customer ' || g, repeat(md5(g::text), 7), g * 1.25, now() - g * interval '1 second'
-FROM generate_series(1, $ROWS) g;
+-- About 250 bytes of words a row, from a 5,000-word vocabulary.
+CREATE TABLE vocab AS SELECT k, array_to_string(ARRAY(
+  SELECT 'w' || ((k * 7919 + j * 104729) % 5000) FROM generate_series(1, 40) j), ' ') AS words
+FROM generate_series(0, 999) k;
+INSERT INTO t SELECT g, 'customer ' || g, v.words, g * 1.25, now() - g * interval '1 second'
+FROM generate_series(1, $ROWS) g JOIN vocab v ON v.k = g % 1000;
+DROP TABLE vocab;
 VACUUM ANALYZE t;
 SQL
 
@@ -62,7 +68,7 @@ if [ "$STORE" = postgres ]; then
 fi
 INLET_DATA_DIR="$WORK" INLET_DATABASE_URL="$DB_URL" INLET_LISTEN="127.0.0.1:$PORT" \
   INLET_BOOTSTRAP_API_KEY="$KEY" INLET_SYNC_BATCH_SIZE="$BATCH" INLET_LOG=warn \
-  "$BIN" serve > "$WORK/server.log" 2>&1 &
+  "$BIN" serve > "${SERVER_LOG:-$WORK/server.log}" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 
@@ -85,15 +91,33 @@ sync() { # prints seconds
   echo "$end - $start" | bc -l
 }
 
+cpu() { awk '{print ($14 + $15) / 100}' "/proc/$SERVER_PID/stat"; }
+cpu0=$(cpu)
 echo "==> first sync"
+PERF_PID=""
+if [ -n "${PROFILE:-}" ]; then
+  perf record -F 499 -g -p "$SERVER_PID" -o "$WORK/perf.data" >/dev/null 2>&1 &
+  PERF_PID=$!
+fi
 first=$(sync)
+if [ -n "$PERF_PID" ]; then
+  kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+  { perf report -i "$WORK/perf.data" --no-children --percent-limit 1.5 --stdio -g none 2>/dev/null
+    perf report -i "$WORK/perf.data" --children --percent-limit 3 --stdio -g none 2>/dev/null; } | grep -v '^$' > perf.txt
+  echo "profile written to perf.txt"
+fi
+cpu1=$(cpu)
 echo "==> unchanged re-sync"
 second=$(sync)
+cpu2=$(cpu)
 peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+anon_kb=$(awk '/RssAnon/ {print $2}' "/proc/$SERVER_PID/status")
+file_kb=$(awk '/RssFile/ {print $2}' "/proc/$SERVER_PID/status")
 
 printf '\nrows                %d\n' "$ROWS"
 printf 'store               %s (batch %d)\n' "$STORE" "$BATCH"
 printf 'COPY                %.2f s  %8.0f rows/s\n' "$copy_secs" "$(echo "$ROWS / $copy_secs" | bc -l)"
 printf 'first sync          %.2f s  %8.0f rows/s  (%.1f%% of COPY)\n' "$first" "$(echo "$ROWS / $first" | bc -l)" "$(echo "100 * $copy_secs / $first" | bc -l)"
 printf 'unchanged re-sync   %.2f s  %8.0f rows/s  (%.1fx faster than the first)\n' "$second" "$(echo "$ROWS / $second" | bc -l)" "$(echo "$first / $second" | bc -l)"
-printf 'server peak RSS     %d MB\n' "$((peak_kb / 1024))"
+printf 'server CPU          %.1f s first, %.1f s re-sync\n' "$(echo "$cpu1 - $cpu0" | bc -l)" "$(echo "$cpu2 - $cpu1" | bc -l)"
+printf 'server peak RSS     %d MB (now: %d MB heap, %d MB mapped store file)\n' "$((peak_kb / 1024))" "$((anon_kb / 1024))" "$((file_kb / 1024))"

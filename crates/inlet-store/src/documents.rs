@@ -18,8 +18,10 @@ use crate::db::{Backend, DbError, Row, Sql, Tx};
 use crate::rows::{ms, to_json, ts};
 use crate::sql_store::{SqlStore, bump, one};
 
-/// Rows per multi-row statement (well under both engines' parameter limits).
-const CHUNK: usize = 200;
+/// Rows per multi-row statement: one statement for a default batch (FTS5
+/// flushes its in-memory index at every statement), 9,000 parameters, under
+/// both engines' limits.
+const CHUNK: usize = 1000;
 
 const DOCUMENT_COLUMNS: &str =
     "id, org_id, connection_id, stream, key, title, data, text, content_hash, synced_at";

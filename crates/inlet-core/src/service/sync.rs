@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::ensure_switched_on;
 use super::{JobRun, Services};
-use crate::connector::{ReadItem, ReadMode, ReadRequest, Record};
+use crate::connector::{ReadItem, ReadMode, ReadRequest, Record, RecordStream};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::JobId;
 use crate::model::job::JobStatus;
@@ -109,8 +109,30 @@ impl Services {
             .await?;
         let request = read_request(&states, job.id);
         let ctx = self.outbound.clone();
-        let mut records =
+        let records =
             super::connections::bounded(&ctx, connector.read(&ctx, &source, request)).await?;
+        let mut committer = Committer { inflight: None };
+        let outcome = self
+            .read_into_index(run, &mut committer, records, &states)
+            .await;
+        // Whatever ended the read, the batch in flight finishes (a cancelled
+        // job keeps what it committed).
+        let flushed = committer.wait().await;
+        let status = outcome?;
+        flushed?;
+        Ok(status)
+    }
+
+    /// Reads the stream into batches and commits them through `committer`,
+    /// one in flight while the next is read.
+    async fn read_into_index(
+        &self,
+        run: &mut JobRun,
+        committer: &mut Committer,
+        mut records: RecordStream,
+        states: &[StreamState],
+    ) -> CoreResult<JobStatus> {
+        let job = run.job.clone();
         let mut pending: Option<Pending> = None;
         loop {
             if run.cancelled() {
@@ -129,7 +151,7 @@ impl Services {
                 ReadItem::Begin { stream, mode } => {
                     let pass = match mode {
                         ReadMode::Incremental => None,
-                        ReadMode::Full => Some(pass_of(&states, &stream, job.id)),
+                        ReadMode::Full => Some(pass_of(states, &stream, job.id)),
                     };
                     pending = Some(Pending::new(stream, mode, pass));
                 }
@@ -151,7 +173,7 @@ impl Services {
                         let full = pending.take().ok_or_else(|| missing("batch"))?;
                         let mut next = Pending::new(full.stream.clone(), full.mode, full.pass);
                         next.notes.clone_from(&full.notes);
-                        self.commit(run, full, None).await?;
+                        self.commit(run, committer, full, None).await?;
                         pending = Some(next);
                     }
                 }
@@ -169,7 +191,7 @@ impl Services {
                         Some(p) if p.stream == stream => p,
                         _ => return Err(missing("stream start")),
                     };
-                    self.commit(run, p, Some(cursor)).await?;
+                    self.commit(run, committer, p, Some(cursor)).await?;
                 }
             }
         }
@@ -177,8 +199,15 @@ impl Services {
     }
 
     /// Turns a batch into documents (hashing off the async threads) and
-    /// commits it with the stream's progress.
-    async fn commit(&self, run: &mut JobRun, p: Pending, end: Option<Value>) -> CoreResult<()> {
+    /// starts its commit, with the stream's progress, once the previous
+    /// batch's commit is done.
+    async fn commit(
+        &self,
+        run: &JobRun,
+        committer: &mut Committer,
+        p: Pending,
+        end: Option<Value>,
+    ) -> CoreResult<()> {
         let records = p.records;
         let writes = tokio::task::spawn_blocking(move || {
             records
@@ -209,8 +238,31 @@ impl Services {
             end,
             synced_at: now(),
         };
-        self.store.commit_batch(&batch).await?;
+        // The previous batch must be committed first (order is what makes
+        // positions and counts right); this one's preparation overlapped it.
+        committer.wait().await?;
+        let store = self.store.clone();
+        committer.inflight = Some(tokio::spawn(async move {
+            store.commit_batch(&batch).await.map(|_| ())
+        }));
         Ok(())
+    }
+}
+
+/// The commit of at most one batch, running while the next batch is read.
+struct Committer {
+    inflight: Option<tokio::task::JoinHandle<CoreResult<()>>>,
+}
+
+impl Committer {
+    /// Waits for the batch in flight, if any, and returns its result.
+    async fn wait(&mut self) -> CoreResult<()> {
+        match self.inflight.take() {
+            Some(commit) => commit
+                .await
+                .map_err(|e| CoreError::Store(format!("batch commit task failed: {e}")))?,
+            None => Ok(()),
+        }
     }
 }
 

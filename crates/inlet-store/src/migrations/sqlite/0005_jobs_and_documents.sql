@@ -101,3 +101,4 @@ CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, text ON documents BEG
     INSERT INTO documents_fts (documents_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text);
     INSERT INTO documents_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
 END;
+INSERT INTO documents_fts (documents_fts, rank) VALUES ('automerge', 16);
