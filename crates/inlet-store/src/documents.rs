@@ -14,7 +14,7 @@ use inlet_core::model::wire::WireEnum;
 use inlet_core::store::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
 use serde_json::Value;
 
-use crate::db::{Backend, DbError, Row, Sql, Tx};
+use crate::db::{Backend, DbError, Row, Sql, Tx, Val};
 use crate::rows::{ms, to_json, ts};
 use crate::sql_store::{SqlStore, bump, one};
 
@@ -57,9 +57,15 @@ fn state(r: &Row) -> Result<StreamState, DbError> {
     })
 }
 
-/// `(?, ?, …)` with one placeholder per item, binding each.
-fn in_list<'a>(q: &mut Sql, items: impl Iterator<Item = &'a str>) {
-    q.push("(");
+/// ` = ANY(?)` with one array parameter on PostgreSQL, ` IN (?, ?, …)` on SQLite.
+fn key_set<'a>(q: &mut Sql, backend: Backend, items: impl Iterator<Item = &'a str>) {
+    if backend == Backend::Postgres {
+        q.push(" = ANY(")
+            .bind(Val::TextList(items.map(str::to_owned).collect()))
+            .push(")");
+        return;
+    }
+    q.push(" IN (");
     for (i, item) in items.enumerate() {
         if i > 0 {
             q.push(", ");
@@ -83,11 +89,11 @@ impl SqlStore {
         let mut found = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(CHUNK) {
             let mut q = Sql::new(
-                "SELECT id, key, content_hash FROM documents WHERE connection_id = ? AND stream = ? AND key IN ",
+                "SELECT id, key, content_hash FROM documents WHERE connection_id = ? AND stream = ? AND key",
             )
             .arg(b.connection_id.0)
             .arg(b.stream.as_str());
-            in_list(&mut q, chunk.iter().copied());
+            key_set(&mut q, tx.backend(), chunk.iter().copied());
             for r in tx.query(&q).await? {
                 found.insert(r.text("key")?, (r.i64("id")?, r.text("content_hash")?));
             }
@@ -100,17 +106,42 @@ impl SqlStore {
         b: &SyncBatch,
         docs: &[&DocumentWrite],
     ) -> CoreResult<()> {
-        let postgres = tx.backend() == Backend::Postgres;
+        if docs.is_empty() {
+            return Ok(());
+        }
+        if tx.backend() == Backend::Postgres {
+            // One statement of array parameters, whatever the batch size:
+            // small to parse, its plan cached.
+            let column = |f: fn(&DocumentWrite) -> &str| {
+                Val::TextList(docs.iter().map(|d| f(d).to_owned()).collect())
+            };
+            let q = Sql::new(
+                "INSERT INTO documents (org_id, connection_id, stream, key, title, data, text, \
+                 content_hash, seen_pass, synced_at, tsv) \
+                 SELECT ?, ?, ?, u.key, u.title, u.data, u.text, u.hash, ?, ?, \
+                 setweight(to_tsvector('simple', u.title), 'A') || to_tsvector('simple', u.text) \
+                 FROM UNNEST(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) \
+                 AS u(key, title, data, text, hash)",
+            )
+            .arg(b.org_id.0)
+            .arg(b.connection_id.0)
+            .arg(b.stream.as_str())
+            .arg(b.pass.map(|p| p.0))
+            .arg(ms(b.synced_at))
+            .arg(column(|d| &d.key))
+            .arg(column(|d| &d.title))
+            .arg(column(|d| &d.data))
+            .arg(column(|d| &d.text))
+            .arg(column(|d| &d.content_hash));
+            tx.query(&q).await?;
+            return Ok(());
+        }
         for chunk in docs.chunks(CHUNK) {
             let mut q = Sql::new(
                 "INSERT INTO documents (org_id, connection_id, stream, key, title, data, text, \
                  content_hash, seen_pass, synced_at",
             );
-            q.push(if postgres {
-                ", tsv) VALUES "
-            } else {
-                ") VALUES "
-            });
+            q.push(") VALUES ");
             for (i, d) in chunk.iter().enumerate() {
                 if i > 0 {
                     q.push(", ");
@@ -134,11 +165,8 @@ impl SqlStore {
                     .push(", ")
                     .bind(b.pass.map(|p| p.0))
                     .push(", ")
-                    .bind(ms(b.synced_at));
-                if postgres {
-                    q.push(", ").append(&tsvector(d));
-                }
-                q.push(")");
+                    .bind(ms(b.synced_at))
+                    .push(")");
             }
             tx.query(&q).await?;
         }
@@ -172,45 +200,94 @@ impl SqlStore {
     }
 
     /// Marks unchanged documents as seen by the batch's full pass.
-    async fn mark_seen(tx: &mut Tx<'_>, pass: JobId, ids: &[i64]) -> CoreResult<()> {
+    async fn mark_seen(tx: &mut Tx<'_>, b: &SyncBatch, pass: JobId, ids: &[i64]) -> CoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        if tx.backend() == Backend::Postgres {
+            let q = Sql::new(
+                "INSERT INTO document_seen (pass, document_id, connection_id, stream) \
+                 SELECT ?, unnest(?::bigint[]), ?, ? ON CONFLICT DO NOTHING",
+            )
+            .arg(pass.0)
+            .arg(Val::IntList(ids.to_vec()))
+            .arg(b.connection_id.0)
+            .arg(b.stream.as_str());
+            tx.query(&q).await?;
+            return Ok(());
+        }
         for chunk in ids.chunks(CHUNK) {
-            let mut q = Sql::new("UPDATE documents SET seen_pass = ");
-            q.bind(pass.0).push(" WHERE id IN (");
+            let mut q = Sql::new(
+                "INSERT INTO document_seen (pass, document_id, connection_id, stream) VALUES ",
+            );
             for (i, id) in chunk.iter().enumerate() {
                 if i > 0 {
                     q.push(", ");
                 }
-                q.bind(*id);
+                q.push("(")
+                    .bind(pass.0)
+                    .push(", ")
+                    .bind(*id)
+                    .push(", ")
+                    .bind(b.connection_id.0)
+                    .push(", ")
+                    .bind(b.stream.as_str())
+                    .push(")");
             }
-            q.push(")");
+            q.push(" ON CONFLICT DO NOTHING");
             tx.query(&q).await?;
         }
         Ok(())
     }
 
-    /// Deletes the stream's documents a full pass did not see; returns how many.
+    /// Deletes the stream's documents a full pass neither wrote nor marked
+    /// seen, then forgets the pass's marks; returns how many went.
     async fn delete_unseen(tx: &mut Tx<'_>, b: &SyncBatch, pass: JobId) -> CoreResult<u64> {
-        let condition = |q: Sql| q.arg(b.connection_id.0).arg(b.stream.as_str()).arg(pass.0);
-        let counted = tx
-            .query(&condition(Sql::new(
-                "SELECT count(*) AS n FROM documents WHERE connection_id = ? AND stream = ? \
-                 AND (seen_pass IS NULL OR seen_pass <> ?)",
-            )))
-            .await?;
+        let unseen = "FROM documents WHERE connection_id = ? AND stream = ? \
+             AND (seen_pass IS NULL OR seen_pass <> ?) AND NOT EXISTS (SELECT 1 FROM document_seen s \
+             WHERE s.pass = ? AND s.document_id = documents.id)";
+        let condition = |select: &str| {
+            Sql::new(&format!("{select} {unseen}"))
+                .arg(b.connection_id.0)
+                .arg(b.stream.as_str())
+                .arg(pass.0)
+                .arg(pass.0)
+        };
+        let counted = tx.query(&condition("SELECT count(*) AS n")).await?;
         let gone = counted
             .first()
             .map(|r| r.i64("n"))
             .transpose()?
             .unwrap_or(0);
         if gone > 0 {
-            tx.query(&condition(Sql::new(
-                "DELETE FROM documents WHERE connection_id = ? AND stream = ? \
-                 AND (seen_pass IS NULL OR seen_pass <> ?)",
-            )))
-            .await?;
+            tx.query(&condition("DELETE")).await?;
         }
+        tx.query(
+            &Sql::new(
+                "DELETE FROM document_seen WHERE connection_id = ? AND stream = ? AND pass = ?",
+            )
+            .arg(b.connection_id.0)
+            .arg(b.stream.as_str())
+            .arg(pass.0),
+        )
+        .await?;
         Ok(u64::try_from(gone).unwrap_or(0))
     }
+}
+
+/// Deletes the documents and seen-marks of the connections `which` selects
+/// (a subquery of connection ids, already scoped to `org`), inside `tx`.
+pub(crate) async fn delete_indexed(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> CoreResult<()> {
+    let mut marks = Sql::new("DELETE FROM document_seen WHERE connection_id IN (");
+    marks.append(which).push(")");
+    tx.query(&marks).await?;
+    let mut docs = Sql::new("DELETE FROM documents WHERE org_id = ");
+    docs.bind(org.0)
+        .push(" AND connection_id IN (")
+        .append(which)
+        .push(")");
+    tx.query(&docs).await?;
+    Ok(())
 }
 
 /// PostgreSQL's index entry for a document, computed in the writing statement.
@@ -307,15 +384,14 @@ impl DocumentStore for SqlStore {
         out.inserted = inserts.len() as u64;
         Self::insert_documents(&mut tx, b, &inserts).await?;
         if let Some(pass) = b.pass {
-            Self::mark_seen(&mut tx, pass, &seen).await?;
+            Self::mark_seen(&mut tx, b, pass, &seen).await?;
         }
         for chunk in b.deletes.chunks(CHUNK) {
-            let mut q = Sql::new(
-                "DELETE FROM documents WHERE connection_id = ? AND stream = ? AND key IN ",
-            )
-            .arg(b.connection_id.0)
-            .arg(b.stream.as_str());
-            in_list(&mut q, chunk.iter().map(String::as_str));
+            let mut q =
+                Sql::new("DELETE FROM documents WHERE connection_id = ? AND stream = ? AND key")
+                    .arg(b.connection_id.0)
+                    .arg(b.stream.as_str());
+            key_set(&mut q, tx.backend(), chunk.iter().map(String::as_str));
             q.push(" RETURNING id");
             out.deleted += tx.query(&q).await?.len() as u64;
         }
@@ -484,16 +560,16 @@ impl DocumentStore for SqlStore {
             .map(|r| r.i64("n"))
             .transpose()?
             .unwrap_or(0);
-        for table in ["documents", "sync_streams"] {
-            tx.query(
-                &Sql::new(&format!(
-                    "DELETE FROM {table} WHERE org_id = ? AND connection_id = ?"
-                ))
+        let which = Sql::new("SELECT id FROM connections WHERE org_id = ? AND id = ?")
+            .arg(org.0)
+            .arg(connection.0);
+        delete_indexed(&mut tx, org, &which).await?;
+        tx.query(
+            &Sql::new("DELETE FROM sync_streams WHERE org_id = ? AND connection_id = ?")
                 .arg(org.0)
                 .arg(connection.0),
-            )
-            .await?;
-        }
+        )
+        .await?;
         tx.query(&bump(org)).await?;
         tx.commit().await?;
         Ok(u64::try_from(n).unwrap_or(0))

@@ -534,6 +534,11 @@ impl Store for SqlStore {
     ) -> CoreResult<()> {
         let mut tx = self.db.begin().await?;
         if cascade {
+            let which =
+                Sql::new("SELECT id FROM connections WHERE org_id = ? AND collection_id = ?")
+                    .arg(org.0)
+                    .arg(id.0);
+            crate::documents::delete_indexed(&mut tx, org, &which).await?;
             tx.query(
                 &Sql::new("DELETE FROM connections WHERE org_id = ? AND collection_id = ?")
                     .arg(org.0)
@@ -724,12 +729,23 @@ impl Store for SqlStore {
     }
 
     async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()> {
-        let q = Sql::new("DELETE FROM connections WHERE org_id = ? AND id = ? RETURNING id")
+        let mut tx = self.db.begin().await?;
+        let which = Sql::new("SELECT id FROM connections WHERE org_id = ? AND id = ?")
             .arg(org.0)
             .arg(id.0);
-        if self.write_bumping(org, &q).await?.is_empty() {
+        crate::documents::delete_indexed(&mut tx, org, &which).await?;
+        let deleted = tx
+            .query(
+                &Sql::new("DELETE FROM connections WHERE org_id = ? AND id = ? RETURNING id")
+                    .arg(org.0)
+                    .arg(id.0),
+            )
+            .await?;
+        if deleted.is_empty() {
             return Err(CoreError::NotFound("source connection"));
         }
+        tx.query(&bump(org)).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -282,6 +282,35 @@ async fn full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing(po
     assert_eq!(cleared.body["deletedDocuments"], 102, "{}", cleared.body);
     let job = wait(&app, &run(&app, &conn).await).await;
     assert_eq!(counts(&job), (102, 0, 0, 0));
+
+    // Deleting the connection deletes its documents in the same transaction.
+    let doc = app
+        .get(
+            &format!("/api/v1/source-connections/{conn}/documents?pageSize=1"),
+            &app.admin_key,
+        )
+        .await;
+    let doc = doc.body["documents"][0]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .delete(
+            &format!("/api/v1/source-connections/{conn}"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.get(&format!("/api/v1/documents/{doc}"), &app.admin_key)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    let left = app
+        .store
+        .db()
+        .fetch_optional(&inlet_store::db::Sql::new(
+            "SELECT count(*) AS n FROM documents",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(left.i64("n").unwrap(), 0, "no orphaned documents");
     app.finish().await;
     db.drop_db().await;
 }

@@ -58,6 +58,11 @@ pub enum Val {
     Text(String),
     /// Bytes.
     Blob(Vec<u8>),
+    /// A `text[]` (PostgreSQL only: one array parameter instead of one
+    /// placeholder per item keeps batch statements small and their plans cached).
+    TextList(Vec<String>),
+    /// A `bigint[]` (PostgreSQL only).
+    IntList(Vec<i64>),
 }
 
 impl From<i64> for Val {

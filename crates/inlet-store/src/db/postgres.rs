@@ -71,6 +71,8 @@ pub async fn fetch_all(
             Val::Real(v) => args.add(*v),
             Val::Text(v) => args.add(v.as_str()),
             Val::Blob(v) => args.add(v.as_slice()),
+            Val::TextList(v) => args.add(v),
+            Val::IntList(v) => args.add(v),
         };
         r.map_err(|e| DbError::Engine(format!("binding a parameter: {e}")))?;
     }

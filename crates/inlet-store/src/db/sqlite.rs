@@ -129,6 +129,11 @@ impl ToSql for Val {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::ToSqlOutput::Borrowed;
         Ok(match self {
+            Val::TextList(_) | Val::IntList(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure(
+                    "array parameters are PostgreSQL-only".into(),
+                ));
+            }
             Val::Null | Val::NullText | Val::NullBlob => Borrowed(ValueRef::Null),
             Val::Int(v) => Borrowed(ValueRef::Integer(*v)),
             Val::Real(v) => Borrowed(ValueRef::Real(*v)),

@@ -69,21 +69,37 @@ CREATE TABLE sync_streams (
     PRIMARY KEY (connection_id, stream)
 );
 
+-- No foreign key to connections: a per-row check would cost as much as the
+-- rest of the insert. Deleting a connection (or a collection with its
+-- connections) deletes its documents and marks in the same transaction.
 CREATE TABLE documents (
     id             INTEGER PRIMARY KEY,
     org_id         INTEGER NOT NULL,
-    connection_id  INTEGER NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    connection_id  INTEGER NOT NULL,
     stream         TEXT NOT NULL,
     key            TEXT NOT NULL,
     title          TEXT NOT NULL,
     data           TEXT NOT NULL,
     text           TEXT NOT NULL,
     content_hash   TEXT NOT NULL,
-    -- The full pass that last saw this document; a pass deletes the ones it did not see.
+    -- The full pass that last wrote this document (new or changed in it).
     seen_pass      INTEGER,
     synced_at      INTEGER NOT NULL,
     CONSTRAINT documents_key UNIQUE (connection_id, stream, key)
 );
+
+-- Unchanged documents a full pass has seen. Narrow, so marking one costs
+-- no rewrite of the document (on PostgreSQL an UPDATE would re-insert it
+-- into every index, the GIN one included). A pass deletes the stream's
+-- documents it neither wrote nor marked, then forgets its marks.
+CREATE TABLE document_seen (
+    pass           INTEGER NOT NULL,
+    document_id    INTEGER NOT NULL,
+    connection_id  INTEGER NOT NULL,
+    stream         TEXT NOT NULL,
+    PRIMARY KEY (pass, document_id)
+) WITHOUT ROWID;
+CREATE INDEX document_seen_stream ON document_seen (connection_id, stream, pass);
 
 -- The full-text index over title and text, kept in step by triggers in the
 -- same transaction as every document write.
