@@ -9,6 +9,7 @@
 #   STORE=postgres bench/sync.sh         # the PostgreSQL store
 #   BATCH=2000 bench/sync.sh             # INLET_SYNC_BATCH_SIZE
 #   PROFILE=1 bench/sync.sh              # perf profile of the first sync (perf.txt)
+#   PROFILE=resync bench/sync.sh         # ... of the unchanged re-sync
 #   KEEP_STORE=1 STORE=postgres bench/sync.sh   # keep inlet_bench_store to inspect
 #
 # Loopback only. Needs psql and curl (installed with apt-get if missing).
@@ -96,7 +97,7 @@ cpu() { awk '{print ($14 + $15) / 100}' "/proc/$SERVER_PID/stat"; }
 cpu0=$(cpu)
 echo "==> first sync"
 PERF_PID=""
-if [ -n "${PROFILE:-}" ]; then
+if [ "${PROFILE:-}" = 1 ]; then
   perf record -F 499 -g -p "$SERVER_PID" -o "$WORK/perf.data" >/dev/null 2>&1 &
   PERF_PID=$!
 fi
@@ -109,8 +110,18 @@ if [ -n "$PERF_PID" ]; then
 fi
 cpu1=$(cpu)
 echo "==> unchanged re-sync"
+if [ "${PROFILE:-}" = resync ]; then
+  perf record -F 499 -g -p "$SERVER_PID" -o "$WORK/perf.data" >/dev/null 2>&1 &
+  PERF_PID=$!
+fi
 second=$(sync)
 cpu2=$(cpu)
+if [ -n "$PERF_PID" ] && [ "${PROFILE:-}" = resync ]; then
+  kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+  { perf report -i "$WORK/perf.data" --no-children --percent-limit 1.5 --stdio -g none 2>/dev/null
+    perf report -i "$WORK/perf.data" --children --percent-limit 3 --stdio -g none 2>/dev/null; } | grep -v '^$' > perf.txt
+  echo "profile written to perf.txt"
+fi
 peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
 anon_kb=$(awk '/RssAnon/ {print $2}' "/proc/$SERVER_PID/status")
 file_kb=$(awk '/RssFile/ {print $2}' "/proc/$SERVER_PID/status")
