@@ -235,3 +235,64 @@ async fn flags_and_dates_name_the_parameter() {
     assert_eq!(r.body["pagination"]["totalItems"], 0);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn job_and_document_routes_refuse_bad_input_and_queue_nothing() {
+    let app = TestApp::with(crate::harness::Options {
+        workers: 0,
+        ..Default::default()
+    })
+    .await;
+    let k = &app.admin_key;
+    let col = app.collection(k, "c").await;
+    let r = app
+        .post(
+            "/api/v1/source-connections",
+            k,
+            json!({"collectionId": col, "sourceShortName": "csv", "name": "x", "credentials": {"path": "a.csv"}}),
+        )
+        .await;
+    let conn = r.body["sourceConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/source-connections/{conn}");
+    let r = app
+        .post(&format!("{path}/run?forceFullSync=maybe"), k, json!({}))
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("forceFullSync"), "{}", r.message());
+    let r = app.post(&format!("{path}/run?force=1"), k, json!({})).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("force"), "{}", r.message());
+    let r = app.get(&format!("{path}/documents?pageSize=0"), k).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("pageSize"), "{}", r.message());
+    let r = app.get(&format!("{path}/jobs?page=x"), k).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("page"), "{}", r.message());
+    for bad in [
+        "/api/v1/jobs/abc",
+        "/api/v1/jobs/sc_1",
+        "/api/v1/documents/sync_1",
+    ] {
+        app.get(bad, k)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+    }
+    app.post("/api/v1/source-connections/sc_999/run", k, json!({}))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    // A read-only key may look but not start, cancel or clear.
+    let reader = app.key(&json!({"name": "r", "scopes": ["read"]})).await;
+    app.post(&format!("{path}/run"), &reader, json!({}))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    app.delete(&format!("{path}/data"), &reader)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    // None of it queued a job.
+    let jobs = app.get(&format!("{path}/jobs"), k).await;
+    assert_eq!(jobs.body["pagination"]["totalItems"], 0, "{}", jobs.text);
+    app.finish().await;
+}

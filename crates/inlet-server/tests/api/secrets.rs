@@ -64,6 +64,30 @@ pub async fn exercise(app: &TestApp, secret: &str) -> Vec<String> {
             .await
             .text,
     );
+    // A sync that fails at the source: its job, events and list.
+    app.put(&format!("{path}/credentials"), k,
+        json!({"credentials": {"host": "127.0.0.1", "port": 5432, "database": "no_such_db", "username": "u",
+                               "password": secret, "sslmode": "disable"}}))
+        .await;
+    let run = app.post(&format!("{path}/run"), k, json!({})).await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.text);
+    let sync = run.body["syncId"].as_str().unwrap().to_owned();
+    let mut job = app.get(&format!("/api/v1/jobs/{sync}"), k).await;
+    for _ in 0..200 {
+        if ["failed", "completed"].contains(&job.body["job"]["status"].as_str().unwrap()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        job = app.get(&format!("/api/v1/jobs/{sync}"), k).await;
+    }
+    assert_eq!(job.body["job"]["status"], "failed", "{}", job.text);
+    bodies.push(job.text);
+    bodies.push(app.get(&format!("{path}/jobs"), k).await.text);
+    bodies.push(
+        app.get(&format!("/api/v1/jobs/{sync}/events"), k)
+            .await
+            .text,
+    );
     bodies.push(app.get("/openapi.json", k).await.text);
     bodies.push(app.get("/metrics", k).await.text);
     bodies
