@@ -40,10 +40,9 @@ pub struct DocumentOut {
 
 impl From<Document> for DocumentOut {
     fn from(d: Document) -> Self {
-        let data = RawValue::from_string(d.data).unwrap_or_else(|_| {
-            // Stored data is always JSON text; never fail a read over it.
-            RawValue::from_string("null".into()).unwrap_or_else(|_| unreachable_raw())
-        });
+        // Stored data is always JSON text (the source engine rendered it);
+        // should a row ever hold something else, answer null, not an error.
+        let data = RawValue::from_string(d.data).unwrap_or_else(|_| RawValue::NULL.to_owned());
         Self {
             id: d.id.to_string(),
             source_connection_id: d.connection_id.to_string(),
@@ -56,11 +55,6 @@ impl From<Document> for DocumentOut {
             synced_at: d.synced_at,
         }
     }
-}
-
-#[allow(clippy::expect_used)]
-fn unreachable_raw() -> Box<RawValue> {
-    serde_json::value::to_raw_value(&()).expect("unit serialises")
 }
 
 /// `{"success": true, "documents": [...], "pagination": {...}}`
