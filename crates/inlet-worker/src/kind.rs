@@ -56,3 +56,28 @@ pub fn registry() -> Registry {
     r.register(Arc::new(crate::sync::Sync));
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_registered_once_and_backs_off_exponentially() {
+        let r = registry();
+        let mut kinds = r.kinds();
+        kinds.sort_by_key(|k| k.to_string());
+        assert_eq!(kinds, [JobKind::SchemaRefresh, JobKind::Sync]);
+        let sync = r.get(JobKind::Sync).map(Arc::clone);
+        let sync = sync
+            .as_deref()
+            .map(|k| (k.backoff(1), k.backoff(2), k.backoff(30)));
+        assert_eq!(
+            sync,
+            Some((
+                Duration::from_secs(2),
+                Duration::from_secs(4),
+                Duration::from_secs(300)
+            ))
+        );
+    }
+}

@@ -111,3 +111,22 @@ fn retryable(e: &CoreError) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_that_may_pass_are_retried() {
+        let source = |code| CoreError::Source {
+            code,
+            message: String::new(),
+        };
+        assert!(retryable(&source("connection_refused")));
+        assert!(retryable(&source("timeout")));
+        assert!(retryable(&CoreError::Store("disk full".into())));
+        assert!(!retryable(&source("invalid_credentials")));
+        assert!(!retryable(&source("network_not_allowed")));
+        assert!(!retryable(&CoreError::Conflict("switched off".into())));
+    }
+}
