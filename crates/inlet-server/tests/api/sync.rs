@@ -118,6 +118,25 @@ async fn wait_until_inserting(app: &TestApp, sync: &str) {
     }
 }
 
+/// A server syncing a PostgreSQL table of `rows` rows in batches of
+/// `batch`, once its first batch is committed: (app, source, connection, sync id).
+async fn syncing_a_big_table(rows: u32, batch: usize) -> (TestApp, SourceDb, String, String) {
+    let app = TestApp::with(Options {
+        batch_size: batch,
+        ..Default::default()
+    })
+    .await;
+    let db = SourceDb::create(&format!(
+        "CREATE TABLE big (id int PRIMARY KEY, body text);
+         INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, {rows}) g;"
+    ))
+    .await;
+    let conn = pg_source(&app, &db, json!({})).await;
+    let sync = run(&app, &conn).await;
+    wait_until_inserting(&app, &sync).await;
+    (app, db, conn, sync)
+}
+
 /// Starts a sync and returns its id.
 async fn run(app: &TestApp, conn: &str) -> String {
     let r = app
@@ -440,19 +459,7 @@ async fn switched_off_connections_do_not_sync() {
 
 #[tokio::test]
 async fn cancel_stops_a_running_sync_and_the_next_run_continues() {
-    let app = TestApp::with(Options {
-        batch_size: 200,
-        ..Default::default()
-    })
-    .await;
-    let db = SourceDb::create(
-        "CREATE TABLE big (id int PRIMARY KEY, body text);
-         INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 60000) g;",
-    )
-    .await;
-    let conn = pg_source(&app, &db, json!({})).await;
-    let sync = run(&app, &conn).await;
-    wait_until_inserting(&app, &sync).await;
+    let (app, db, conn, sync) = syncing_a_big_table(60000, 200).await;
     let c = app
         .post(
             &format!("/api/v1/jobs/{sync}/cancel"),
@@ -663,19 +670,7 @@ async fn every_nth_sync_is_a_full_refresh_that_sees_deletes() {
 
 #[tokio::test]
 async fn a_database_dropped_mid_sync_fails_the_job_and_keeps_committed_batches() {
-    let app = TestApp::with(Options {
-        batch_size: 100,
-        ..Default::default()
-    })
-    .await;
-    let db = SourceDb::create(
-        "CREATE TABLE big (id int PRIMARY KEY, body text);
-         INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 200000) g;",
-    )
-    .await;
-    let conn = pg_source(&app, &db, json!({})).await;
-    let sync = run(&app, &conn).await;
-    wait_until_inserting(&app, &sync).await;
+    let (app, db, conn, sync) = syncing_a_big_table(200000, 100).await;
     // The source goes away for good: its backend is terminated and the
     // database dropped.
     let name = db.name.clone();
