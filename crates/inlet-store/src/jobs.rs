@@ -89,6 +89,23 @@ fn active_condition(q: &mut Sql, column: &str) {
     q.push(")");
 }
 
+/// Locks the jobs of the connections `which` selects before a delete
+/// touches their documents: a batch commit locks its job row first, so
+/// taking the same lock first keeps the two in one order (no deadlock on
+/// PostgreSQL); the delete then waits for a batch in flight, and that job's
+/// next batch finds its lease gone.
+pub(crate) async fn lock_jobs_of(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> CoreResult<()> {
+    let mut q = Sql::new("UPDATE jobs SET cancel_requested = 1 WHERE org_id = ");
+    q.bind(org.0)
+        .push(" AND connection_id IN (")
+        .append(which)
+        .push(") AND");
+    active_condition(&mut q, "status");
+    q.push(" RETURNING id");
+    tx.query(&q).await?;
+    Ok(())
+}
+
 impl SqlStore {
     /// Attaches each job's per-stream progress (one query for the lot).
     async fn with_streams(&self, mut jobs: Vec<Job>) -> CoreResult<Vec<Job>> {
@@ -249,6 +266,17 @@ impl JobStore for SqlStore {
             }
             Err(e) => return Err(e.into()),
         };
+        if created.force_full && created.kind == JobKind::Sync {
+            // A forced full sync forgets cursors and resume points in the
+            // transaction that queues it, so every attempt of it (a retry, a
+            // resumption after a crash) continues one full pass.
+            tx.query(
+                &Sql::new("DELETE FROM sync_streams WHERE org_id = ? AND connection_id = ?")
+                    .arg(created.org_id.0)
+                    .arg(created.connection_id.0),
+            )
+            .await?;
+        }
         Self::note_sync_status(&mut tx, &created, status, now).await?;
         tx.commit().await?;
         Ok(created)

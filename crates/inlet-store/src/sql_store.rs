@@ -545,6 +545,7 @@ impl Store for SqlStore {
                 Sql::new("SELECT id FROM connections WHERE org_id = ? AND collection_id = ?")
                     .arg(org.0)
                     .arg(id.0);
+            crate::jobs::lock_jobs_of(&mut tx, org, &which).await?;
             crate::documents::delete_indexed(&mut tx, org, &which).await?;
             tx.query(
                 &Sql::new("DELETE FROM connections WHERE org_id = ? AND collection_id = ?")
@@ -740,6 +741,7 @@ impl Store for SqlStore {
         let which = Sql::new("SELECT id FROM connections WHERE org_id = ? AND id = ?")
             .arg(org.0)
             .arg(id.0);
+        crate::jobs::lock_jobs_of(&mut tx, org, &which).await?;
         crate::documents::delete_indexed(&mut tx, org, &which).await?;
         let deleted = tx
             .query(

@@ -853,6 +853,21 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
     ));
     let conn_after = s.get_connection(a.id, x.id).await.unwrap();
     assert_eq!(conn_after.last_sync_status, Some(JobStatus::Cancelled));
+    // A forced full sync forgets cursors as it is queued.
+    assert_eq!(s.stream_states(a.id, x.id).await.unwrap().len(), 1);
+    let forced = s
+        .enqueue_job(
+            NewJob {
+                force_full: true,
+                ..new()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(forced.force_full);
+    assert!(s.stream_states(a.id, x.id).await.unwrap().is_empty());
+    s.request_cancel(a.id, forced.id, now).await.unwrap();
     // Clearing removes documents and cursors, keeps the connection.
     assert_eq!(s.clear_documents(a.id, x.id).await.unwrap(), 2);
     assert!(s.stream_states(a.id, x.id).await.unwrap().is_empty());

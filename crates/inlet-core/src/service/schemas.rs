@@ -37,7 +37,10 @@ impl Services {
         ensure_switched_on(&conn, "discover")?;
         let at = now();
         let worker = format!("api-{}", std::process::id());
-        let lease_until = at + self.lease_length();
+        // Nothing renews this lease while the request runs discovery, so it
+        // outlasts discovery's own bound (1.5 × the outbound timeout).
+        let bound = chrono::Duration::from_std(self.outbound.timeout * 3).unwrap_or_default();
+        let lease_until = at + self.lease_length().max(bound);
         let job = self
             .store
             .enqueue_job(

@@ -98,11 +98,6 @@ impl Services {
         ensure_switched_on(&conn, "sync")?;
         let source = self.source_config(&conn)?;
         let connector = self.connector(&conn.source_type)?.clone();
-        if job.force_full && job.attempts <= 1 {
-            self.store
-                .reset_stream_states(job.org_id, job.connection_id)
-                .await?;
-        }
         let states = self
             .store
             .stream_states(job.org_id, job.connection_id)
@@ -167,18 +162,27 @@ impl Services {
                         ));
                     } else {
                         p.read += 1;
+                        if !p.deletes.is_empty() {
+                            p.deletes.retain(|k| *k != record.key);
+                        }
                         p.records.push(record);
                     }
                     if p.len() >= self.sync.batch_size {
                         let full = pending.take().ok_or_else(|| missing("batch"))?;
                         let mut next = Pending::new(full.stream.clone(), full.mode, full.pass);
                         next.notes.clone_from(&full.notes);
+                        // A next batch of only deletes or skips keeps the resume point.
+                        next.position.clone_from(&full.position);
                         self.commit(run, committer, full, None).await?;
                         pending = Some(next);
                     }
                 }
                 ReadItem::Deleted { stream, key } => {
-                    current(&mut pending, &stream)?.deletes.push(key);
+                    // Items apply in stream order: a later delete wins over
+                    // an earlier record of the same key in the batch.
+                    let p = current(&mut pending, &stream)?;
+                    p.records.retain(|r| r.key != key);
+                    p.deletes.push(key);
                 }
                 ReadItem::Skipped { stream, reason } => {
                     current(&mut pending, &stream)?.skip(reason);
@@ -194,6 +198,11 @@ impl Services {
                     self.commit(run, committer, p, Some(cursor)).await?;
                 }
             }
+        }
+        if let Some(p) = pending {
+            // The reader stopped without closing its stream: what it read of
+            // that stream is not a complete pass.
+            return Err(missing(&format!("checkpoint of {}", p.stream)));
         }
         Ok(JobStatus::Completed)
     }

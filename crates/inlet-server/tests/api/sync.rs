@@ -120,9 +120,14 @@ async fn wait_until_inserting(app: &TestApp, sync: &str) {
 
 /// A server syncing a PostgreSQL table of `rows` rows in batches of
 /// `batch`, once its first batch is committed: (app, source, connection, sync id).
-async fn syncing_a_big_table(rows: u32, batch: usize) -> (TestApp, SourceDb, String, String) {
+async fn syncing_a_big_table(
+    rows: u32,
+    batch: usize,
+    postgres: bool,
+) -> (TestApp, SourceDb, String, String) {
     let app = TestApp::with(Options {
         batch_size: batch,
+        postgres,
         ..Default::default()
     })
     .await;
@@ -459,7 +464,7 @@ async fn switched_off_connections_do_not_sync() {
 
 #[tokio::test]
 async fn cancel_stops_a_running_sync_and_the_next_run_continues() {
-    let (app, db, conn, sync) = syncing_a_big_table(60000, 200).await;
+    let (app, db, conn, sync) = syncing_a_big_table(60000, 200, false).await;
     let c = app
         .post(
             &format!("/api/v1/jobs/{sync}/cancel"),
@@ -670,7 +675,7 @@ async fn every_nth_sync_is_a_full_refresh_that_sees_deletes() {
 
 #[tokio::test]
 async fn a_database_dropped_mid_sync_fails_the_job_and_keeps_committed_batches() {
-    let (app, db, conn, sync) = syncing_a_big_table(200000, 100).await;
+    let (app, db, conn, sync) = syncing_a_big_table(200000, 100, false).await;
     // The source goes away for good: its backend is terminated and the
     // database dropped.
     let name = db.name.clone();
@@ -721,6 +726,43 @@ async fn oversized_records_are_skipped_and_reported() {
     let reason = job["streams"][0]["skippedReasons"][0].as_str().unwrap();
     assert!(reason.contains("over the 1048576 byte limit"), "{reason}");
     assert!(!reason.contains("yyyy"), "no data values in reasons");
+    app.finish().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_forced_delete_during_a_running_sync_leaves_nothing_behind() {
+    // On the PostgreSQL store, where the delete and a batch in flight take
+    // row locks: the delete must wait for the batch, not deadlock with it.
+    let (app, db, conn, sync) = syncing_a_big_table(100_000, 100, true).await;
+    let r = app
+        .delete(
+            &format!("/api/v1/source-connections/{conn}?force=true"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    // Let the worker notice its lost lease, then nothing may be left.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for table in ["documents", "document_seen", "sync_streams", "jobs"] {
+        let left = app
+            .store
+            .db()
+            .fetch_optional(&inlet_store::db::Sql::new(&format!(
+                "SELECT count(*) AS n FROM {table}"
+            )))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(left.i64("n").unwrap(), 0, "{table} left behind");
+    }
+    assert_eq!(
+        app.get("/api/v1/collections", &app.admin_key).await.status,
+        StatusCode::OK
+    );
     app.finish().await;
     db.drop_db().await;
 }
