@@ -28,7 +28,9 @@ fn start_with(data: &Path, key: &str, args: &[&str]) -> (Child, String) {
         .env("INLET_LISTEN", "127.0.0.1:0")
         .env("INLET_LOG", "warn")
         .env("INLET_BOOTSTRAP_API_KEY", key)
-        .env("INLET_JOB_LEASE", "2s")
+        // Far longer than the test waits: the restarted process must resume
+        // the killed one's job because it is dead, not because its lease ran out.
+        .env("INLET_JOB_LEASE", "10m")
         .env("INLET_SYNC_BATCH_SIZE", "500")
         .env_remove("INLET_DATABASE_URL")
         .env_remove("INLET_MASTER_KEY")
@@ -147,7 +149,8 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
     server.wait().unwrap();
     assert!(committed < ROWS);
 
-    // Same data directory: the job's lease expires and a worker resumes it.
+    // Same data directory: the new process sees the job's worker process is
+    // gone and resumes the job at once (its lease would last ten minutes).
     let (mut server, base) = start(dir.path(), &key);
     let mut job = Value::Null;
     for _ in 0..1200 {

@@ -413,6 +413,38 @@ impl JobStore for SqlStore {
         Ok(self.with_streams(vec![claimed]).await?.into_iter().next())
     }
 
+    async fn running_job_workers(&self) -> CoreResult<Vec<String>> {
+        let q =
+            Sql::new("SELECT DISTINCT worker FROM jobs WHERE status = ? AND worker IS NOT NULL")
+                .arg(JobStatus::Running.as_str());
+        Ok(self
+            .db
+            .fetch_all(&q)
+            .await?
+            .iter()
+            .map(|r| r.text("worker"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn expire_leases(&self, workers: &[String], now: Timestamp) -> CoreResult<u64> {
+        if workers.is_empty() {
+            return Ok(0);
+        }
+        let mut q = Sql::new("UPDATE jobs SET lease_expires_at = ");
+        q.bind(ms(now) - 1)
+            .push(" WHERE status = ")
+            .bind(JobStatus::Running.as_str());
+        q.push(" AND worker IN (");
+        for (i, w) in workers.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(w.as_str());
+        }
+        q.push(") RETURNING id");
+        Ok(self.db.write(&q).await?.len() as u64)
+    }
+
     async fn heartbeat_job(
         &self,
         lease: &Lease,

@@ -57,9 +57,27 @@ impl Runner {
         }
     }
 
-    /// Starts the slots; they run until the runtime stops.
+    /// Starts the slots; they run until the runtime stops. First, jobs that
+    /// an earlier process on this host left running (it was killed) are
+    /// made claimable at once rather than when their leases run out.
     pub fn spawn(self) -> Vec<tokio::task::JoinHandle<()>> {
         let this = Arc::new(self);
+        let services = this.services.clone();
+        tokio::spawn(async move {
+            let orphans = match services.running_job_workers().await {
+                Ok(workers) => workers
+                    .into_iter()
+                    .filter(|w| left_by_a_dead_process(w, &hostname()))
+                    .collect::<Vec<_>>(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "listing running jobs failed");
+                    return;
+                }
+            };
+            if let Err(e) = services.resume_jobs_of(&orphans).await {
+                tracing::warn!(error = %e, "resuming jobs of stopped workers failed");
+            }
+        });
         (0..this.config.workers)
             .map(|slot| {
                 let this = this.clone();
@@ -153,10 +171,53 @@ impl Runner {
     }
 }
 
+/// Whether `worker` (`host-pid-tag/slot`) names a process of this host that
+/// no longer runs. Only this host's processes can be checked; others' jobs
+/// wait for their leases to run out. (A reused pid merely means waiting.)
+fn left_by_a_dead_process(worker: &str, host: &str) -> bool {
+    let Some((process, _slot)) = worker.rsplit_once('/') else {
+        return false;
+    };
+    let mut parts = process.rsplitn(3, '-');
+    let (Some(_tag), Some(pid), Some(on)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    on == host
+        && pid != std::process::id()
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "inlet".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_hosts_dead_processes_are_orphans() {
+        let me = std::process::id();
+        // A pid far above the kernel's default pid_max cannot be running.
+        assert!(left_by_a_dead_process("box-4194999-ab12/0", "box"));
+        assert!(!left_by_a_dead_process("other-4194999-ab12/0", "box"));
+        assert!(!left_by_a_dead_process(&format!("box-{me}-ab12/1"), "box"));
+        assert!(!left_by_a_dead_process("box-1-ab12/0", "box"), "pid 1 runs");
+        assert!(!left_by_a_dead_process("api-77", "box"));
+        assert!(!left_by_a_dead_process(
+            "my-host-name-4194999-ab12/0",
+            "my-host"
+        ));
+        assert!(left_by_a_dead_process(
+            "my-host-name-4194999-ab12/0",
+            "my-host-name"
+        ));
+    }
 }

@@ -31,6 +31,23 @@ impl Services {
             .await
     }
 
+    /// The workers holding running jobs (for a runner looking for jobs its
+    /// host's dead processes left behind).
+    pub async fn running_job_workers(&self) -> CoreResult<Vec<String>> {
+        self.store.running_job_workers().await
+    }
+
+    /// Makes the running jobs of dead `workers` claimable now, instead of
+    /// when their leases run out.
+    pub async fn resume_jobs_of(&self, workers: &[String]) -> CoreResult<u64> {
+        let n = self.store.expire_leases(workers, now()).await?;
+        if n > 0 {
+            tracing::info!(jobs = n, "jobs of stopped workers resumed");
+            self.jobs_changed.notify_waiters();
+        }
+        Ok(n)
+    }
+
     /// Renews a job's lease.
     pub async fn heartbeat(&self, lease: &Lease) -> CoreResult<Heartbeat> {
         let at = now();

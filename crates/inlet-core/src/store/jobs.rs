@@ -71,6 +71,13 @@ pub trait JobStore: Send + Sync {
         lease_until: Timestamp,
     ) -> CoreResult<Option<Job>>;
 
+    /// The workers holding running jobs' leases.
+    async fn running_job_workers(&self) -> CoreResult<Vec<String>>;
+
+    /// Ends the leases of `workers`' running jobs now (their processes are
+    /// known dead), so any worker resumes them at once; returns how many.
+    async fn expire_leases(&self, workers: &[String], now: Timestamp) -> CoreResult<u64>;
+
     /// Renews a lease.
     async fn heartbeat_job(
         &self,
