@@ -368,7 +368,7 @@ impl DocumentStore for SqlStore {
             .query(
                 &Sql::new(
                     "UPDATE jobs SET updated_at = ? WHERE id = ? AND worker = ? AND status = ? \
-                     RETURNING id",
+                     RETURNING cancel_requested",
                 )
                 .arg(ms(b.synced_at))
                 .arg(b.lease.job.0)
@@ -376,9 +376,10 @@ impl DocumentStore for SqlStore {
                 .arg(JobStatus::Running.as_str()),
             )
             .await?;
-        if held.is_empty() {
+        let Some(held) = held.first() else {
             return Err(CoreError::NotFound("job"));
-        }
+        };
+        let cancel_requested = held.i64("cancel_requested")? != 0;
 
         // Within a batch the last record of a key wins.
         let mut latest: HashMap<&str, &DocumentWrite> = HashMap::with_capacity(b.writes.len());
@@ -387,6 +388,7 @@ impl DocumentStore for SqlStore {
         }
         let mut out = BatchOutcome {
             unchanged: (b.writes.len() - latest.len()) as u64,
+            cancel_requested,
             ..Default::default()
         };
         let keys: Vec<&str> = latest.keys().copied().collect();

@@ -842,6 +842,8 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
         s.heartbeat_job(&lease, now, now).await.unwrap(),
         Heartbeat::CancelRequested
     );
+    let out = s.commit_batch(&batch(2, vec![], false)).await.unwrap();
+    assert!(out.cancel_requested, "a batch sees the cancel too");
     assert!(
         s.finish_job(&lease, JobStatus::Cancelled, None, now)
             .await

@@ -106,7 +106,10 @@ impl Services {
         let ctx = self.outbound.clone();
         let records =
             super::connections::bounded(&ctx, connector.read(&ctx, &source, request)).await?;
-        let mut committer = Committer { inflight: None };
+        let mut committer = Committer {
+            inflight: None,
+            cancel_seen: false,
+        };
         let outcome = self
             .read_into_index(run, &mut committer, records, &states)
             .await;
@@ -130,7 +133,7 @@ impl Services {
         let job = run.job.clone();
         let mut pending: Option<Pending> = None;
         loop {
-            if run.cancelled() {
+            if run.cancelled() || committer.cancel_seen {
                 return Ok(JobStatus::Cancelled);
             }
             let item = tokio::select! {
@@ -252,7 +255,10 @@ impl Services {
         committer.wait().await?;
         let store = self.store.clone();
         committer.inflight = Some(tokio::spawn(async move {
-            store.commit_batch(&batch).await.map(|_| ())
+            store
+                .commit_batch(&batch)
+                .await
+                .map(|out| out.cancel_requested)
         }));
         Ok(())
     }
@@ -260,18 +266,22 @@ impl Services {
 
 /// The commit of at most one batch, running while the next batch is read.
 struct Committer {
-    inflight: Option<tokio::task::JoinHandle<CoreResult<()>>>,
+    inflight: Option<tokio::task::JoinHandle<CoreResult<bool>>>,
+    /// A committed batch reported that a cancel was asked for: the job
+    /// stops at the next batch, whatever the heartbeat's pace.
+    cancel_seen: bool,
 }
 
 impl Committer {
     /// Waits for the batch in flight, if any, and returns its result.
     async fn wait(&mut self) -> CoreResult<()> {
-        match self.inflight.take() {
-            Some(commit) => commit
+        if let Some(commit) = self.inflight.take() {
+            let cancel = commit
                 .await
-                .map_err(|e| CoreError::Store(format!("batch commit task failed: {e}")))?,
-            None => Ok(()),
+                .map_err(|e| CoreError::Store(format!("batch commit task failed: {e}")))??;
+            self.cancel_seen |= cancel;
         }
+        Ok(())
     }
 }
 

@@ -76,6 +76,8 @@ pub struct BatchOutcome {
     pub unchanged: u64,
     /// Documents removed.
     pub deleted: u64,
+    /// A cancel of the job was asked for (seen at this batch's lease check).
+    pub cancel_requested: bool,
 }
 
 /// Documents and sync state.
