@@ -12,7 +12,6 @@ use inlet_core::connector::{
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 
 /// One table to read.
 #[derive(Debug, Clone)]
@@ -309,7 +308,7 @@ pub fn row_key(plan: &TablePlan, json: &str) -> Result<RowKey, String> {
         .collect::<Result<Vec<_>, _>>()?;
     let pk: Vec<String> = raws.iter().map(|r| text_of(r)).collect();
     let key = match pk.len() {
-        0 => hex_sha256(json),
+        0 => inlet_core::digest::sha256_hex(json.as_bytes()),
         1 => pk[0].clone(),
         _ => serde_json::to_string(&raws).map_err(|e| e.to_string())?,
     };
@@ -318,14 +317,6 @@ pub fn row_key(plan: &TablePlan, json: &str) -> Result<RowKey, String> {
         None => None,
     };
     Ok(RowKey { key, pk, cursor })
-}
-
-/// Lowercase hex SHA-256 of `text`.
-pub fn hex_sha256(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Base64 (standard alphabet, padded) of `bytes`.

@@ -9,7 +9,6 @@ use std::str::FromStr;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{ApiKeyId, CollectionId, OrgId, UserId};
@@ -150,8 +149,7 @@ pub fn key_from_secret(secret: Secret) -> GeneratedKey {
 /// Hex SHA-256 of a presented key. Keys carry 256 bits of entropy, so a fast
 /// hash is enough (no password-stretching needed) and keeps auth cheap.
 pub fn hash_key(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::sha256_hex(secret.as_bytes())
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod connector;
 pub mod crypto;
+pub mod digest;
 pub mod error;
 pub mod ids;
 pub mod list;

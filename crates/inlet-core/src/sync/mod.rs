@@ -6,23 +6,13 @@ mod text;
 
 pub use text::{index_text, title_of};
 
-use sha2::{Digest, Sha256};
-
 use crate::connector::Record;
 use crate::model::document::DocumentWrite;
 
 /// Hex SHA-256 of a record's data: equal data, equal hash.
 pub fn content_hash(data: &str) -> String {
-    let digest = Sha256::digest(data.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    out
+    crate::digest::sha256_hex(data.as_bytes())
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The document a record becomes.
 pub fn document_of(record: Record) -> DocumentWrite {
@@ -46,14 +36,6 @@ pub fn document_of(record: Record) -> DocumentWrite {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hash_is_hex_sha256() {
-        assert_eq!(
-            content_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn rows_get_a_title_and_text() {
