@@ -352,14 +352,6 @@ impl DocumentStore for SqlStore {
             .collect::<Result<_, _>>()?)
     }
 
-    async fn reset_stream_states(&self, org: OrgId, connection: ConnectionId) -> CoreResult<()> {
-        let q = Sql::new("DELETE FROM sync_streams WHERE org_id = ? AND connection_id = ?")
-            .arg(org.0)
-            .arg(connection.0);
-        self.db.write(&q).await?;
-        Ok(())
-    }
-
     async fn commit_batch(&self, b: &SyncBatch) -> CoreResult<BatchOutcome> {
         let mut tx = self.db.begin().await?;
         // The lease first: on PostgreSQL this also locks the job row, so a

@@ -445,12 +445,7 @@ impl JobStore for SqlStore {
         Ok(self.db.write(&q).await?.len() as u64)
     }
 
-    async fn heartbeat_job(
-        &self,
-        lease: &Lease,
-        lease_until: Timestamp,
-        _now: Timestamp,
-    ) -> CoreResult<Heartbeat> {
+    async fn heartbeat_job(&self, lease: &Lease, lease_until: Timestamp) -> CoreResult<Heartbeat> {
         let q = Sql::new(
             "UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND worker = ? AND status = ? \
              RETURNING cancel_requested",

@@ -630,12 +630,9 @@ async fn schema_jobs_and_storage(s: Arc<SqlStore>) {
         job: job.id,
         worker: "w2".into(),
     };
+    assert_eq!(s.heartbeat_job(&old, later).await.unwrap(), Heartbeat::Lost);
     assert_eq!(
-        s.heartbeat_job(&old, later, later).await.unwrap(),
-        Heartbeat::Lost
-    );
-    assert_eq!(
-        s.heartbeat_job(&new, later, later).await.unwrap(),
+        s.heartbeat_job(&new, later).await.unwrap(),
         Heartbeat::Renewed
     );
     assert!(
@@ -839,7 +836,7 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
     // A cancel reaches the running job's heartbeat; a lost lease writes nothing.
     s.request_cancel(a.id, job.id, now).await.unwrap();
     assert_eq!(
-        s.heartbeat_job(&lease, now, now).await.unwrap(),
+        s.heartbeat_job(&lease, now).await.unwrap(),
         Heartbeat::CancelRequested
     );
     let out = s.commit_batch(&batch(2, vec![], false)).await.unwrap();

@@ -80,18 +80,6 @@ pub struct Counts {
     pub skipped: u64,
 }
 
-impl Counts {
-    /// Adds `other` into `self`.
-    pub fn add(&mut self, other: &Counts) {
-        self.read += other.read;
-        self.inserted += other.inserted;
-        self.updated += other.updated;
-        self.deleted += other.deleted;
-        self.unchanged += other.unchanged;
-        self.skipped += other.skipped;
-    }
-}
-
 /// One stream's progress within a job.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

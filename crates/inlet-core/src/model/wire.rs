@@ -1,7 +1,4 @@
-//! Enums with a fixed wire name per value, parsed in one place so every API
-//! names the allowed values the same way.
-
-use crate::error::{CoreError, CoreResult};
+//! Enums with a fixed wire (and store) name per value, spelled in one place.
 
 /// An enum whose values each have one wire (and store) name.
 pub trait WireEnum: Copy + Sized + 'static {
@@ -14,15 +11,6 @@ pub trait WireEnum: Copy + Sized + 'static {
     /// The value named `s`, or `None`.
     fn from_wire(s: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.as_str() == s)
-    }
-
-    /// The value named `s`, or a validation error on `field` listing the
-    /// allowed names.
-    fn parse_field(field: &str, s: &str) -> CoreResult<Self> {
-        Self::from_wire(s).ok_or_else(|| {
-            let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-            CoreError::invalid(field, format!("must be one of {}", names.join(", ")))
-        })
     }
 }
 

@@ -52,7 +52,7 @@ impl Services {
     pub async fn heartbeat(&self, lease: &Lease) -> CoreResult<Heartbeat> {
         let at = now();
         self.store
-            .heartbeat_job(lease, at + self.lease_length(), at)
+            .heartbeat_job(lease, at + self.lease_length())
             .await
     }
 

@@ -90,9 +90,6 @@ pub trait DocumentStore: Send + Sync {
         connection: ConnectionId,
     ) -> CoreResult<Vec<StreamState>>;
 
-    /// Forgets a connection's stream states (a forced full sync starts over).
-    async fn reset_stream_states(&self, org: OrgId, connection: ConnectionId) -> CoreResult<()>;
-
     /// Commits a batch; `Err(NotFound("job"))` when the lease was lost.
     async fn commit_batch(&self, batch: &SyncBatch) -> CoreResult<BatchOutcome>;
 

@@ -79,12 +79,7 @@ pub trait JobStore: Send + Sync {
     async fn expire_leases(&self, workers: &[String], now: Timestamp) -> CoreResult<u64>;
 
     /// Renews a lease.
-    async fn heartbeat_job(
-        &self,
-        lease: &Lease,
-        lease_until: Timestamp,
-        now: Timestamp,
-    ) -> CoreResult<Heartbeat>;
+    async fn heartbeat_job(&self, lease: &Lease, lease_until: Timestamp) -> CoreResult<Heartbeat>;
 
     /// Ends a job held under `lease` with a final status; `false` when the
     /// lease was lost meanwhile.
