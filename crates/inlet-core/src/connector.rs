@@ -190,6 +190,16 @@ pub enum ReadMode {
     Incremental,
 }
 
+impl ReadMode {
+    /// Wire and store name: `full` or `incremental`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Incremental => "incremental",
+        }
+    }
+}
+
 /// One record read from a source: a table row or a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {

@@ -2,7 +2,7 @@
 //! index (SQLite FTS5 kept by triggers; PostgreSQL `tsvector` written in the
 //! same statement), sync state, and the batch commit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use inlet_core::error::{CoreError, CoreResult};
@@ -115,14 +115,14 @@ impl SqlStore {
             let column = |f: fn(&DocumentWrite) -> &str| {
                 Val::TextList(docs.iter().map(|d| f(d).to_owned()).collect())
             };
-            let q = Sql::new(
+            let q = Sql::new(&format!(
                 "INSERT INTO documents (org_id, connection_id, stream, key, title, data, text, \
                  content_hash, seen_pass, synced_at, tsv) \
-                 SELECT ?, ?, ?, u.key, u.title, u.data, u.text, u.hash, ?, ?, \
-                 setweight(to_tsvector('simple', u.title), 'A') || to_tsvector('simple', u.text) \
+                 SELECT ?, ?, ?, u.key, u.title, u.data, u.text, u.hash, ?, ?, {} \
                  FROM UNNEST(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) \
                  AS u(key, title, data, text, hash)",
-            )
+                tsvector_expr("u.title", "u.text")
+            ))
             .arg(b.org_id.0)
             .arg(b.connection_id.0)
             .arg(b.stream.as_str())
@@ -192,7 +192,8 @@ impl SqlStore {
             .push(", synced_at = ")
             .bind(ms(b.synced_at));
         if tx.backend() == Backend::Postgres {
-            q.push(", tsv = ").append(&tsvector(d));
+            q.push(", tsv = ").push(&tsvector_expr("?", "?"));
+            q = q.arg(d.title.as_str()).arg(d.text.as_str());
         }
         q.push(" WHERE id = ").bind(id);
         tx.query(&q).await?;
@@ -246,23 +247,16 @@ impl SqlStore {
         let unseen = "FROM documents WHERE connection_id = ? AND stream = ? \
              AND (seen_pass IS NULL OR seen_pass <> ?) AND NOT EXISTS (SELECT 1 FROM document_seen s \
              WHERE s.pass = ? AND s.document_id = documents.id)";
-        let condition = |select: &str| {
-            Sql::new(&format!("{select} {unseen}"))
-                .arg(b.connection_id.0)
-                .arg(b.stream.as_str())
-                .arg(pass.0)
-                .arg(pass.0)
-        };
-        let counted = tx.query(&condition("SELECT count(*) AS n")).await?;
-        let gone = counted
-            .first()
-            .map(|r| r.i64("n"))
-            .transpose()?
-            .unwrap_or(0);
-        if gone > 0 {
-            tx.query(&condition("DELETE")).await?;
-        }
-        tx.query(
+        let gone = tx
+            .execute(
+                &Sql::new(&format!("DELETE {unseen}"))
+                    .arg(b.connection_id.0)
+                    .arg(b.stream.as_str())
+                    .arg(pass.0)
+                    .arg(pass.0),
+            )
+            .await?;
+        tx.execute(
             &Sql::new(
                 "DELETE FROM document_seen WHERE connection_id = ? AND stream = ? AND pass = ?",
             )
@@ -271,7 +265,7 @@ impl SqlStore {
             .arg(pass.0),
         )
         .await?;
-        Ok(u64::try_from(gone).unwrap_or(0))
+        Ok(gone)
     }
 }
 
@@ -307,28 +301,23 @@ impl SqlStore {
 }
 
 /// Deletes the documents and seen-marks of the connections `which` selects
-/// (a subquery of connection ids, already scoped to `org`), inside `tx`.
-pub(crate) async fn delete_indexed(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> CoreResult<()> {
+/// (a subquery of connection ids, already scoped to `org`), inside `tx`;
+/// returns how many documents went.
+pub(crate) async fn delete_indexed(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> CoreResult<u64> {
     let mut marks = Sql::new("DELETE FROM document_seen WHERE connection_id IN (");
     marks.append(which).push(")");
-    tx.query(&marks).await?;
+    tx.execute(&marks).await?;
     let mut docs = Sql::new("DELETE FROM documents WHERE org_id = ");
     docs.bind(org.0)
         .push(" AND connection_id IN (")
         .append(which)
         .push(")");
-    tx.query(&docs).await?;
-    Ok(())
+    Ok(tx.execute(&docs).await?)
 }
 
 /// PostgreSQL's index entry for a document, computed in the writing statement.
-fn tsvector(d: &DocumentWrite) -> Sql {
-    let mut q = Sql::new("setweight(to_tsvector('simple', ");
-    q.bind(d.title.as_str())
-        .push("), 'A') || to_tsvector('simple', ")
-        .bind(d.text.as_str())
-        .push(")");
-    q
+fn tsvector_expr(title: &str, text: &str) -> String {
+    format!("setweight(to_tsvector('simple', {title}), 'A') || to_tsvector('simple', {text})")
 }
 
 #[async_trait]
@@ -373,32 +362,31 @@ impl DocumentStore for SqlStore {
         };
         let cancel_requested = held.i64("cancel_requested")? != 0;
 
-        // Within a batch the last record of a key wins.
-        let mut latest: HashMap<&str, &DocumentWrite> = HashMap::with_capacity(b.writes.len());
-        for w in &b.writes {
-            latest.insert(w.key.as_str(), w);
-        }
+        // Within a batch the last record of a key wins; earlier ones count
+        // as unchanged.
+        let mut keys = HashSet::with_capacity(b.writes.len());
+        let mut last: Vec<&DocumentWrite> = b
+            .writes
+            .iter()
+            .rev()
+            .filter(|w| keys.insert(w.key.as_str()))
+            .collect();
+        last.reverse();
         let mut out = BatchOutcome {
-            unchanged: (b.writes.len() - latest.len()) as u64,
+            unchanged: (b.writes.len() - last.len()) as u64,
             cancel_requested,
             ..Default::default()
         };
-        let keys: Vec<&str> = latest.keys().copied().collect();
+        let keys: Vec<&str> = last.iter().map(|w| w.key.as_str()).collect();
         let existing = Self::existing(&mut tx, b, &keys).await?;
         let mut inserts = Vec::new();
         let mut seen = Vec::new();
-        for w in b.writes.iter().filter(|w| {
-            latest
-                .get(w.key.as_str())
-                .is_some_and(|l| std::ptr::eq(*l, *w))
-        }) {
+        for w in last {
             match existing.get(&w.key) {
                 None => inserts.push(w),
-                Some((_, hash)) if *hash == w.content_hash => {
+                Some((id, hash)) if *hash == w.content_hash => {
                     out.unchanged += 1;
-                    if let Some((id, _)) = existing.get(&w.key) {
-                        seen.push(*id);
-                    }
+                    seen.push(*id);
                 }
                 Some((id, _)) => {
                     out.updated += 1;
@@ -417,8 +405,7 @@ impl DocumentStore for SqlStore {
                     .arg(b.connection_id.0)
                     .arg(b.stream.as_str());
             key_set(&mut q, tx.backend(), chunk.iter().map(String::as_str));
-            q.push(" RETURNING id");
-            out.deleted += tx.query(&q).await?.len() as u64;
+            out.deleted += tx.execute(&q).await?;
         }
         if b.end.is_some()
             && let Some(pass) = b.pass
@@ -479,7 +466,7 @@ impl DocumentStore for SqlStore {
             .arg(b.stream.as_str())
             .arg(b.lease.job.0)
             .arg(status)
-            .arg(b.mode)
+            .arg(b.mode.as_str())
             .arg(n(b.read))
             .arg(n(out.inserted))
             .arg(n(out.updated))
@@ -572,25 +559,11 @@ impl DocumentStore for SqlStore {
         if cleared.is_empty() {
             return Err(CoreError::NotFound("source connection"));
         }
-        let counted = tx
-            .query(
-                &Sql::new(
-                    "SELECT count(*) AS n FROM documents WHERE org_id = ? AND connection_id = ?",
-                )
-                .arg(org.0)
-                .arg(connection.0),
-            )
-            .await?;
-        let n = counted
-            .first()
-            .map(|r| r.i64("n"))
-            .transpose()?
-            .unwrap_or(0);
         let which = Sql::new("SELECT id FROM connections WHERE org_id = ? AND id = ?")
             .arg(org.0)
             .arg(connection.0);
-        delete_indexed(&mut tx, org, &which).await?;
-        tx.query(
+        let n = delete_indexed(&mut tx, org, &which).await?;
+        tx.execute(
             &Sql::new("DELETE FROM sync_streams WHERE org_id = ? AND connection_id = ?")
                 .arg(org.0)
                 .arg(connection.0),
@@ -598,6 +571,6 @@ impl DocumentStore for SqlStore {
         .await?;
         tx.query(&bump(org)).await?;
         tx.commit().await?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        Ok(n)
     }
 }

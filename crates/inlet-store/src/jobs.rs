@@ -251,12 +251,12 @@ impl JobStore for SqlStore {
             Err(DbError::Unique(_)) => {
                 drop(tx);
                 return match self
-                    .active_job(new.org_id, new.connection_id, new.kind)
+                    .active_job_id(new.org_id, new.connection_id, new.kind)
                     .await?
                 {
                     Some(active) => Err(CoreError::JobActive {
-                        job: active.id,
-                        kind: active.kind,
+                        job: active,
+                        kind: new.kind,
                     }),
                     // It ended between the insert and the look-up.
                     None => Err(CoreError::Conflict(
@@ -282,13 +282,13 @@ impl JobStore for SqlStore {
         Ok(created)
     }
 
-    async fn active_job(
+    async fn active_job_id(
         &self,
         org: OrgId,
         connection: ConnectionId,
         kind: JobKind,
-    ) -> CoreResult<Option<Job>> {
-        let mut q = Sql::new("SELECT * FROM jobs WHERE org_id = ");
+    ) -> CoreResult<Option<JobId>> {
+        let mut q = Sql::new("SELECT id FROM jobs WHERE org_id = ");
         q.bind(org.0)
             .push(" AND connection_id = ")
             .bind(connection.0)
@@ -296,14 +296,12 @@ impl JobStore for SqlStore {
             .bind(kind.as_str())
             .push(" AND");
         active_condition(&mut q, "status");
-        let found = self
+        Ok(self
             .db
-            .fetch_all(&q)
+            .fetch_optional(&q)
             .await?
-            .iter()
-            .map(job)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(self.with_streams(found).await?.into_iter().next())
+            .map(|r| r.i64("id").map(JobId))
+            .transpose()?)
     }
 
     async fn count_jobs(
@@ -503,7 +501,12 @@ impl JobStore for SqlStore {
             Self::note_sync_status(&mut tx, &updated, JobStatus::Cancelled, now).await?;
         }
         tx.commit().await?;
-        self.get_job(org, id).await
+        Ok(self
+            .with_streams(vec![updated])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(CoreError::NotFound("job"))?)
     }
 
     async fn enqueue_stale_schema_refreshes(

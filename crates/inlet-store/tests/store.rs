@@ -765,7 +765,7 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
         org_id: a.id,
         connection_id: x.id,
         stream: "t".into(),
-        mode: "full",
+        mode: inlet_core::connector::ReadMode::Full,
         pass: Some(inlet_core::ids::JobId(pass)),
         read: writes.len() as u64,
         writes,

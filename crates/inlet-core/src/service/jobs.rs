@@ -113,10 +113,14 @@ impl Services {
         who: &Principal,
         id: ConnectionId,
     ) -> CoreResult<()> {
-        match self.store.active_job(who.org_id, id, JobKind::Sync).await? {
+        match self
+            .store
+            .active_job_id(who.org_id, id, JobKind::Sync)
+            .await?
+        {
             Some(job) => Err(CoreError::JobActive {
-                job: job.id,
-                kind: job.kind,
+                job,
+                kind: JobKind::Sync,
             }),
             None => Ok(()),
         }
@@ -131,11 +135,15 @@ impl Services {
         id: ConnectionId,
         wait: std::time::Duration,
     ) -> CoreResult<()> {
-        let Some(job) = self.store.active_job(who.org_id, id, JobKind::Sync).await? else {
+        let Some(active) = self
+            .store
+            .active_job_id(who.org_id, id, JobKind::Sync)
+            .await?
+        else {
             return Ok(());
         };
         let deadline = tokio::time::Instant::now() + wait;
-        let mut job = self.store.request_cancel(who.org_id, job.id, now()).await?;
+        let mut job = self.store.request_cancel(who.org_id, active, now()).await?;
         while job.status == JobStatus::Running && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             job = self.store.get_job(who.org_id, job.id).await?;

@@ -234,10 +234,7 @@ impl Services {
             org_id: run.job.org_id,
             connection_id: run.job.connection_id,
             stream: p.stream,
-            mode: match p.mode {
-                ReadMode::Full => "full",
-                ReadMode::Incremental => "incremental",
-            },
+            mode: p.mode,
             pass: p.pass,
             writes,
             deletes: p.deletes,

@@ -38,8 +38,8 @@ pub struct SyncBatch {
     pub connection_id: ConnectionId,
     /// The stream.
     pub stream: String,
-    /// `full` or `incremental` (shown in progress).
-    pub mode: &'static str,
+    /// Full or incremental (shown in the stream's progress).
+    pub mode: crate::connector::ReadMode,
     /// For full reads, the pass whose seen marks this batch sets.
     pub pass: Option<JobId>,
     /// Records to insert, or update when their hash changed.

@@ -32,12 +32,12 @@ pub trait JobStore: Send + Sync {
     async fn enqueue_job(&self, new: NewJob, now: Timestamp) -> CoreResult<Job>;
 
     /// The queued or running job of `kind` on a connection, if any.
-    async fn active_job(
+    async fn active_job_id(
         &self,
         org: OrgId,
         connection: ConnectionId,
         kind: JobKind,
-    ) -> CoreResult<Option<Job>>;
+    ) -> CoreResult<Option<JobId>>;
 
     /// How many jobs of `kind` on a connection ended with `status`.
     async fn count_jobs(

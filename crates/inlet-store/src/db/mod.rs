@@ -440,6 +440,20 @@ impl Tx<'_> {
         }
     }
 
+    /// Runs a statement inside the transaction and returns how many rows it
+    /// changed (a large delete need not be counted first, nor return its rows).
+    pub async fn execute(&mut self, q: &Sql) -> Result<u64, DbError> {
+        match self {
+            Tx::Sqlite { conn, .. } => sqlite::execute(conn, &q.text, &q.params),
+            Tx::Postgres(tx) => {
+                let tx = tx
+                    .as_mut()
+                    .ok_or_else(|| DbError::Engine("transaction already finished".into()))?;
+                postgres::execute(tx, &q.text_for(Backend::Postgres), &q.params).await
+            }
+        }
+    }
+
     /// Commits.
     pub async fn commit(mut self) -> Result<(), DbError> {
         match &mut self {

@@ -61,23 +61,8 @@ pub async fn fetch_all(
     sql: &str,
     params: &[Val],
 ) -> Result<Vec<Row>, DbError> {
-    let mut args = PgArguments::default();
-    for p in params {
-        let r = match p {
-            Val::Null => args.add(None::<i64>),
-            Val::NullText => args.add(None::<&str>),
-            Val::NullBlob => args.add(None::<&[u8]>),
-            Val::Int(v) => args.add(*v),
-            Val::Real(v) => args.add(*v),
-            Val::Text(v) => args.add(v.as_str()),
-            Val::Blob(v) => args.add(v.as_slice()),
-            Val::TextList(v) => args.add(v),
-            Val::IntList(v) => args.add(v),
-        };
-        r.map_err(|e| DbError::Engine(format!("binding a parameter: {e}")))?;
-    }
     // Statements are built only from constant fragments; every value is bound.
-    let rows: Vec<PgRow> = sqlx::query_with(AssertSqlSafe(sql.to_owned()), args)
+    let rows: Vec<PgRow> = sqlx::query_with(AssertSqlSafe(sql.to_owned()), arguments(params)?)
         .fetch_all(&mut *conn)
         .await
         .map_err(map_err)?;
@@ -148,4 +133,34 @@ pub fn map_err(e: sqlx::Error) -> DbError {
         }
     }
     DbError::Engine(e.to_string())
+}
+
+/// Runs one statement on `conn` and returns how many rows it changed.
+pub async fn execute(conn: &mut PgConnection, sql: &str, params: &[Val]) -> Result<u64, DbError> {
+    // Statements are built only from constant fragments; every value is bound.
+    sqlx::query_with(AssertSqlSafe(sql.to_owned()), arguments(params)?)
+        .execute(&mut *conn)
+        .await
+        .map(|done| done.rows_affected())
+        .map_err(map_err)
+}
+
+/// The facade's values as PostgreSQL arguments.
+fn arguments(params: &[Val]) -> Result<PgArguments, DbError> {
+    let mut args = PgArguments::default();
+    for p in params {
+        let r = match p {
+            Val::Null => args.add(None::<i64>),
+            Val::NullText => args.add(None::<&str>),
+            Val::NullBlob => args.add(None::<&[u8]>),
+            Val::Int(v) => args.add(*v),
+            Val::Real(v) => args.add(*v),
+            Val::Text(v) => args.add(v.as_str()),
+            Val::Blob(v) => args.add(v.as_slice()),
+            Val::TextList(v) => args.add(v),
+            Val::IntList(v) => args.add(v),
+        };
+        r.map_err(|e| DbError::Engine(format!("binding a parameter: {e}")))?;
+    }
+    Ok(args)
 }

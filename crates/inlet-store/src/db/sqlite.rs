@@ -95,6 +95,14 @@ fn open_conn(path: &str, writer: bool) -> Result<Connection, DbError> {
     Ok(conn)
 }
 
+/// Runs one statement and returns how many rows it changed.
+pub fn execute(conn: &Connection, sql: &str, params: &[Val]) -> Result<u64, DbError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
+    let args: Vec<&dyn ToSql> = params.iter().map(|p| p as &dyn ToSql).collect();
+    let changed = stmt.execute(args.as_slice()).map_err(map_err)?;
+    Ok(changed as u64)
+}
+
 /// Runs one statement and collects its rows.
 pub fn query(conn: &Connection, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError> {
     let mut stmt = conn.prepare_cached(sql).map_err(map_err)?;
