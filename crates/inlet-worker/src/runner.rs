@@ -3,13 +3,11 @@
 //! request into the job's stop signal.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use inlet_core::model::job::Job;
 use inlet_core::model::job::Lease;
 use inlet_core::service::{JobRun, Services};
-use inlet_core::store::Heartbeat;
 
 use crate::kind::Registry;
 
@@ -129,38 +127,13 @@ impl Runner {
         let Some(kind) = self.registry.get(job.kind).cloned() else {
             return;
         };
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let lost = Arc::new(AtomicBool::new(false));
-        let heartbeat = {
-            let services = self.services.clone();
-            let lease = lease.clone();
-            let lost = lost.clone();
-            let every = (services.sync_settings().lease / 3).max(Duration::from_millis(100));
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                tick.tick().await;
-                loop {
-                    tick.tick().await;
-                    match services.heartbeat(&lease).await {
-                        Ok(Heartbeat::Renewed) => {}
-                        Ok(Heartbeat::CancelRequested) => {
-                            let _ = stop.send(true);
-                        }
-                        Ok(Heartbeat::Lost) => {
-                            lost.store(true, Ordering::SeqCst);
-                            let _ = stop.send(true);
-                            return;
-                        }
-                        Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
-                    }
-                }
-            })
-        };
+        let held = self.services.hold_lease(lease.clone());
         tracing::info!("job started");
-        let mut run = JobRun::new(job.clone(), lease.clone(), stopped);
+        let mut run = JobRun::new(job.clone(), lease.clone(), held.stop_signal());
         let outcome = kind.run(&self.services, &mut run).await;
-        heartbeat.abort();
-        if lost.load(Ordering::SeqCst) {
+        let lost = held.lost();
+        drop(held);
+        if lost {
             tracing::warn!("job lease lost; another worker or a delete took it over");
             return;
         }

@@ -225,14 +225,22 @@ impl Services {
 
     /// Deletes a connection with its documents, jobs and sync state. While a
     /// sync holds it this is [`CoreError::JobActive`], unless `force`, which
-    /// cancels the sync first.
+    /// cancels the sync first. Indexed data never outlives its connection:
+    /// `keep_data` is refused, pointing at switching the connection off.
     pub async fn delete_connection(
         &self,
         who: &Principal,
         id: ConnectionId,
         force: bool,
+        keep_data: bool,
     ) -> CoreResult<()> {
         who.require(Scope::Write)?;
+        if keep_data {
+            return Err(CoreError::invalid(
+                "keepData",
+                "indexed data is deleted with its connection; set the connection's status to inactive to stop syncing and keep its data",
+            ));
+        }
         self.get_connection(who, id).await?;
         if force {
             self.cancel_active_sync(who, id, std::time::Duration::from_secs(10))

@@ -11,6 +11,20 @@ use crate::model::connection::Connection;
 use crate::model::job::{Job, JobKind, JobStatus, JobTrigger, NewJob};
 use crate::model::now;
 
+/// A job being followed (see [`Services::watch_job`]).
+pub struct JobWatch {
+    store: std::sync::Arc<dyn crate::store::Store>,
+    org: crate::ids::OrgId,
+    id: JobId,
+}
+
+impl JobWatch {
+    /// The job now; `NotFound` once it is gone with its connection.
+    pub async fn current(&self) -> CoreResult<Job> {
+        self.store.get_job(self.org, self.id).await
+    }
+}
+
 /// Attempts a sync gets before a failure is final (a dead worker's job is
 /// resumed within these too).
 pub const SYNC_ATTEMPTS: u32 = 3;
@@ -82,6 +96,19 @@ impl Services {
                 other => other,
             })?;
         Ok(job)
+    }
+
+    /// Follows a job the caller may read: access is checked once, here, and
+    /// [`JobWatch::current`] then re-reads only the job (an event stream
+    /// polls it several times a second).
+    pub async fn watch_job(&self, who: &Principal, id: JobId) -> CoreResult<(Job, JobWatch)> {
+        let job = self.get_job(who, id).await?;
+        let watch = JobWatch {
+            store: self.store.clone(),
+            org: who.org_id,
+            id,
+        };
+        Ok((job, watch))
     }
 
     /// A connection's jobs, newest first.

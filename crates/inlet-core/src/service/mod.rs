@@ -16,9 +16,9 @@ mod sync;
 use std::sync::Arc;
 
 pub use connections::ConnectionInput;
-pub use jobs::SYNC_ATTEMPTS;
+pub use jobs::{JobWatch, SYNC_ATTEMPTS};
 pub use keys::{ApiKeyInput, CreatedKey};
-pub use schemas::job_error;
+pub use queue::{HeldLease, job_error};
 pub use sync::SyncSettings;
 
 use crate::connector::{Catalog, Context};

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use super::Services;
-use super::schemas::job_error;
 use crate::error::{CoreError, CoreResult};
 use crate::model::job::{Job, JobError, JobKind, JobStatus, Lease};
 use crate::model::now;
@@ -49,7 +48,7 @@ impl Services {
     }
 
     /// Renews a job's lease.
-    pub async fn heartbeat(&self, lease: &Lease) -> CoreResult<Heartbeat> {
+    async fn heartbeat(&self, lease: &Lease) -> CoreResult<Heartbeat> {
         let at = now();
         self.store
             .heartbeat_job(lease, at + self.lease_length())
@@ -118,6 +117,98 @@ impl Services {
             return Ok(Some(JobStatus::Failed));
         }
         Ok(None)
+    }
+}
+
+/// The error a failed job records: the source's code, or a generic one for
+/// internal failures (whose detail goes to the log, not to clients).
+pub fn job_error(e: &CoreError) -> JobError {
+    match e {
+        CoreError::Source { code, message } => JobError {
+            code: (*code).to_owned(),
+            message: message.clone(),
+        },
+        CoreError::Store(_) | CoreError::Crypto(_) => JobError {
+            code: "internal_error".into(),
+            message: "internal error; see the server log".into(),
+        },
+        CoreError::Conflict(m) => JobError {
+            code: "conflict".into(),
+            message: m.clone(),
+        },
+        CoreError::NotFound(what) => JobError {
+            code: "not_found".into(),
+            message: format!("{what} not found"),
+        },
+        other => JobError {
+            code: "failed".into(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// A job's lease kept alive by a heartbeat task until this is dropped.
+pub struct HeldLease {
+    stop: tokio::sync::watch::Receiver<bool>,
+    lost: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl HeldLease {
+    /// Turns true when a cancel is asked for or the lease is lost: the
+    /// job's stop signal (see [`JobRun`](super::JobRun)).
+    pub fn stop_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stop.clone()
+    }
+
+    /// Whether another worker (or a delete) took the job: its runner must
+    /// not write anything more about it.
+    pub fn lost(&self) -> bool {
+        self.lost.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for HeldLease {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+    }
+}
+
+impl Services {
+    /// Renews `lease` every third of the lease length until the returned
+    /// guard is dropped; workers and inline runs (an API schema refresh)
+    /// hold their jobs the same way.
+    pub fn hold_lease(&self, lease: Lease) -> HeldLease {
+        use std::sync::atomic::Ordering;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let services = self.clone();
+        let flag = lost.clone();
+        let every = (self.sync.lease / 3).max(Duration::from_millis(100));
+        let heartbeat = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match services.heartbeat(&lease).await {
+                    Ok(Heartbeat::Renewed) => {}
+                    Ok(Heartbeat::CancelRequested) => {
+                        let _ = stop.send(true);
+                    }
+                    Ok(Heartbeat::Lost) => {
+                        flag.store(true, Ordering::SeqCst);
+                        let _ = stop.send(true);
+                        return;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+                }
+            }
+        });
+        HeldLease {
+            stop: stopped,
+            lost,
+            heartbeat,
+        }
     }
 }
 

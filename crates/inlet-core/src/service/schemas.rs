@@ -4,12 +4,13 @@
 //! refresh per connection at a time, across nodes.
 
 use super::ensure_switched_on;
+use super::queue::job_error;
 use super::{JobRun, Services};
 use crate::auth::{Principal, Scope};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::ConnectionId;
 use crate::model::connection::Connection;
-use crate::model::job::{JobError, JobKind, JobStatus, JobTrigger, Lease, NewJob};
+use crate::model::job::{JobKind, JobStatus, JobTrigger, Lease, NewJob};
 use crate::model::now;
 use crate::model::schema::StoredSchema;
 
@@ -37,10 +38,7 @@ impl Services {
         ensure_switched_on(&conn, "discover")?;
         let at = now();
         let worker = format!("api-{}", std::process::id());
-        // Nothing renews this lease while the request runs discovery, so it
-        // outlasts discovery's own bound (1.5 × the outbound timeout).
-        let bound = chrono::Duration::from_std(self.outbound.timeout * 3).unwrap_or_default();
-        let lease_until = at + self.lease_length().max(bound);
+        let lease_until = at + self.lease_length();
         let job = self
             .store
             .enqueue_job(
@@ -70,7 +68,9 @@ impl Services {
         // hangs up.
         let this = self.clone();
         tokio::spawn(async move {
+            let held = this.hold_lease(lease.clone());
             let result = this.discover_and_save(&conn).await;
+            drop(held);
             let (status, error) = match &result {
                 Ok(_) => (JobStatus::Completed, None),
                 Err(e) => (JobStatus::Failed, Some(job_error(e))),
@@ -133,32 +133,5 @@ impl Services {
     /// How long a job's lease lasts without a heartbeat.
     pub fn lease_length(&self) -> chrono::Duration {
         chrono::Duration::from_std(self.sync.lease).unwrap_or(chrono::Duration::seconds(30))
-    }
-}
-
-/// The error a failed job records: the source's code, or a generic one for
-/// internal failures (whose detail goes to the log, not to clients).
-pub fn job_error(e: &CoreError) -> JobError {
-    match e {
-        CoreError::Source { code, message } => JobError {
-            code: (*code).to_owned(),
-            message: message.clone(),
-        },
-        CoreError::Store(_) | CoreError::Crypto(_) => JobError {
-            code: "internal_error".into(),
-            message: "internal error; see the server log".into(),
-        },
-        CoreError::Conflict(m) => JobError {
-            code: "conflict".into(),
-            message: m.clone(),
-        },
-        CoreError::NotFound(what) => JobError {
-            code: "not_found".into(),
-            message: format!("{what} not found"),
-        },
-        other => JobError {
-            code: "failed".into(),
-            message: other.to_string(),
-        },
     }
 }

@@ -416,15 +416,14 @@ pub async fn delete(
     Path(raw): Path<String>,
     ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> ApiResult<Json<Done>> {
-    if q.keep_data == Some(true) {
-        return Err(ApiError::Core(CoreError::invalid(
-            "keepData",
-            "indexed data is deleted with its connection; set the connection's status to inactive to stop syncing and keep its data",
-        )));
-    }
     state
         .services
-        .delete_connection(&who, id(&raw)?, q.force.unwrap_or(false))
+        .delete_connection(
+            &who,
+            id(&raw)?,
+            q.force.unwrap_or(false),
+            q.keep_data.unwrap_or(false),
+        )
         .await?;
     Ok(Json(Done::ok()))
 }

@@ -10,12 +10,11 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use inlet_core::auth::Principal;
 use inlet_core::ids::{ConnectionId, JobId, job_label};
 use inlet_core::model::job::{Counts, Job, JobError, JobTrigger, StreamProgress};
 use inlet_core::model::now;
 use inlet_core::model::wire::WireEnum;
-use inlet_core::service::Services;
+use inlet_core::service::JobWatch;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -243,15 +242,13 @@ pub async fn events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let id = job_id(&raw)?;
     // Answer 404 before the stream starts.
-    let first = state.services.get_job(&who, id).await?;
+    let (first, watch) = state.services.watch_job(&who, id).await?;
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
     let follow = Follow {
-        services: state.services.clone(),
-        who,
-        id,
+        watch,
         next: Some(first),
         last_seen,
         done: false,
@@ -262,9 +259,7 @@ pub async fn events(
 
 /// The state of one event stream.
 struct Follow {
-    services: Services,
-    who: Principal,
-    id: JobId,
+    watch: JobWatch,
     /// A job read but not yet looked at.
     next: Option<Job>,
     /// The id of the last event sent (the job's `updatedAt` in ms).
@@ -282,7 +277,7 @@ impl Follow {
                 Some(j) => j,
                 None => {
                     tokio::time::sleep(POLL).await;
-                    match self.services.get_job(&self.who, self.id).await {
+                    match self.watch.current().await {
                         Ok(j) => j,
                         // Deleted with its connection: end the stream.
                         Err(_) => return None,

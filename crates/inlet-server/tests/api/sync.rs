@@ -297,6 +297,46 @@ async fn full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing(po
     )
     .await
     .assert_error(StatusCode::NOT_FOUND, "not_found");
+    for path in [
+        format!("/api/v1/source-connections/{conn}/run"),
+        format!(
+            "/api/v1/jobs/{}/cancel",
+            jobs.body["jobs"][0]["id"].as_str().unwrap()
+        ),
+    ] {
+        app.post(&path, &other, json!({}))
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+    }
+    for path in [
+        format!("/api/v1/source-connections/{conn}/data"),
+        format!("/api/v1/source-connections/{conn}"),
+    ] {
+        app.delete(&path, &other)
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+    }
+    let after = app
+        .get(
+            &format!("/api/v1/source-connections/{conn}/jobs"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(
+        after.body["pagination"]["totalItems"], 3,
+        "nothing queued by the other tenant"
+    );
+    assert_eq!(after.body["jobs"][0]["status"], "completed");
+    assert_eq!(
+        app.get(
+            &format!("/api/v1/source-connections/{conn}"),
+            &app.admin_key
+        )
+        .await
+        .body["sourceConnection"]["documentCount"],
+        102,
+        "nothing cleared by the other tenant"
+    );
 
     // Clearing keeps the connection and forgets cursors: the next sync inserts all again.
     let cleared = app
