@@ -13,20 +13,10 @@ TABLES=${TABLES:-1000}
 COLUMNS=${COLUMNS:-20}
 RUNS=${RUNS:-10}
 PORT=${PORT:-18481}
-PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 DB=inlet_bench_discover
-KEY="inl_bench_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
-command -v psql >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null; }
-cargo build --release --quiet
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+. bench/lib.sh
+DROP_DBS+=("$DB")
 
 psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null
 psql "$PG_ADMIN" -qc "CREATE DATABASE $DB"
@@ -45,7 +35,7 @@ ANALYZE;
 SQL
 
 INLET_DATA_DIR="$WORK/data" INLET_LISTEN="127.0.0.1:$PORT" INLET_BOOTSTRAP_API_KEY="$KEY" INLET_LOG=warn \
-  target/release/inlet serve >"$WORK/server.log" 2>&1 &
+  "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 H="Authorization: Bearer $KEY"

@@ -18,25 +18,11 @@ THREADS=${THREADS:-2}
 SEARCH=${SEARCH:-ledger}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 PORT=${PORT:-18480}
-PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
-KEY="inl_bench_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-
-need() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
+. bench/lib.sh
 need wrk wrk
 need sqlite3 sqlite3
-need psql postgresql-client
 need bc bc
-
-cargo build --release --quiet
-BIN=target/release/inlet
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS inlet_bench WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+DROP_DBS+=(inlet_bench)
 
 # Realistic names: team-system-env-N, so a search term matches a few percent of rows.
 TEAMS='["payments","search","growth","platform","identity","risk","data","mobile","web","infra","billing-ops","support","sales","finance","legal","hr","ads","maps","media","labs"]'

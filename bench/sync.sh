@@ -20,25 +20,12 @@ ROWS=${ROWS:-1000000}
 STORE=${STORE:-sqlite}
 BATCH=${BATCH:-1000}
 PORT=${PORT:-18481}
-PG_ADMIN=${PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 SRC=inlet_bench_src
-KEY="inl_bench_$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
-need() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
-need psql postgresql-client
+. bench/lib.sh
 need curl curl
-
-cargo build --release --quiet
-BIN=target/release/inlet
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $SRC WITH (FORCE)" >/dev/null 2>&1 || true
-  [ -n "${KEEP_STORE:-}" ] || psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS inlet_bench_store WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+DROP_DBS+=("$SRC")
+[ -n "${KEEP_STORE:-}" ] || DROP_DBS+=(inlet_bench_store)
 
 echo "==> seeding $ROWS rows"
 psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $SRC WITH (FORCE)" >/dev/null

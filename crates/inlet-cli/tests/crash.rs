@@ -15,26 +15,32 @@ use sqlx::Connection;
 const BIN: &str = env!("CARGO_BIN_EXE_inlet");
 const ROWS: u64 = 200_000;
 
+/// `inlet <command>` on the data directory `data`, with the embedded store.
+fn inlet(data: &Path, command: &str) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg(command)
+        .env("INLET_DATA_DIR", data)
+        .env("INLET_LOG", "warn")
+        .env_remove("INLET_DATABASE_URL")
+        .env_remove("INLET_MASTER_KEY")
+        .current_dir(data);
+    cmd
+}
+
 /// Starts `inlet serve` and returns it with its base URL.
 fn start(data: &Path, key: &str) -> (Child, String) {
     start_with(data, key, &[])
 }
 
 fn start_with(data: &Path, key: &str, args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
+    let mut child = inlet(data, "serve")
         .args(args)
-        .env("INLET_DATA_DIR", data)
         .env("INLET_LISTEN", "127.0.0.1:0")
-        .env("INLET_LOG", "warn")
         .env("INLET_BOOTSTRAP_API_KEY", key)
         // Far longer than the test waits: the restarted process must resume
         // the killed one's job because it is dead, not because its lease ran out.
         .env("INLET_JOB_LEASE", "10m")
         .env("INLET_SYNC_BATCH_SIZE", "500")
-        .env_remove("INLET_DATABASE_URL")
-        .env_remove("INLET_MASTER_KEY")
-        .current_dir(data)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -65,6 +71,41 @@ async fn post(client: &reqwest::Client, key: &str, url: String, body: Value) -> 
         .json()
         .await
         .unwrap()
+}
+
+/// Creates `connection` (a create body without its collection) in a new
+/// collection and starts its sync; returns (connection id, sync id).
+async fn start_sync(
+    client: &reqwest::Client,
+    key: &str,
+    base: &str,
+    mut connection: Value,
+) -> (String, String) {
+    let col = post(
+        client,
+        key,
+        format!("{base}/api/v1/collections"),
+        json!({"name": "c"}),
+    )
+    .await;
+    connection["collectionId"] = col["collection"]["id"].clone();
+    let conn = post(
+        client,
+        key,
+        format!("{base}/api/v1/source-connections"),
+        connection,
+    )
+    .await;
+    let conn = conn["sourceConnection"]["id"].as_str().unwrap().to_owned();
+    let run = post(
+        client,
+        key,
+        format!("{base}/api/v1/source-connections/{conn}/run"),
+        json!({}),
+    )
+    .await;
+    let sync = run["syncId"].as_str().unwrap().to_owned();
+    (conn, sync)
 }
 
 async fn get(client: &reqwest::Client, url: &str, key: &str) -> Value {
@@ -105,32 +146,15 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
     let key = format!("inl_crash_{:x}", rand_suffix());
     let (mut server, base) = start(dir.path(), &key);
     let client = reqwest::Client::new();
-    let col = post(
+    let (conn, sync) = start_sync(
         &client,
         &key,
-        format!("{base}/api/v1/collections"),
-        json!({"name": "c"}),
-    )
-    .await;
-    let col = col["collection"]["id"].as_str().unwrap().to_owned();
-    let conn = post(
-        &client,
-        &key,
-        format!("{base}/api/v1/source-connections"),
-        json!({"collectionId": col, "sourceShortName": "postgresql", "name": "big",
+        &base,
+        json!({"sourceShortName": "postgresql", "name": "big",
                "credentials": {"host": "127.0.0.1", "port": 5432, "database": name,
                                "username": "postgres", "password": "x", "sslmode": "disable"}}),
     )
     .await;
-    let conn = conn["sourceConnection"]["id"].as_str().unwrap().to_owned();
-    let run = post(
-        &client,
-        &key,
-        format!("{base}/api/v1/source-connections/{conn}/run"),
-        json!({}),
-    )
-    .await;
-    let sync = run["syncId"].as_str().unwrap().to_owned();
 
     // Kill it once some batches are committed, well before the end.
     let committed = loop {
@@ -208,30 +232,13 @@ async fn serve_without_workers_leaves_jobs_to_a_separate_worker_process() {
     let key = format!("inl_split_{:x}", rand_suffix());
     let (mut server, base) = start_with(data, &key, &["--no-workers"]);
     let client = reqwest::Client::new();
-    let col = post(
+    let (_, sync) = start_sync(
         &client,
         &key,
-        format!("{base}/api/v1/collections"),
-        json!({"name": "c"}),
+        &base,
+        json!({"sourceShortName": "csv", "name": "f", "credentials": {"path": "a.csv"}}),
     )
     .await;
-    let conn = post(
-        &client,
-        &key,
-        format!("{base}/api/v1/source-connections"),
-        json!({"collectionId": col["collection"]["id"], "sourceShortName": "csv", "name": "f",
-               "credentials": {"path": "a.csv"}}),
-    )
-    .await;
-    let conn = conn["sourceConnection"]["id"].as_str().unwrap().to_owned();
-    let run = post(
-        &client,
-        &key,
-        format!("{base}/api/v1/source-connections/{conn}/run"),
-        json!({}),
-    )
-    .await;
-    let sync = run["syncId"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let job = get(&client, &format!("{base}/api/v1/jobs/{sync}"), &key).await;
     assert_eq!(
@@ -239,13 +246,7 @@ async fn serve_without_workers_leaves_jobs_to_a_separate_worker_process() {
         "no worker in the API process"
     );
 
-    let mut worker = Command::new(BIN)
-        .arg("worker")
-        .env("INLET_DATA_DIR", data)
-        .env("INLET_LOG", "warn")
-        .env_remove("INLET_DATABASE_URL")
-        .env_remove("INLET_MASTER_KEY")
-        .current_dir(data)
+    let mut worker = inlet(data, "worker")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

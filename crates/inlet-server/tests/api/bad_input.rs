@@ -245,17 +245,12 @@ async fn job_and_document_routes_refuse_bad_input_and_queue_nothing() {
     .await;
     let k = &app.admin_key;
     let col = app.collection(k, "c").await;
-    let r = app
-        .post(
-            "/api/v1/source-connections",
+    let conn = app
+        .connection(
             k,
             json!({"collectionId": col, "sourceShortName": "csv", "name": "x", "credentials": {"path": "a.csv"}}),
         )
         .await;
-    let conn = r.body["sourceConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let path = format!("/api/v1/source-connections/{conn}");
     let r = app
         .post(&format!("{path}/run?forceFullSync=maybe"), k, json!({}))

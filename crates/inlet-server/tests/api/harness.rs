@@ -226,6 +226,16 @@ impl TestApp {
         r.body["collection"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// Creates a connection from a create body and returns its id.
+    pub async fn connection(&self, key: &str, body: Value) -> String {
+        let r = self.post("/api/v1/source-connections", key, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["sourceConnection"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Creates a PostgreSQL connection and returns its id.
     pub async fn pg_connection(
         &self,
@@ -234,24 +244,17 @@ impl TestApp {
         name: &str,
         password: &str,
     ) -> String {
-        let r = self
-            .post(
-                "/api/v1/source-connections",
-                key,
-                json!({
-                    "collectionId": collection,
-                    "sourceShortName": "postgresql",
-                    "name": name,
-                    "credentials": {"host": "127.0.0.1", "port": 5432, "database": "app",
-                                    "username": "reader", "password": password},
-                }),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-        r.body["sourceConnection"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.connection(
+            key,
+            json!({
+                "collectionId": collection,
+                "sourceShortName": "postgresql",
+                "name": name,
+                "credentials": {"host": "127.0.0.1", "port": 5432, "database": "app",
+                                "username": "reader", "password": password},
+            }),
+        )
+        .await
     }
 
     /// Creates an organization with an admin service token; returns (org id, key).

@@ -62,46 +62,47 @@ async fn exec(conn: &mut sqlx::PgConnection, sql: &str) {
         .unwrap();
 }
 
+/// A connection to `db` in a collection of its own.
 async fn pg_source(app: &TestApp, db: &SourceDb, config: Value) -> String {
+    source(
+        app,
+        json!({"sourceShortName": "postgresql", "name": "src",
+               "credentials": {"host": "127.0.0.1", "port": 5432, "database": db.name,
+                               "username": "postgres", "password": "unused", "sslmode": "disable"},
+               "config": config}),
+    )
+    .await
+}
+
+/// Creates `body` as a connection in a new collection; returns its id.
+async fn source(app: &TestApp, mut body: Value) -> String {
     let col = app
         .collection(&app.admin_key, &format!("c{:x}", rand::random::<u32>()))
         .await;
+    body["collectionId"] = Value::String(col);
+    app.connection(&app.admin_key, body).await
+}
+
+/// A connection's current state, as the API shows it.
+async fn connection(app: &TestApp, conn: &str) -> Value {
     let r = app
-        .post(
-            "/api/v1/source-connections",
+        .get(
+            &format!("/api/v1/source-connections/{conn}"),
             &app.admin_key,
-            json!({"collectionId": col, "sourceShortName": "postgresql", "name": "src",
-                   "credentials": {"host": "127.0.0.1", "port": 5432, "database": db.name,
-                                   "username": "postgres", "password": "unused", "sslmode": "disable"},
-                   "config": config}),
         )
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["sourceConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["sourceConnection"].clone()
 }
 
 /// Writes `a.csv` under the server's file root and creates a CSV connection to it.
 async fn csv_source(app: &TestApp, content: impl AsRef<[u8]>, config: Value) -> String {
     std::fs::write(app.files.join("a.csv"), content).unwrap();
-    let col = app
-        .collection(&app.admin_key, &format!("c{:x}", rand::random::<u32>()))
-        .await;
-    let r = app
-        .post(
-            "/api/v1/source-connections",
-            &app.admin_key,
-            json!({"collectionId": col, "sourceShortName": "csv", "name": "f",
-                   "credentials": {"path": "a.csv"}, "config": config}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    r.body["sourceConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    source(
+        app,
+        json!({"sourceShortName": "csv", "name": "f", "credentials": {"path": "a.csv"}, "config": config}),
+    )
+    .await
 }
 
 /// Waits until a sync has committed its first batch.
@@ -236,15 +237,10 @@ async fn full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing(po
         "an unchanged re-sync writes nothing"
     );
 
-    let c = app
-        .get(
-            &format!("/api/v1/source-connections/{conn}"),
-            &app.admin_key,
-        )
-        .await;
-    assert_eq!(c.body["sourceConnection"]["documentCount"], 102);
-    assert_eq!(c.body["sourceConnection"]["lastSyncStatus"], "completed");
-    assert!(c.body["sourceConnection"]["lastSyncedAt"].is_string());
+    let c = connection(&app, &conn).await;
+    assert_eq!(c["documentCount"], 102);
+    assert_eq!(c["lastSyncStatus"], "completed");
+    assert!(c["lastSyncedAt"].is_string());
 
     // What was indexed: the row as PostgreSQL renders it, keyed by its id.
     let docs = app
@@ -328,12 +324,7 @@ async fn full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing(po
     );
     assert_eq!(after.body["jobs"][0]["status"], "completed");
     assert_eq!(
-        app.get(
-            &format!("/api/v1/source-connections/{conn}"),
-            &app.admin_key
-        )
-        .await
-        .body["sourceConnection"]["documentCount"],
+        connection(&app, &conn).await["documentCount"],
         102,
         "nothing cleared by the other tenant"
     );
@@ -519,14 +510,9 @@ async fn cancel_stops_a_running_sync_and_the_next_run_continues() {
     assert_eq!(job["status"], "cancelled", "{job}");
     let kept = job["counts"]["inserted"].as_u64().unwrap();
     assert!(kept > 0 && kept < 60000, "committed batches stay: {kept}");
-    let c = app
-        .get(
-            &format!("/api/v1/source-connections/{conn}"),
-            &app.admin_key,
-        )
-        .await;
-    assert_eq!(c.body["sourceConnection"]["documentCount"], kept);
-    assert_eq!(c.body["sourceConnection"]["lastSyncStatus"], "cancelled");
+    let c = connection(&app, &conn).await;
+    assert_eq!(c["documentCount"], kept);
+    assert_eq!(c["lastSyncStatus"], "cancelled");
     // The next run resumes after the last committed key: no duplicate, no loss.
     let job = wait(&app, &run(&app, &conn).await).await;
     assert_eq!(job["status"], "completed", "{job}");
@@ -536,13 +522,8 @@ async fn cancel_stops_a_running_sync_and_the_next_run_continues() {
         "{job}"
     );
     assert!(job["counts"]["read"].as_u64().unwrap() <= 60000 - kept + 200);
-    let c = app
-        .get(
-            &format!("/api/v1/source-connections/{conn}"),
-            &app.admin_key,
-        )
-        .await;
-    assert_eq!(c.body["sourceConnection"]["documentCount"], 60000);
+    let c = connection(&app, &conn).await;
+    assert_eq!(c["documentCount"], 60000);
     app.finish().await;
     db.drop_db().await;
 }
@@ -557,17 +538,9 @@ async fn a_source_that_goes_away_fails_the_job_and_keeps_the_server_up() {
     let job = wait(&app, &run(&app, &conn).await).await;
     assert_eq!(job["status"], "failed", "{job}");
     assert_eq!(job["error"]["code"], "file_not_found", "{job}");
-    let c = app
-        .get(
-            &format!("/api/v1/source-connections/{conn}"),
-            &app.admin_key,
-        )
-        .await;
-    assert_eq!(
-        c.body["sourceConnection"]["documentCount"], 1,
-        "committed data stays"
-    );
-    assert_eq!(c.body["sourceConnection"]["lastSyncStatus"], "failed");
+    let c = connection(&app, &conn).await;
+    assert_eq!(c["documentCount"], 1, "committed data stays");
+    assert_eq!(c["lastSyncStatus"], "failed");
     app.finish().await;
 }
 
@@ -732,16 +705,8 @@ async fn a_database_dropped_mid_sync_fails_the_job_and_keeps_committed_batches()
     assert!(!job["error"]["message"].as_str().unwrap().is_empty());
     let kept = job["counts"]["inserted"].as_u64().unwrap();
     assert!(kept > 0 && kept < 200_000, "{job}");
-    let c = app
-        .get(
-            &format!("/api/v1/source-connections/{conn}"),
-            &app.admin_key,
-        )
-        .await;
-    assert_eq!(
-        c.body["sourceConnection"]["documentCount"], kept,
-        "committed batches stay"
-    );
+    let c = connection(&app, &conn).await;
+    assert_eq!(c["documentCount"], kept, "committed batches stay");
     // The server is still up.
     assert_eq!(
         app.get("/api/v1/collections", &app.admin_key).await.status,
