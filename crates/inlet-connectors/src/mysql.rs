@@ -13,7 +13,7 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
 
-use crate::reading::{self, CatalogColumn, Param, Scan, TablePlan, backquote, literal};
+use crate::reading::{self, CatalogColumn, Scan, TablePlan, backquote, literal};
 use crate::tunnel::{self, Tunnel};
 use crate::{common, net, sql};
 
@@ -370,20 +370,9 @@ async fn read_table(
         backquote(&plan.schema),
         backquote(&plan.table)
     );
-    // Built from catalog names, each quoted; values are bound.
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for p in params {
-        query = match p {
-            Param::Text(s) => query.bind(s),
-            Param::Bytes(b) => query.bind(b),
-        };
-    }
-    let rows = query.fetch(&mut *conn).map(|r| {
-        r.map(|row| {
-            row.try_get::<String, _>("j")
-                .map_err(|e| format!("cannot decode the row: {e}"))
-        })
-    });
+    let rows = reading::query(sql, params)
+        .fetch(&mut *conn)
+        .map(|r| r.map(|row| reading::rendered_json(&row)));
     reading::drain(ctx, "MySQL read", rows, plan, scan, tx, |e| {
         sql::map_error("MySQL read", e)
     })

@@ -193,6 +193,38 @@ pub enum Param {
     Bytes(Vec<u8>),
 }
 
+/// A table read's statement with its bound values (built from catalog
+/// names, each quoted by the dialect; values are never interpolated).
+pub fn query<DB>(
+    sql: String,
+    params: Vec<Param>,
+) -> sqlx::query::Query<'static, DB, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Vec<u8>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for p in params {
+        query = match p {
+            Param::Text(s) => query.bind(s),
+            Param::Bytes(b) => query.bind(b),
+        };
+    }
+    query
+}
+
+/// A row's JSON rendering from its `j` column (engines that build it in SQL).
+pub fn rendered_json<R>(row: &R) -> Rendered
+where
+    R: sqlx::Row,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'i> &'i str: sqlx::ColumnIndex<R>,
+{
+    row.try_get::<String, _>("j")
+        .map_err(|e| format!("cannot decode the row: {e}"))
+}
+
 /// How a dialect spells the pieces of a table read.
 pub struct Dialect {
     /// A column reference, given the column name.

@@ -13,7 +13,7 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 
-use crate::reading::{self, CatalogColumn, Param, Scan, TablePlan, quote};
+use crate::reading::{self, CatalogColumn, Scan, TablePlan, quote};
 use crate::{common, files, net, sql};
 
 /// SQLite database files.
@@ -255,15 +255,7 @@ async fn read_table(
         .join(", ");
     let (tail, params) = reading::clauses(&SQLITE, plan, scan);
     let sql = format!("SELECT {select} FROM {}{tail}", quote(&plan.table));
-    // Built from catalog names, each quoted; values are bound.
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for p in params {
-        query = match p {
-            Param::Text(s) => query.bind(s),
-            Param::Bytes(b) => query.bind(b),
-        };
-    }
-    let rows = query
+    let rows = reading::query(sql, params)
         .fetch(&mut *conn)
         .map(|r| r.map(|row| assemble(plan, &row)));
     reading::drain(ctx, "SQLite read", rows, plan, scan, tx, |e| {
