@@ -438,8 +438,8 @@ impl DocumentStore for SqlStore {
         };
         tx.query(&state).await?;
 
-        // Counts: the stream's and the job's, exact because they commit with
-        // the documents.
+        // Counts, exact because they commit with the documents (the job's
+        // are the sum of its streams').
         let status = if b.end.is_some() {
             "completed"
         } else {
@@ -449,8 +449,8 @@ impl DocumentStore for SqlStore {
         tx.query(
             &Sql::new(
                 "INSERT INTO job_streams (job_id, stream, ordinal, status, mode, n_read, n_inserted, \
-                 n_updated, n_deleted, n_unchanged, n_skipped, skipped_reasons, notes) \
-                 VALUES (?, ?, (SELECT count(*) FROM job_streams s WHERE s.job_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 n_updated, n_deleted, n_unchanged, n_skipped, bytes, skipped_reasons, notes) \
+                 VALUES (?, ?, (SELECT count(*) FROM job_streams s WHERE s.job_id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (job_id, stream) DO UPDATE SET status = excluded.status, mode = excluded.mode, \
                  n_read = job_streams.n_read + excluded.n_read, \
                  n_inserted = job_streams.n_inserted + excluded.n_inserted, \
@@ -458,6 +458,7 @@ impl DocumentStore for SqlStore {
                  n_deleted = job_streams.n_deleted + excluded.n_deleted, \
                  n_unchanged = job_streams.n_unchanged + excluded.n_unchanged, \
                  n_skipped = job_streams.n_skipped + excluded.n_skipped, \
+                 bytes = job_streams.bytes + excluded.bytes, \
                  skipped_reasons = CASE WHEN job_streams.skipped_reasons = '[]' \
                    THEN excluded.skipped_reasons ELSE job_streams.skipped_reasons END, \
                  notes = CASE WHEN job_streams.notes = '[]' THEN excluded.notes ELSE job_streams.notes END",
@@ -473,24 +474,9 @@ impl DocumentStore for SqlStore {
             .arg(n(out.deleted))
             .arg(n(out.unchanged))
             .arg(n(b.skipped))
+            .arg(n(b.bytes))
             .arg(reasons)
             .arg(to_json(&b.notes)),
-        )
-        .await?;
-        tx.query(
-            &Sql::new(
-                "UPDATE jobs SET n_read = n_read + ?, n_inserted = n_inserted + ?, n_updated = n_updated + ?, \
-                 n_deleted = n_deleted + ?, n_unchanged = n_unchanged + ?, n_skipped = n_skipped + ?, \
-                 bytes = bytes + ? WHERE id = ? RETURNING id",
-            )
-            .arg(n(b.read))
-            .arg(n(out.inserted))
-            .arg(n(out.updated))
-            .arg(n(out.deleted))
-            .arg(n(out.unchanged))
-            .arg(n(b.skipped))
-            .arg(n(b.bytes))
-            .arg(b.lease.job.0),
         )
         .await?;
         if out.inserted > 0 || out.deleted > 0 {

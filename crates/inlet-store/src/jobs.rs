@@ -39,8 +39,9 @@ fn job(r: &Row) -> Result<Job, DbError> {
         worker: r.opt_text("worker")?,
         lease_expires_at: opt_ts(r.opt_i64("lease_expires_at")?)?,
         cancel_requested: r.i64("cancel_requested")? != 0,
-        counts: counts(r)?,
-        bytes: u64::try_from(r.i64("bytes")?).unwrap_or(0),
+        // Summed from its streams by `with_streams`.
+        counts: Counts::default(),
+        bytes: 0,
         streams: Vec::new(),
         error,
         created_at: ts(r.i64("created_at")?)?,
@@ -50,7 +51,7 @@ fn job(r: &Row) -> Result<Job, DbError> {
     })
 }
 
-/// The `n_*` count columns of `jobs` or `job_streams`.
+/// The `n_*` count columns of `job_streams`.
 fn counts(r: &Row) -> Result<Counts, DbError> {
     let n = |c: &str| r.i64(c).map(|v| u64::try_from(v).unwrap_or(0));
     Ok(Counts {
@@ -71,6 +72,7 @@ fn stream(r: &Row) -> Result<(JobId, StreamProgress), DbError> {
             status: r.text("status")?,
             mode: r.text("mode")?,
             counts: counts(r)?,
+            bytes: u64::try_from(r.i64("bytes")?).unwrap_or(0),
             skipped_reasons: rows::json(r, "skipped_reasons")?,
             notes: rows::json(r, "notes")?,
         },
@@ -107,7 +109,8 @@ pub(crate) async fn lock_jobs_of(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> Co
 }
 
 impl SqlStore {
-    /// Attaches each job's per-stream progress (one query for the lot).
+    /// Attaches each job's per-stream progress, and its counts and bytes
+    /// as their sums (one query for the lot).
     async fn with_streams(&self, mut jobs: Vec<Job>) -> CoreResult<Vec<Job>> {
         if jobs.is_empty() {
             return Ok(jobs);
@@ -123,6 +126,8 @@ impl SqlStore {
         for row in self.db.fetch_all(&q).await? {
             let (id, s) = stream(&row)?;
             if let Some(j) = jobs.iter_mut().find(|j| j.id == id) {
+                j.counts += s.counts;
+                j.bytes += s.bytes;
                 j.streams.push(s);
             }
         }

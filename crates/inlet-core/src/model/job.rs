@@ -80,6 +80,17 @@ pub struct Counts {
     pub skipped: u64,
 }
 
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.read += other.read;
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.unchanged += other.unchanged;
+        self.skipped += other.skipped;
+    }
+}
+
 /// One stream's progress within a job.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -92,6 +103,8 @@ pub struct StreamProgress {
     pub mode: String,
     /// Its counts.
     pub counts: Counts,
+    /// Bytes of record data read from it.
+    pub bytes: u64,
     /// Why records were skipped (first few reasons, no data values).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped_reasons: Vec<String>,
@@ -138,9 +151,10 @@ pub struct Job {
     pub lease_expires_at: Option<Timestamp>,
     /// A cancel was asked for while it ran.
     pub cancel_requested: bool,
-    /// Counts so far (exact: committed with each batch).
+    /// Counts so far (exact: committed with each batch), the sum of its
+    /// streams'.
     pub counts: Counts,
-    /// Bytes of record data read.
+    /// Bytes of record data read, the sum of its streams'.
     pub bytes: u64,
     /// Per-stream progress.
     pub streams: Vec<StreamProgress>,

@@ -572,6 +572,11 @@ async fn the_event_stream_follows_a_job_to_its_end() {
     let again = read_events(&app, &sync, Some(&last.1)).await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].0, "end");
+    // A Last-Event-ID that is no id of this stream is ignored, not an error.
+    let garbled = read_events(&app, &sync, Some("not-an-id")).await;
+    assert_eq!(garbled.len(), 1);
+    assert_eq!(garbled[0].0, "end");
+    assert_eq!(garbled[0].1, last.1);
     app.get("/api/v1/jobs/sync_424242/events", &app.admin_key)
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");

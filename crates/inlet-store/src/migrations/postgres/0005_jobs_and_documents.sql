@@ -20,13 +20,6 @@ CREATE TABLE jobs (
     worker            TEXT,
     lease_expires_at  BIGINT,
     cancel_requested  BIGINT NOT NULL DEFAULT 0,
-    n_read            BIGINT NOT NULL DEFAULT 0,
-    n_inserted        BIGINT NOT NULL DEFAULT 0,
-    n_updated         BIGINT NOT NULL DEFAULT 0,
-    n_deleted         BIGINT NOT NULL DEFAULT 0,
-    n_unchanged       BIGINT NOT NULL DEFAULT 0,
-    n_skipped         BIGINT NOT NULL DEFAULT 0,
-    bytes             BIGINT NOT NULL DEFAULT 0,
     error_code        TEXT,
     error_message     TEXT,
     created_at        BIGINT NOT NULL,
@@ -41,6 +34,7 @@ CREATE INDEX jobs_runnable ON jobs (status, run_after, id);
 CREATE INDEX jobs_connection ON jobs (org_id, connection_id, id);
 CREATE INDEX jobs_connection_kind ON jobs (connection_id, kind, created_at);
 
+-- A job's counts and bytes are the sums of its streams' (one place to write them).
 CREATE TABLE job_streams (
     job_id           BIGINT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
     stream           TEXT NOT NULL,
@@ -53,6 +47,7 @@ CREATE TABLE job_streams (
     n_deleted        BIGINT NOT NULL DEFAULT 0,
     n_unchanged      BIGINT NOT NULL DEFAULT 0,
     n_skipped        BIGINT NOT NULL DEFAULT 0,
+    bytes            BIGINT NOT NULL DEFAULT 0,
     skipped_reasons  TEXT NOT NULL DEFAULT '[]',
     notes            TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (job_id, stream)

@@ -20,13 +20,6 @@ CREATE TABLE jobs (
     worker            TEXT,
     lease_expires_at  INTEGER,
     cancel_requested  INTEGER NOT NULL DEFAULT 0,
-    n_read            INTEGER NOT NULL DEFAULT 0,
-    n_inserted        INTEGER NOT NULL DEFAULT 0,
-    n_updated         INTEGER NOT NULL DEFAULT 0,
-    n_deleted         INTEGER NOT NULL DEFAULT 0,
-    n_unchanged       INTEGER NOT NULL DEFAULT 0,
-    n_skipped         INTEGER NOT NULL DEFAULT 0,
-    bytes             INTEGER NOT NULL DEFAULT 0,
     error_code        TEXT,
     error_message     TEXT,
     created_at        INTEGER NOT NULL,
@@ -41,6 +34,7 @@ CREATE INDEX jobs_runnable ON jobs (status, run_after, id);
 CREATE INDEX jobs_connection ON jobs (org_id, connection_id, id);
 CREATE INDEX jobs_connection_kind ON jobs (connection_id, kind, created_at);
 
+-- A job's counts and bytes are the sums of its streams' (one place to write them).
 CREATE TABLE job_streams (
     job_id           INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
     stream           TEXT NOT NULL,
@@ -53,6 +47,7 @@ CREATE TABLE job_streams (
     n_deleted        INTEGER NOT NULL DEFAULT 0,
     n_unchanged      INTEGER NOT NULL DEFAULT 0,
     n_skipped        INTEGER NOT NULL DEFAULT 0,
+    bytes            INTEGER NOT NULL DEFAULT 0,
     skipped_reasons  TEXT NOT NULL DEFAULT '[]',
     notes            TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (job_id, stream)
