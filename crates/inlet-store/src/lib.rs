@@ -1,8 +1,10 @@
 //! Inlet's stores: the embedded SQLite store (default) and the PostgreSQL
 //! store, both behind [`inlet_core::store::Store`] and one query code path
 //! ([`sql_store::SqlStore`]). Backend-specific SQL lives only in the
-//! migrations and in the few helpers of [`db`] where the engines differ
-//! (placeholders, full-text search, row locking).
+//! migrations, in the few helpers of [`db`] where the engines differ
+//! (placeholders, row locking), and in the hot batch statements of
+//! `documents.rs` (PostgreSQL takes array parameters and computes its
+//! `tsvector`, SQLite takes multi-row statements and indexes by trigger).
 
 pub mod db;
 mod documents;
