@@ -9,7 +9,7 @@ use inlet_core::connector::{ConnectorError, Context};
 pub fn resolve(ctx: &Context, path: &str) -> Result<PathBuf, ConnectorError> {
     if ctx.policy.file_roots.is_empty() {
         return Err(ConnectorError::Policy(
-            inlet_core::policy::Refusal::OutsideRoots(PathBuf::from(path)),
+            inlet_core::policy::Refusal::OutsideRoots,
         ));
     }
     match ctx.policy.check_path(path) {

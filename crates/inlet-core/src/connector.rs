@@ -168,7 +168,7 @@ impl ConnectorError {
             Self::Tls(_) => "tls_failure",
             Self::Timeout(_) => "timeout",
             Self::FileNotFound(_) => "file_not_found",
-            Self::Policy(Refusal::OutsideRoots(_)) => "path_not_allowed",
+            Self::Policy(Refusal::OutsideRoots) => "path_not_allowed",
             Self::Policy(_) => "network_not_allowed",
             Self::Transport(_) => "transport_not_allowed",
             Self::Tunnel(_) => "ssh_tunnel_failed",

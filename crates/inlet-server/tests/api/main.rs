@@ -9,6 +9,7 @@ mod catalog;
 mod collections;
 mod connections;
 mod connectors;
+mod file_roots;
 mod health;
 mod isolation;
 mod openapi;

@@ -146,7 +146,7 @@ async fn syncing_a_big_table(
 }
 
 /// Starts a sync and returns its id.
-async fn run(app: &TestApp, conn: &str) -> String {
+pub(crate) async fn run(app: &TestApp, conn: &str) -> String {
     let r = app
         .post(
             &format!("/api/v1/source-connections/{conn}/run"),
@@ -163,7 +163,7 @@ async fn run(app: &TestApp, conn: &str) -> String {
 }
 
 /// Waits for a job to reach a final status and returns it.
-async fn wait(app: &TestApp, job: &str) -> Value {
+pub(crate) async fn wait(app: &TestApp, job: &str) -> Value {
     for _ in 0..600 {
         let r = app
             .get(&format!("/api/v1/jobs/{job}"), &app.admin_key)
