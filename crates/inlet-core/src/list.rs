@@ -154,6 +154,8 @@ pub struct ConnectionFilter {
     pub status: Option<ConnectionStatus>,
     /// Only connections carrying this tag.
     pub tag: Option<String>,
+    /// Only alive (`true`) or not alive (`false`) connections.
+    pub alive: Option<bool>,
     /// Case-insensitive substring of name or description.
     pub search: Option<String>,
     /// Sort key.

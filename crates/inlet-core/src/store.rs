@@ -4,11 +4,13 @@
 
 mod documents;
 mod jobs;
+mod search;
 
 use async_trait::async_trait;
 
 pub use documents::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
 pub use jobs::{Heartbeat, JobStore};
+pub use search::{SearchPage, SearchScope, SearchStore};
 
 use crate::crypto::Sealed;
 use crate::error::CoreResult;
@@ -27,7 +29,7 @@ use crate::model::user::{Membership, Role, User};
 /// Persistence for every domain object; jobs and documents have traits of
 /// their own.
 #[async_trait]
-pub trait Store: JobStore + DocumentStore + Send + Sync + 'static {
+pub trait Store: JobStore + DocumentStore + SearchStore + Send + Sync + 'static {
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> CoreResult<()>;
 

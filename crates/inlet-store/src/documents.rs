@@ -1,5 +1,6 @@
 //! [`DocumentStore`] over [`Db`](crate::db::Db): documents, their full-text
-//! index (SQLite FTS5 kept by triggers; PostgreSQL `tsvector` written in the
+//! index entries from Inlet's tokens (SQLite FTS5 rows written beside each
+//! document and deleted by trigger; PostgreSQL a `tsvector` written in the
 //! same statement), sync state, and the batch commit.
 
 use std::collections::{HashMap, HashSet};
@@ -11,11 +12,13 @@ use inlet_core::list::{Page, PageRequest};
 use inlet_core::model::document::{Document, DocumentWrite};
 use inlet_core::model::job::JobStatus;
 use inlet_core::model::wire::WireEnum;
+use inlet_core::search::IndexTerms;
 use inlet_core::store::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
 use serde_json::Value;
 
 use crate::db::{Backend, DbError, Row, Sql, Tx, Val};
 use crate::rows::{ms, to_json, ts};
+use crate::search::tsvector_literal;
 use crate::sql_store::{SqlStore, bump, one};
 
 /// Rows per multi-row statement: one statement for a default batch (FTS5
@@ -115,14 +118,13 @@ impl SqlStore {
             let column = |f: fn(&DocumentWrite) -> &str| {
                 Val::TextList(docs.iter().map(|d| f(d).to_owned()).collect())
             };
-            let q = Sql::new(&format!(
+            let q = Sql::new(
                 "INSERT INTO documents (org_id, connection_id, stream, key, title, data, text, \
                  content_hash, seen_pass, synced_at, tsv) \
-                 SELECT ?, ?, ?, u.key, u.title, u.data, u.text, u.hash, ?, ?, {} \
-                 FROM UNNEST(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) \
-                 AS u(key, title, data, text, hash)",
-                tsvector_expr("u.title", "u.text")
-            ))
+                 SELECT ?, ?, ?, u.key, u.title, u.data, u.text, u.hash, ?, ?, u.tsv::tsvector \
+                 FROM UNNEST(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) \
+                 AS u(key, title, data, text, hash, tsv)",
+            )
             .arg(b.org_id.0)
             .arg(b.connection_id.0)
             .arg(b.stream.as_str())
@@ -132,7 +134,10 @@ impl SqlStore {
             .arg(column(|d| &d.title))
             .arg(column(|d| &d.data))
             .arg(column(|d| &d.text))
-            .arg(column(|d| &d.content_hash));
+            .arg(column(|d| &d.content_hash))
+            .arg(Val::TextList(
+                docs.iter().map(|d| tsvector_literal(&d.terms)).collect(),
+            ));
             tx.query(&q).await?;
             return Ok(());
         }
@@ -168,7 +173,21 @@ impl SqlStore {
                     .bind(ms(b.synced_at))
                     .push(")");
             }
-            tx.query(&q).await?;
+            q.push(" RETURNING id, key");
+            let ids: HashMap<String, i64> = tx
+                .query(&q)
+                .await?
+                .iter()
+                .map(|r| Ok((r.text("key")?, r.i64("id")?)))
+                .collect::<Result<_, DbError>>()?;
+            let mut rows = Vec::with_capacity(chunk.len());
+            for d in chunk {
+                let id = ids
+                    .get(&d.key)
+                    .ok_or_else(|| CoreError::Store("inserted document not returned".into()))?;
+                rows.push((*id, &d.terms));
+            }
+            index_fts(tx, &rows).await?;
         }
         Ok(())
     }
@@ -192,11 +211,17 @@ impl SqlStore {
             .push(", synced_at = ")
             .bind(ms(b.synced_at));
         if tx.backend() == Backend::Postgres {
-            q.push(", tsv = ").push(&tsvector_expr("?", "?"));
-            q = q.arg(d.title.as_str()).arg(d.text.as_str());
+            q.push(", tsv = CAST(")
+                .bind(tsvector_literal(&d.terms))
+                .push(" AS tsvector)");
         }
         q.push(" WHERE id = ").bind(id);
         tx.query(&q).await?;
+        if tx.backend() == Backend::Sqlite {
+            tx.execute(&Sql::new("DELETE FROM documents_fts WHERE rowid = ?").arg(id))
+                .await?;
+            index_fts(tx, &[(id, &d.terms)]).await?;
+        }
         Ok(())
     }
 
@@ -315,9 +340,27 @@ pub(crate) async fn delete_indexed(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> 
     Ok(tx.execute(&docs).await?)
 }
 
-/// PostgreSQL's index entry for a document, computed in the writing statement.
-fn tsvector_expr(title: &str, text: &str) -> String {
-    format!("setweight(to_tsvector('simple', {title}), 'A') || to_tsvector('simple', {text})")
+/// Writes SQLite FTS5 rows (document id, its tokens) in one statement:
+/// FTS5 flushes its pending terms per statement, so fewer is faster.
+async fn index_fts(tx: &mut Tx<'_>, rows: &[(i64, &IndexTerms)]) -> CoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q = Sql::new("INSERT INTO documents_fts (rowid, title, body) VALUES ");
+    for (i, (id, terms)) in rows.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push("(")
+            .bind(*id)
+            .push(", ")
+            .bind(terms.title.as_str())
+            .push(", ")
+            .bind(terms.body.as_str())
+            .push(")");
+    }
+    tx.execute(&q).await?;
+    Ok(())
 }
 
 #[async_trait]

@@ -147,8 +147,14 @@ impl SqlStore {
         }
         let mut q = Sql::new("UPDATE connections SET last_sync_status = ");
         q.bind(status.as_str());
-        if status == JobStatus::Completed {
-            q.push(", last_synced_at = ").bind(ms(at));
+        match status {
+            JobStatus::Completed => {
+                q.push(", sync_ok = 1, last_synced_at = ").bind(ms(at));
+            }
+            JobStatus::Failed | JobStatus::Cancelled => {
+                q.push(", sync_ok = 0");
+            }
+            JobStatus::Queued | JobStatus::Running => {}
         }
         q.push(" WHERE org_id = ")
             .bind(job.org_id.0)

@@ -142,6 +142,7 @@ pub fn connection(r: &Row) -> Result<Connection, DbError> {
             .map(|s| wire(&s))
             .transpose()?,
         document_count: u64::try_from(r.i64("document_count")?).unwrap_or(0),
+        sync_ok: r.i64("sync_ok")? != 0,
         created_at: ts(r.i64("created_at")?)?,
         updated_at: ts(r.i64("updated_at")?)?,
     })

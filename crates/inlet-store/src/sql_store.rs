@@ -131,6 +131,15 @@ impl SqlStore {
         if let Some(s) = f.status {
             q.push(" AND c.status = ").bind(s.as_str());
         }
+        match f.alive {
+            Some(true) => {
+                q.push(" AND c.status = 'active' AND c.sync_ok = 1");
+            }
+            Some(false) => {
+                q.push(" AND NOT (c.status = 'active' AND c.sync_ok = 1)");
+            }
+            None => {}
+        }
         if let Some(tag) = &f.tag {
             q.push(" AND c.id IN (SELECT t.connection_id FROM connection_tags t WHERE t.org_id = ")
                 .bind(org.0)

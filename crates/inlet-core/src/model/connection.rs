@@ -120,10 +120,20 @@ pub struct Connection {
     pub last_sync_status: Option<super::job::JobStatus>,
     /// Documents indexed from this connection.
     pub document_count: u64,
+    /// Whether its last finished sync completed (a running one does not
+    /// change it).
+    pub sync_ok: bool,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last change.
     pub updated_at: Timestamp,
+}
+
+impl Connection {
+    /// Active, and its last finished sync completed: its documents are searched.
+    pub fn alive(&self) -> bool {
+        self.status == ConnectionStatus::Active && self.sync_ok
+    }
 }
 
 /// A validated new connection, secrets already sealed.

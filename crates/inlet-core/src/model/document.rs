@@ -43,4 +43,27 @@ pub struct DocumentWrite {
     pub text: String,
     /// Hex SHA-256 of `data`.
     pub content_hash: String,
+    /// The tokens the full-text index holds for it.
+    pub terms: crate::search::IndexTerms,
+}
+
+/// A document found by a search, with what ranks and shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    /// The document.
+    pub document_id: DocumentId,
+    /// Its connection.
+    pub connection_id: ConnectionId,
+    /// Its stream.
+    pub stream: String,
+    /// Its key.
+    pub key: String,
+    /// Its title.
+    pub title: String,
+    /// Its indexed text (the snippet is cut from it).
+    pub text: String,
+    /// Relevance: BM25 on SQLite, `ts_rank_cd` on PostgreSQL; higher is better.
+    pub score: f64,
+    /// When its content was written.
+    pub synced_at: Timestamp,
 }

@@ -11,6 +11,7 @@ mod keys;
 mod orgs;
 mod queue;
 mod schemas;
+mod search;
 mod sync;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub use connections::ConnectionInput;
 pub use jobs::{JobWatch, SYNC_ATTEMPTS};
 pub use keys::{ApiKeyInput, CreatedKey};
 pub use queue::{HeldLease, job_error};
+pub use search::{SearchInput, SearchResult, SearchResults};
 pub use sync::SyncSettings;
 
 use crate::connector::{Catalog, Context};

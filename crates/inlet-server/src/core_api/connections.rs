@@ -101,12 +101,15 @@ pub struct ConnectionOut {
     last_sync_status: Option<&'static str>,
     /// Documents indexed from this connection.
     document_count: u64,
+    /// Active, and its last finished sync completed: its documents are searched.
+    alive: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
 impl From<Connection> for ConnectionOut {
     fn from(c: Connection) -> Self {
+        let alive = c.alive();
         Self {
             id: c.id.to_string(),
             organization_id: c.org_id.to_string(),
@@ -126,6 +129,7 @@ impl From<Connection> for ConnectionOut {
             last_synced_at: c.last_synced_at,
             last_sync_status: c.last_sync_status.map(WireEnum::as_str),
             document_count: c.document_count,
+            alive,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -195,6 +199,8 @@ pub struct ListQuery {
     status: Option<String>,
     /// Only connections with this tag.
     tag: Option<String>,
+    /// `true`: only alive connections (active, last sync completed); `false`: only the others.
+    alive: Option<String>,
     /// Case-insensitive substring of name or description.
     search: Option<String>,
     /// name, type, status, createdAt (default) or updatedAt.
@@ -249,6 +255,18 @@ fn filter(q: &ListQuery) -> Result<ConnectionFilter, ApiError> {
         source_type: q.source_type.clone(),
         status,
         tag: q.tag.clone(),
+        alive: q
+            .alive
+            .as_deref()
+            .map(|a| match a {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(ApiError::Core(CoreError::invalid(
+                    "alive",
+                    "must be true or false",
+                ))),
+            })
+            .transpose()?,
         search: q.search.clone(),
         sort: q
             .sort_by

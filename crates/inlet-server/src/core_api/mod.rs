@@ -8,6 +8,7 @@ mod documents;
 mod dto;
 mod jobs;
 mod orgs;
+mod search;
 mod sources;
 mod users;
 
@@ -46,6 +47,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::list))
         .routes(routes!(documents::get))
         .routes(routes!(documents::clear))
+        .routes(routes!(search::search_post, search::search_get))
+        .routes(routes!(search::search_all))
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))
         .routes(routes!(orgs::list, orgs::create))

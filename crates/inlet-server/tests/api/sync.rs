@@ -84,6 +84,11 @@ async fn source(app: &TestApp, mut body: Value) -> String {
 }
 
 /// A connection's current state, as the API shows it.
+pub(crate) async fn connection_json(app: &TestApp, conn: &str) -> Value {
+    connection(app, conn).await
+}
+
+/// A connection's current state, as the API shows it.
 async fn connection(app: &TestApp, conn: &str) -> Value {
     let r = app
         .get(
