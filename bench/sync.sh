@@ -24,6 +24,8 @@ SRC=inlet_bench_src
 
 . bench/lib.sh
 need curl curl
+need bc bc
+[ -z "${SEARCH_BENCH:-}" ] || need wrk wrk
 DROP_DBS+=("$SRC")
 [ -n "${KEEP_STORE:-}" ] || DROP_DBS+=(inlet_bench_store)
 
@@ -57,6 +59,7 @@ if [ "$STORE" = postgres ]; then
 fi
 INLET_DATA_DIR="$WORK" INLET_DATABASE_URL="$DB_URL" INLET_LISTEN="127.0.0.1:$PORT" \
   INLET_BOOTSTRAP_API_KEY="$KEY" INLET_SYNC_BATCH_SIZE="$BATCH" INLET_LOG=warn \
+  INLET_RATE_LIMIT_PER_MINUTE=100000000 \
   "$BIN" serve > "${SERVER_LOG:-$WORK/server.log}" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
@@ -120,3 +123,19 @@ printf 'first sync          %.2f s  %8.0f rows/s  (%.1f%% of COPY)\n' "$first" "
 printf 'unchanged re-sync   %.2f s  %8.0f rows/s  (%.1fx faster than the first)\n' "$second" "$(echo "$ROWS / $second" | bc -l)" "$(echo "$first / $second" | bc -l)"
 printf 'server CPU          %.1f s first, %.1f s re-sync\n' "$(echo "$cpu1 - $cpu0" | bc -l)" "$(echo "$cpu2 - $cpu1" | bc -l)"
 printf 'server peak RSS     %d MB (now: %d MB heap, %d MB mapped store file)\n' "$((peak_kb / 1024))" "$((anon_kb / 1024))" "$((file_kb / 1024))"
+
+# bench/search.sh: search latency over the synced documents.
+if [ -n "${SEARCH_BENCH:-}" ]; then
+  [ "$STORE" = postgres ] && psql "$DB_URL" -qc "VACUUM ANALYZE documents" >/dev/null
+  printf '\nsearch, %d clients, %s per kind (GET …/collections/{id}/search?q=…&limit=20)\n' "$CONNECTIONS" "$DURATION"
+  printf '%-10s %10s %10s %10s %10s\n' kind req/s p50 p99 errors
+  for kind in ${KINDS:-common two_words rare phrase prefix none}; do
+    out=$(QUERY_KIND=$kind ROWS=$ROWS INLET_BENCH_KEY=$KEY INLET_BENCH_COLLECTION=$COL \
+      wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" 2>"$WORK/wrk.err")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    errors=$(grep -c '^status' "$WORK/wrk.err" || true)
+    printf '%-10s %10s %10s %10s %10s\n' "$kind" "$rps" "$p50" "$p99" "$errors"
+  done
+fi
