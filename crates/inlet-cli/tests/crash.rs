@@ -4,28 +4,17 @@
 //! `inlet serve --no-workers` leaves jobs to a separate `inlet worker`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use common::{create_connection, get, inlet, rand_suffix, run, serve, wait_job};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-const BIN: &str = env!("CARGO_BIN_EXE_inlet");
 const ROWS: u64 = 200_000;
-
-/// `inlet <command>` on the data directory `data`, with the embedded store.
-fn inlet(data: &Path, command: &str) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.arg(command)
-        .env("INLET_DATA_DIR", data)
-        .env("INLET_LOG", "warn")
-        .env_remove("INLET_DATABASE_URL")
-        .env_remove("INLET_MASTER_KEY")
-        .current_dir(data);
-    cmd
-}
 
 /// Starts `inlet serve` and returns it with its base URL.
 fn start(data: &Path, key: &str) -> (Child, String) {
@@ -33,91 +22,26 @@ fn start(data: &Path, key: &str) -> (Child, String) {
 }
 
 fn start_with(data: &Path, key: &str, args: &[&str]) -> (Child, String) {
-    let mut child = inlet(data, "serve")
-        .args(args)
-        .env("INLET_LISTEN", "127.0.0.1:0")
-        .env("INLET_BOOTSTRAP_API_KEY", key)
+    let mut cmd = inlet(data, "serve");
+    cmd.args(args)
         // Far longer than the test waits: the restarted process must resume
         // the killed one's job because it is dead, not because its lease ran out.
         .env("INLET_JOB_LEASE", "10m")
-        .env("INLET_SYNC_BATCH_SIZE", "500")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        if let Some(rest) = line.strip_prefix("Inlet listening on ") {
-            break rest.trim().to_owned();
-        }
-    };
-    // Keep reading stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, base)
+        .env("INLET_SYNC_BATCH_SIZE", "500");
+    serve(cmd, key)
 }
 
-async fn post(client: &reqwest::Client, key: &str, url: String, body: Value) -> Value {
-    client
-        .post(url)
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-/// Creates `connection` (a create body without its collection) in a new
-/// collection and starts its sync; returns (connection id, sync id).
+/// Creates `connection` in a new collection and starts its sync; returns
+/// (connection id, sync id).
 async fn start_sync(
     client: &reqwest::Client,
     key: &str,
     base: &str,
-    mut connection: Value,
+    connection: Value,
 ) -> (String, String) {
-    let col = post(
-        client,
-        key,
-        format!("{base}/api/v1/collections"),
-        json!({"name": "c"}),
-    )
-    .await;
-    connection["collectionId"] = col["collection"]["id"].clone();
-    let conn = post(
-        client,
-        key,
-        format!("{base}/api/v1/source-connections"),
-        connection,
-    )
-    .await;
-    let conn = conn["sourceConnection"]["id"].as_str().unwrap().to_owned();
-    let run = post(
-        client,
-        key,
-        format!("{base}/api/v1/source-connections/{conn}/run"),
-        json!({}),
-    )
-    .await;
-    let sync = run["syncId"].as_str().unwrap().to_owned();
+    let conn = create_connection(client, key, base, connection).await;
+    let sync = run(client, key, base, &conn).await;
     (conn, sync)
-}
-
-async fn get(client: &reqwest::Client, url: &str, key: &str) -> Value {
-    client
-        .get(url)
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -176,14 +100,7 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
     // Same data directory: the new process sees the job's worker process is
     // gone and resumes the job at once (its lease would last ten minutes).
     let (mut server, base) = start(dir.path(), &key);
-    let mut job = Value::Null;
-    for _ in 0..1200 {
-        job = get(&client, &format!("{base}/api/v1/jobs/{sync}"), &key).await["job"].clone();
-        if job["status"] != "running" && job["status"] != "queued" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let job = wait_job(&client, &key, &base, &sync, 120).await;
     assert_eq!(job["status"], "completed", "{job}");
     assert_eq!(
         job["attempts"], 2,
@@ -265,12 +182,4 @@ async fn serve_without_workers_leaves_jobs_to_a_separate_worker_process() {
     worker.wait().unwrap();
     server.kill().unwrap();
     server.wait().unwrap();
-}
-
-fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        ^ u64::from(std::process::id())
 }

@@ -251,10 +251,7 @@ async fn hostile_input(c: &Corpus) {
                     body["error"]["code"], "invalid_request",
                     "{shown:?}: {body}"
                 );
-                assert!(
-                    body["error"]["field"] == "query",
-                    "{shown:?}: {body}"
-                );
+                assert!(body["error"]["field"] == "query", "{shown:?}: {body}");
             }
             other => panic!("{shown:?} answered {other}: {body}"),
         }
