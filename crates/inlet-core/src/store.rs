@@ -4,11 +4,13 @@
 
 mod documents;
 mod jobs;
+mod schedules;
 
 use async_trait::async_trait;
 
 pub use documents::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
 pub use jobs::{Heartbeat, JobStore};
+pub use schedules::ScheduleStore;
 
 use crate::crypto::Sealed;
 use crate::error::CoreResult;
@@ -27,7 +29,7 @@ use crate::model::user::{Membership, Role, User};
 /// Persistence for every domain object; jobs and documents have traits of
 /// their own.
 #[async_trait]
-pub trait Store: JobStore + DocumentStore + Send + Sync + 'static {
+pub trait Store: JobStore + DocumentStore + ScheduleStore + Send + Sync + 'static {
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> CoreResult<()>;
 
@@ -137,12 +139,14 @@ pub trait Store: JobStore + DocumentStore + Send + Sync + 'static {
         id: ConnectionId,
         update: CredentialsUpdate,
     ) -> CoreResult<Connection>;
-    /// Replaces configuration.
+    /// Replaces configuration and the next scheduled sync time computed
+    /// from it (`None`: no schedule).
     async fn update_config(
         &self,
         org: OrgId,
         id: ConnectionId,
         config: serde_json::Map<String, serde_json::Value>,
+        next_sync_at: Option<Timestamp>,
     ) -> CoreResult<Connection>;
     /// Deletes a connection.
     async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()>;

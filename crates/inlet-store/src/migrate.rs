@@ -30,6 +30,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0005_jobs_and_documents.sql"),
         include_str!("migrations/postgres/0005_jobs_and_documents.sql"),
     ),
+    (
+        6,
+        include_str!("migrations/sqlite/0006_schedules.sql"),
+        include_str!("migrations/postgres/0006_schedules.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.

@@ -120,6 +120,9 @@ pub struct Connection {
     pub last_sync_status: Option<super::job::JobStatus>,
     /// Documents indexed from this connection.
     pub document_count: u64,
+    /// When its schedule (or continuous mode) next queues a sync; `None`
+    /// without one. Computed by the services from `config`.
+    pub next_sync_at: Option<Timestamp>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last change.
@@ -149,6 +152,8 @@ pub struct NewConnection {
     pub secrets: Option<Sealed>,
     /// Labels.
     pub tags: Vec<String>,
+    /// First scheduled sync (from the config's schedule), if any.
+    pub next_sync_at: Option<Timestamp>,
 }
 
 /// A partial update of a connection's descriptive fields and status.

@@ -101,6 +101,8 @@ pub struct ConnectionOut {
     last_sync_status: Option<&'static str>,
     /// Documents indexed from this connection.
     document_count: u64,
+    /// When config `schedule` (or `continuous`) next queues a sync; null without one.
+    next_sync_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -126,6 +128,7 @@ impl From<Connection> for ConnectionOut {
             last_synced_at: c.last_synced_at,
             last_sync_status: c.last_sync_status.map(WireEnum::as_str),
             document_count: c.document_count,
+            next_sync_at: c.next_sync_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
