@@ -14,5 +14,6 @@ mod health;
 mod isolation;
 mod openapi;
 mod postgres;
+mod schedules;
 mod secrets;
 mod sync;
