@@ -40,12 +40,13 @@ impl ScheduleStore for SqlStore {
     ) -> CoreResult<bool> {
         let q = Sql::new(
             "UPDATE connections SET next_sync_at = ? \
-             WHERE org_id = ? AND id = ? AND next_sync_at = ? RETURNING id",
+             WHERE org_id = ? AND id = ? AND next_sync_at = ? AND status = ? RETURNING id",
         )
         .arg(to.map(ms))
         .arg(org.0)
         .arg(id.0)
-        .arg(ms(from));
+        .arg(ms(from))
+        .arg(ConnectionStatus::Active.as_str());
         let mut tx = self.db.begin().await?;
         let moved = !tx.query(&q).await?.is_empty();
         if moved {

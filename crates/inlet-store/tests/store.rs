@@ -956,10 +956,19 @@ async fn schedules_are_claimed_once(s: Arc<SqlStore>) {
         x.next_sync_at.map(|t| t.timestamp_millis()),
         Some(next.timestamp_millis())
     );
-    // Another organization's id does not move it; clearing it does.
+    // Another organization's id does not move it, nor does a stale value,
+    // nor a switched-off status; clearing it does.
     let b = s.create_org("b").await.unwrap();
     let next = x.next_sync_at.unwrap();
     assert!(!s.advance_schedule(b.id, x.id, next, None).await.unwrap());
+    assert!(!s.advance_schedule(a.id, x.id, due_at, None).await.unwrap());
+    s.set_status(a.id, x.id, ConnectionStatus::Maintenance)
+        .await
+        .unwrap();
+    assert!(!s.advance_schedule(a.id, x.id, next, None).await.unwrap());
+    s.set_status(a.id, x.id, ConnectionStatus::Active)
+        .await
+        .unwrap();
     assert!(s.advance_schedule(a.id, x.id, next, None).await.unwrap());
     // A config change sets (and clears) it with the config.
     let x = s

@@ -19,9 +19,10 @@ pub trait ScheduleStore: Send + Sync {
     async fn due_schedules(&self, now: Timestamp, limit: u32) -> CoreResult<Vec<Connection>>;
 
     /// Moves a connection's `next_sync_at` from `from` to `to` if it still is
-    /// `from` (`UPDATE … WHERE next_sync_at = from`): `true` for the one
-    /// caller that moved it, which then queues the run; `false` for everyone
-    /// else (another node fired it, or the config changed meanwhile).
+    /// `from` and the connection still `active` (`UPDATE … WHERE
+    /// next_sync_at = from`): `true` for the one caller that moved it, which
+    /// then queues the run; `false` for everyone else (another node fired
+    /// it, the config changed or the connection was switched off meanwhile).
     async fn advance_schedule(
         &self,
         org: OrgId,
