@@ -112,6 +112,14 @@ pub struct ConfigArgs {
     #[arg(long, env = "INLET_JOB_LEASE", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_lease: Option<String>,
+    /// A sync schedule (config `schedule`) that can fire more often than this is refused (e.g. 1m, 15m).
+    #[arg(long, env = "INLET_MIN_SYNC_INTERVAL", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_sync_interval: Option<String>,
+    /// Time between two syncs of a `continuous` connection (e.g. 30s).
+    #[arg(long, env = "INLET_CONTINUOUS_INTERVAL", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuous_interval: Option<String>,
     /// Log format.
     #[arg(long, env = "INLET_LOG_FORMAT", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,6 +151,8 @@ struct Raw {
     sync_batch_size: usize,
     sync_max_record_bytes: usize,
     job_lease: String,
+    min_sync_interval: String,
+    continuous_interval: String,
 }
 
 impl Default for Raw {
@@ -167,6 +177,8 @@ impl Default for Raw {
             sync_batch_size: 1000,
             sync_max_record_bytes: 1024 * 1024,
             job_lease: "30s".into(),
+            min_sync_interval: "1m".into(),
+            continuous_interval: "30s".into(),
         }
     }
 }
@@ -200,6 +212,8 @@ pub struct Config {
     pub sync_workers: usize,
     /// Batch size, record limit and lease of jobs.
     pub sync: inlet_core::service::SyncSettings,
+    /// Minimum schedule interval and continuous-sync interval.
+    pub schedules: inlet_core::schedule::ScheduleSettings,
 }
 
 /// Parses `90`, `30s`, `15m`, `1h` or `1d` into a duration.
@@ -321,6 +335,17 @@ impl Config {
         if lease < Duration::from_secs(1) {
             bail!("job_lease (INLET_JOB_LEASE) must be at least 1s");
         }
+        let min_sync_interval = parse_duration(
+            "min_sync_interval (INLET_MIN_SYNC_INTERVAL)",
+            &raw.min_sync_interval,
+        )?;
+        let continuous_interval = parse_duration(
+            "continuous_interval (INLET_CONTINUOUS_INTERVAL)",
+            &raw.continuous_interval,
+        )?;
+        if continuous_interval < Duration::from_secs(1) {
+            bail!("continuous_interval (INLET_CONTINUOUS_INTERVAL) must be at least 1s");
+        }
         if let Some(key) = &raw.master_key {
             inlet_core::crypto::MasterKey::from_base64(key).map_err(|e| {
                 anyhow::anyhow!("master_key (--master-key / INLET_MASTER_KEY): {e}")
@@ -345,6 +370,10 @@ impl Config {
                 batch_size: raw.sync_batch_size,
                 max_record_bytes: raw.sync_max_record_bytes,
                 lease,
+            },
+            schedules: inlet_core::schedule::ScheduleSettings {
+                min_interval: min_sync_interval,
+                continuous_interval,
             },
         })
     }

@@ -122,7 +122,8 @@ async fn services(config: &Config) -> Result<Services> {
                 policy: Arc::new(config.policy.clone()),
                 timeout: config.connect_timeout,
             })
-            .with_sync(config.sync),
+            .with_sync(config.sync)
+            .with_schedules(config.schedules),
     )
 }
 
@@ -140,6 +141,10 @@ fn start_workers(config: &Config, services: &Services) {
     if let Some(interval) = config.schema_refresh_interval {
         inlet_worker::spawn_schema_scheduler(services.clone(), interval);
     }
+    inlet_worker::spawn_sync_scheduler(
+        services.clone(),
+        inlet_worker::sync_scheduler_tick(config.schedules.continuous_interval),
+    );
     tracing::info!(workers = config.sync_workers, "job workers started");
 }
 

@@ -32,6 +32,27 @@ pub fn database_config() -> Vec<FieldSpec> {
             .between(1, 1_000_000)
             .describe("With cursorColumn: every Nth sync is a full refresh, which removes rows deleted at the source"),
     ]
+    .into_iter()
+    .chain(schedule_fields())
+    .collect()
+}
+
+/// When a connection syncs by itself; every source type offers these (the
+/// services check the values: cron syntax, zone, minimum interval, and
+/// `continuous` only where the type supports it).
+pub fn schedule_fields() -> Vec<FieldSpec> {
+    vec![
+        FieldSpec::new(inlet_core::schedule::SCHEDULE, FieldType::String, false).describe(
+            "Cron expression for scheduled syncs (minute hour day-of-month month day-of-week, \
+             or @hourly, @daily, …); none when empty",
+        ),
+        FieldSpec::new(inlet_core::schedule::TIMEZONE, FieldType::String, false)
+            .describe("IANA time zone the schedule is read in (default UTC)"),
+        FieldSpec::new(inlet_core::schedule::CONTINUOUS, FieldType::Boolean, false).describe(
+            "Sync incrementally every INLET_CONTINUOUS_INTERVAL (source types that support \
+             continuous syncs only; not with schedule)",
+        ),
+    ]
 }
 
 /// The scheduled-refresh switch every source type offers.
@@ -47,6 +68,9 @@ pub fn glob_config() -> Vec<FieldSpec> {
         FieldSpec::new("include", FieldType::Array, false).describe("Glob patterns to include"),
         FieldSpec::new("exclude", FieldType::Array, false).describe("Glob patterns to exclude"),
     ]
+    .into_iter()
+    .chain(schedule_fields())
+    .collect()
 }
 
 /// Compiled include/exclude globs of a file-based source.

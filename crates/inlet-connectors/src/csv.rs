@@ -69,7 +69,10 @@ impl Csv {
                          inserting or removing a line changes the key of every row after it",
                     ),
                     crate::common::refresh_field(),
-                ],
+                ]
+                .into_iter()
+                .chain(crate::common::schedule_fields())
+                .collect(),
             },
         }
     }

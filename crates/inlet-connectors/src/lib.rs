@@ -64,4 +64,27 @@ mod tests {
             ["csv", "folder", "git", "mysql", "postgresql", "sqlite"]
         );
     }
+
+    #[test]
+    fn every_source_type_offers_the_schedule_fields() {
+        let cat = catalog();
+        for name in cat.short_names() {
+            let spec = cat.get(name).unwrap().spec();
+            let kinds: Vec<(&str, FieldType)> = spec
+                .config_fields
+                .iter()
+                .filter(|f| ["schedule", "timezone", "continuous"].contains(&f.name))
+                .map(|f| (f.name, f.kind))
+                .collect();
+            assert_eq!(
+                kinds,
+                [
+                    ("schedule", FieldType::String),
+                    ("timezone", FieldType::String),
+                    ("continuous", FieldType::Boolean)
+                ],
+                "{name}"
+            );
+        }
+    }
 }

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod list;
 pub mod model;
 pub mod policy;
+pub mod schedule;
 pub mod search;
 pub mod secret;
 pub mod service;

@@ -4,12 +4,14 @@
 
 mod documents;
 mod jobs;
+mod schedules;
 mod search;
 
 use async_trait::async_trait;
 
 pub use documents::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
 pub use jobs::{Heartbeat, JobStore};
+pub use schedules::ScheduleStore;
 pub use search::{SearchPage, SearchScope, SearchStore};
 
 use crate::crypto::Sealed;
@@ -29,7 +31,9 @@ use crate::model::user::{Membership, Role, User};
 /// Persistence for every domain object; jobs and documents have traits of
 /// their own.
 #[async_trait]
-pub trait Store: JobStore + DocumentStore + SearchStore + Send + Sync + 'static {
+pub trait Store:
+    JobStore + DocumentStore + SearchStore + ScheduleStore + Send + Sync + 'static
+{
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> CoreResult<()>;
 
@@ -139,12 +143,14 @@ pub trait Store: JobStore + DocumentStore + SearchStore + Send + Sync + 'static 
         id: ConnectionId,
         update: CredentialsUpdate,
     ) -> CoreResult<Connection>;
-    /// Replaces configuration.
+    /// Replaces configuration and the next scheduled sync time computed
+    /// from it (`None`: no schedule).
     async fn update_config(
         &self,
         org: OrgId,
         id: ConnectionId,
         config: serde_json::Map<String, serde_json::Value>,
+        next_sync_at: Option<Timestamp>,
     ) -> CoreResult<Connection>;
     /// Deletes a connection.
     async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()>;

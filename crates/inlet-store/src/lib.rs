@@ -12,6 +12,7 @@ mod jobs;
 mod list_cache;
 mod migrate;
 mod rows;
+mod schedules;
 mod search;
 mod sql_store;
 pub mod testing;

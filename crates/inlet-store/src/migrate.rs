@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/postgres/0005_jobs_and_documents.sql"),
     ),
     (
+        6,
+        include_str!("migrations/sqlite/0006_schedules.sql"),
+        include_str!("migrations/postgres/0006_schedules.sql"),
+    ),
+    (
         7,
         include_str!("migrations/sqlite/0007_search.sql"),
         include_str!("migrations/postgres/0007_search.sql"),

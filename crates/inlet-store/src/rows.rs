@@ -143,6 +143,7 @@ pub fn connection(r: &Row) -> Result<Connection, DbError> {
             .transpose()?,
         document_count: u64::try_from(r.i64("document_count")?).unwrap_or(0),
         sync_ok: r.i64("sync_ok")? != 0,
+        next_sync_at: opt_ts(r.opt_i64("next_sync_at")?)?,
         created_at: ts(r.i64("created_at")?)?,
         updated_at: ts(r.i64("updated_at")?)?,
     })

@@ -594,8 +594,8 @@ impl Store for SqlStore {
         let q = Sql::new(
             "INSERT INTO connections (org_id, collection_id, source_type, name, sort_name, description, \
              settings, config, secret_fields, secrets, secrets_key_id, tags, status, created_at, updated_at, \
-             schema_auto_refresh) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+             schema_auto_refresh, next_sync_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         )
         .arg(new.org_id.0)
         .arg(new.collection_id.0)
@@ -612,7 +612,8 @@ impl Store for SqlStore {
         .arg(ConnectionStatus::Pending.as_str())
         .arg(t)
         .arg(t)
-        .arg(auto_refresh(&new.config));
+        .arg(auto_refresh(&new.config))
+        .arg(new.next_sync_at.map(ms));
         let mut tx = self.db.begin().await?;
         let created = match tx.query(&q).await {
             Ok(rows) => one(rows, "connection", rows::connection)?,
@@ -728,13 +729,15 @@ impl Store for SqlStore {
         org: OrgId,
         id: ConnectionId,
         config: Map<String, Value>,
+        next_sync_at: Option<Timestamp>,
     ) -> CoreResult<Connection> {
         let q = Sql::new(
-            "UPDATE connections SET config = ?, schema_auto_refresh = ?, updated_at = ? \
+            "UPDATE connections SET config = ?, schema_auto_refresh = ?, next_sync_at = ?, updated_at = ? \
              WHERE org_id = ? AND id = ? RETURNING *",
         )
         .arg(to_json(&config))
         .arg(auto_refresh(&config))
+        .arg(next_sync_at.map(ms))
         .arg(ms(now()))
         .arg(org.0)
         .arg(id.0);

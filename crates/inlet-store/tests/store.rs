@@ -16,7 +16,7 @@ use inlet_core::model::connection::{ConnectionPatch, ConnectionStatus, NewConnec
 use inlet_core::model::document::DocumentWrite;
 use inlet_core::model::job::{JobKind, JobStatus, JobTrigger, Lease, NewJob};
 use inlet_core::model::user::Role;
-use inlet_core::store::{DocumentStore, Heartbeat, JobStore, Store, SyncBatch};
+use inlet_core::store::{DocumentStore, Heartbeat, JobStore, ScheduleStore, Store, SyncBatch};
 use inlet_store::SqlStore;
 use inlet_store::testing::TempPgDatabase;
 use serde_json::{Map, json};
@@ -68,6 +68,7 @@ both!(
     schema_jobs_and_storage,
     sync_jobs_are_unique_and_batches_exact,
     engine_values_round_trip,
+    schedules_are_claimed_once,
 );
 
 fn conn(org: inlet_core::ids::OrgId, col: CollectionId, name: &str, kind: &str) -> NewConnection {
@@ -85,6 +86,7 @@ fn conn(org: inlet_core::ids::OrgId, col: CollectionId, name: &str, kind: &str) 
             data: vec![1, 2, 3],
         }),
         tags: vec!["t1".into()],
+        next_sync_at: None,
     }
 }
 
@@ -911,4 +913,78 @@ async fn engine_values_round_trip(s: Arc<SqlStore>) {
             .unwrap();
         assert_eq!((row.i64("has").unwrap(), row.i64("v").unwrap()), (1, 3));
     }
+}
+
+async fn schedules_are_claimed_once(s: Arc<SqlStore>) {
+    use chrono::Duration;
+    let a = s.create_org("a").await.unwrap();
+    let c = s.create_collection(a.id, col("c")).await.unwrap();
+    let now = inlet_core::model::now();
+    let due_at = now - Duration::minutes(5);
+    let mut new = conn(a.id, c.id, "scheduled", "csv");
+    new.next_sync_at = Some(due_at);
+    let x = s.create_connection(new).await.unwrap();
+    // Milliseconds survive the round trip exactly (the claim compares them).
+    assert_eq!(
+        x.next_sync_at.map(|t| t.timestamp_millis()),
+        Some(due_at.timestamp_millis())
+    );
+    let due_at = x.next_sync_at.unwrap();
+    // Only active connections are due.
+    assert!(s.due_schedules(now, 10).await.unwrap().is_empty());
+    s.record_test(a.id, x.id, now, None).await.unwrap();
+    let due = s.due_schedules(now, 10).await.unwrap();
+    assert_eq!(due.iter().map(|c| c.id).collect::<Vec<_>>(), [x.id]);
+    assert!(
+        s.due_schedules(due_at - Duration::seconds(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Of many claims of the same slot, exactly one wins.
+    let next = now + Duration::hours(1);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let s = s.clone();
+        tasks.spawn(async move { s.advance_schedule(a.id, x.id, due_at, Some(next)).await });
+    }
+    let claims = tasks.join_all().await;
+    assert_eq!(claims.iter().filter(|c| matches!(c, Ok(true))).count(), 1);
+    assert!(claims.iter().all(Result::is_ok));
+    assert!(s.due_schedules(now, 10).await.unwrap().is_empty());
+    let x = s.get_connection(a.id, x.id).await.unwrap();
+    assert_eq!(
+        x.next_sync_at.map(|t| t.timestamp_millis()),
+        Some(next.timestamp_millis())
+    );
+    // Another organization's id does not move it, nor does a stale value,
+    // nor a switched-off status; clearing it does.
+    let b = s.create_org("b").await.unwrap();
+    let next = x.next_sync_at.unwrap();
+    assert!(!s.advance_schedule(b.id, x.id, next, None).await.unwrap());
+    assert!(!s.advance_schedule(a.id, x.id, due_at, None).await.unwrap());
+    s.set_status(a.id, x.id, ConnectionStatus::Maintenance)
+        .await
+        .unwrap();
+    assert!(!s.advance_schedule(a.id, x.id, next, None).await.unwrap());
+    s.set_status(a.id, x.id, ConnectionStatus::Active)
+        .await
+        .unwrap();
+    assert!(s.advance_schedule(a.id, x.id, next, None).await.unwrap());
+    // A config change sets (and clears) it with the config.
+    let x = s
+        .update_config(a.id, x.id, Map::new(), Some(due_at))
+        .await
+        .unwrap();
+    assert_eq!(x.next_sync_at, Some(due_at));
+    let x = s.update_config(a.id, x.id, Map::new(), None).await.unwrap();
+    assert_eq!(x.next_sync_at, None);
+    // Switched-off connections are never due.
+    s.update_config(a.id, x.id, Map::new(), Some(due_at))
+        .await
+        .unwrap();
+    s.set_status(a.id, x.id, ConnectionStatus::Inactive)
+        .await
+        .unwrap();
+    assert!(s.due_schedules(now, 10).await.unwrap().is_empty());
 }

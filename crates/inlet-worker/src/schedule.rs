@@ -1,7 +1,9 @@
 //! Scheduled work: queues schema refreshes of `schemaAutoRefresh`
-//! connections whose schema is older than the interval. Queueing is one
-//! `INSERT … SELECT` guarded by the store's unique index, so every node may
-//! run this without a refresh being queued twice.
+//! connections whose schema is older than the interval, and scheduled and
+//! continuous syncs whose time has come. Schema refreshes are queued by one
+//! `INSERT … SELECT` guarded by the store's unique index; a due sync is
+//! claimed by a conditional update of the connection's next run time. So
+//! every node may run both without anything being queued twice.
 
 use std::time::Duration;
 
@@ -24,4 +26,31 @@ pub fn spawn_schema_scheduler(services: Services, interval: Duration) {
             }
         }
     });
+}
+
+/// Every `tick`, queues the syncs whose schedule (or continuous interval) is
+/// due. Each due run fires once across all nodes (see
+/// `Services::fire_due_schedules`).
+pub fn spawn_sync_scheduler(services: Services, tick: Duration) {
+    let tick = tick.max(Duration::from_millis(10));
+    tokio::spawn(async move {
+        let mut timer = tokio::time::interval(tick);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            timer.tick().await;
+            match services.fire_due_schedules().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(queued = n, "scheduled syncs queued"),
+                Err(e) => tracing::warn!(error = %e, "queueing scheduled syncs failed"),
+            }
+        }
+    });
+}
+
+/// The scheduler tick for a continuous interval: a second, or a quarter of
+/// the interval when that is shorter (so short intervals keep their pace).
+pub fn sync_scheduler_tick(continuous_interval: Duration) -> Duration {
+    (continuous_interval / 4)
+        .min(Duration::from_secs(1))
+        .max(Duration::from_millis(10))
 }

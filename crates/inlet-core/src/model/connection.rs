@@ -123,6 +123,9 @@ pub struct Connection {
     /// Whether its last finished sync completed (a running one does not
     /// change it).
     pub sync_ok: bool,
+    /// When its schedule (or continuous mode) next queues a sync; `None`
+    /// without one. Computed by the services from `config`.
+    pub next_sync_at: Option<Timestamp>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last change.
@@ -159,6 +162,8 @@ pub struct NewConnection {
     pub secrets: Option<Sealed>,
     /// Labels.
     pub tags: Vec<String>,
+    /// First scheduled sync (from the config's schedule), if any.
+    pub next_sync_at: Option<Timestamp>,
 }
 
 /// A partial update of a connection's descriptive fields and status.

@@ -56,6 +56,7 @@ impl Services {
         let tags = validate::tags("tags", &input.tags)?;
         let creds = validate::fields("credentials", &spec.auth_fields, &input.credentials, &[])?;
         let config = validate::fields("config", &spec.config_fields, &input.config, &[])?;
+        let next_sync_at = self.next_sync_at(spec, &config.plain)?;
         who.require_collection(input.collection_id)?;
         if test_first {
             // The collection must exist before anything reaches out.
@@ -85,6 +86,7 @@ impl Services {
                 secret_fields,
                 secrets,
                 tags,
+                next_sync_at,
             })
             .await?;
         if test_first {
@@ -206,7 +208,9 @@ impl Services {
         Ok(conn)
     }
 
-    /// Replaces configuration.
+    /// Replaces configuration. A `schedule`, `timezone` or `continuous`
+    /// there sets when the next scheduled sync runs (first slot after now);
+    /// without them there is none.
     pub async fn update_config(
         &self,
         who: &Principal,
@@ -218,8 +222,9 @@ impl Services {
         self.ensure_no_active_sync(who, id).await?;
         let spec = self.source_type("sourceShortName", &conn.source_type)?;
         let checked = validate::fields("config", &spec.config_fields, &config, &[])?;
+        let next_sync_at = self.next_sync_at(spec, &checked.plain)?;
         self.store
-            .update_config(who.org_id, id, checked.plain)
+            .update_config(who.org_id, id, checked.plain, next_sync_at)
             .await
     }
 

@@ -44,13 +44,25 @@ impl Services {
     ) -> CoreResult<Job> {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
-        ensure_switched_on(&conn, "sync")?;
-        let force_full = force_full || self.full_refresh_due(&conn).await?;
+        self.enqueue_sync(&conn, trigger, force_full).await
+    }
+
+    /// Queues a sync of a connection already read (and, for a caller,
+    /// access-checked): the one path of manual, API and scheduled syncs.
+    pub(crate) async fn enqueue_sync(
+        &self,
+        conn: &Connection,
+        trigger: JobTrigger,
+        force_full: bool,
+    ) -> CoreResult<Job> {
+        ensure_switched_on(conn, "sync")?;
+        let id = conn.id;
+        let force_full = force_full || self.full_refresh_due(conn).await?;
         let job = self
             .store
             .enqueue_job(
                 NewJob {
-                    org_id: who.org_id,
+                    org_id: conn.org_id,
                     connection_id: id,
                     kind: JobKind::Sync,
                     trigger,
@@ -61,7 +73,7 @@ impl Services {
                 now(),
             )
             .await?;
-        tracing::info!(connection = %id, job = %job.id, force_full, "sync queued");
+        tracing::info!(connection = %id, job = %job.id, force_full, trigger = %trigger, "sync queued");
         self.jobs_changed.notify_waiters();
         Ok(job)
     }

@@ -10,6 +10,7 @@ mod jobs;
 mod keys;
 mod orgs;
 mod queue;
+mod schedules;
 mod schemas;
 mod search;
 mod sync;
@@ -35,6 +36,7 @@ pub struct Services {
     catalog: Arc<Catalog>,
     outbound: Context,
     sync: SyncSettings,
+    schedules: crate::schedule::ScheduleSettings,
     /// Woken when a job is queued here, so local workers claim it at once.
     jobs_changed: Arc<tokio::sync::Notify>,
 }
@@ -51,6 +53,7 @@ impl Services {
                 timeout: std::time::Duration::from_secs(10),
             },
             sync: SyncSettings::default(),
+            schedules: crate::schedule::ScheduleSettings::default(),
             jobs_changed: Arc::new(tokio::sync::Notify::new()),
         }
     }
@@ -64,6 +67,17 @@ impl Services {
     /// The sync settings.
     pub fn sync_settings(&self) -> SyncSettings {
         self.sync
+    }
+
+    /// Sets the minimum schedule interval and the continuous-sync interval.
+    pub fn with_schedules(mut self, schedules: crate::schedule::ScheduleSettings) -> Self {
+        self.schedules = schedules;
+        self
+    }
+
+    /// The schedule settings.
+    pub fn schedule_settings(&self) -> crate::schedule::ScheduleSettings {
+        self.schedules
     }
 
     /// Resolves when a job was queued through these services (a hint for

@@ -103,6 +103,8 @@ pub struct ConnectionOut {
     document_count: u64,
     /// Active, and its last finished sync completed: its documents are searched.
     alive: bool,
+    /// When config `schedule` (or `continuous`) next queues a sync; null without one.
+    next_sync_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -130,6 +132,7 @@ impl From<Connection> for ConnectionOut {
             last_sync_status: c.last_sync_status.map(WireEnum::as_str),
             document_count: c.document_count,
             alive,
+            next_sync_at: c.next_sync_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }

@@ -67,6 +67,15 @@ pub struct Options {
     pub workers: usize,
     /// Records per sync batch.
     pub batch_size: usize,
+    /// Tick of the sync scheduler (schedules, continuous); `None`: not run.
+    pub sync_scheduler: Option<std::time::Duration>,
+    /// INLET_MIN_SYNC_INTERVAL.
+    pub min_sync_interval: std::time::Duration,
+    /// INLET_CONTINUOUS_INTERVAL.
+    pub continuous_interval: std::time::Duration,
+    /// Another node: this store URL and admin key (another TestApp's, see
+    /// [`TestApp::node_options`]) instead of a fresh store.
+    pub node_of: Option<(String, String)>,
 }
 
 impl Default for Options {
@@ -80,6 +89,10 @@ impl Default for Options {
             schema_refresh: None,
             workers: 2,
             batch_size: 1000,
+            sync_scheduler: None,
+            min_sync_interval: std::time::Duration::from_secs(60),
+            continuous_interval: std::time::Duration::from_secs(30),
+            node_of: None,
         }
     }
 }
@@ -91,7 +104,9 @@ impl TestApp {
 
     pub async fn with(opts: Options) -> Self {
         init_logs();
-        let (url, sqlite_dir, pg) = if opts.postgres {
+        let (url, sqlite_dir, pg) = if let Some((url, _)) = &opts.node_of {
+            (url.clone(), None, None)
+        } else if opts.postgres {
             let db = TempPgDatabase::create()
                 .await
                 .expect("PostgreSQL on 127.0.0.1:5432");
@@ -125,13 +140,25 @@ impl TestApp {
             batch_size: opts.batch_size,
             lease: std::time::Duration::from_secs(3),
             ..Default::default()
+        })
+        .with_schedules(inlet_core::schedule::ScheduleSettings {
+            min_interval: opts.min_sync_interval,
+            continuous_interval: opts.continuous_interval,
         });
-        let admin_key = format!("inl_test_admin_{}", rand::random::<u64>());
-        services
-            .bootstrap(Some(Secret::new(admin_key.clone())))
-            .await
-            .unwrap()
-            .unwrap();
+        // A second node shares the first one's store (and admin key); its
+        // master key differs, which only matters for sources with secrets.
+        let admin_key = match &opts.node_of {
+            Some((_, key)) => key.clone(),
+            None => {
+                let admin_key = format!("inl_test_admin_{}", rand::random::<u64>());
+                services
+                    .bootstrap(Some(Secret::new(admin_key.clone())))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                admin_key
+            }
+        };
         let app = Application::build(
             ServerConfig {
                 listen: "127.0.0.1:0".parse().unwrap(),
@@ -155,6 +182,9 @@ impl TestApp {
         if let Some(interval) = opts.schema_refresh {
             inlet_worker::spawn_schema_scheduler(services.clone(), interval);
         }
+        if let Some(tick) = opts.sync_scheduler {
+            inlet_worker::spawn_sync_scheduler(services.clone(), tick);
+        }
         let addr = app.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel();
         tokio::spawn(app.run_until(async {
@@ -171,6 +201,20 @@ impl TestApp {
             _files_dir: files_dir,
             pg,
             stop: Some(tx),
+        }
+    }
+
+    /// Options for another node on this app's store (PostgreSQL: several
+    /// nodes share one database; with SQLite, processes share the file).
+    pub fn node_options(&self) -> Options {
+        let url = match (&self.pg, &self.sqlite_dir) {
+            (Some(pg), _) => pg.url.clone(),
+            (None, Some(dir)) => format!("sqlite:{}", dir.path().join("inlet.db").display()),
+            (None, None) => panic!("a second node of a second node"),
+        };
+        Options {
+            node_of: Some((url, self.admin_key.clone())),
+            ..Default::default()
         }
     }
 

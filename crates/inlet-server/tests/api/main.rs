@@ -14,6 +14,7 @@ mod health;
 mod isolation;
 mod openapi;
 mod postgres;
+mod schedules;
 mod search;
 mod secrets;
 mod sync;
