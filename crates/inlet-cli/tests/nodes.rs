@@ -1,0 +1,277 @@
+//! Several nodes on one PostgreSQL database: two real `inlet serve`
+//! processes share the job queue (each job runs once, wherever it was
+//! queued), a node killed mid-job leaves the job to the other once its lease
+//! expires, schema refreshes are not doubled, and a write through one node
+//! is seen at once in the other's cached lists.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Child;
+use std::time::Duration;
+
+use common::{create_connection, get, inlet, post, rand_suffix, run, serve, wait_job};
+use serde_json::json;
+use sqlx::{Connection, PgConnection, Row};
+
+const ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A PostgreSQL database of the test's own, dropped at the end.
+struct TempDb {
+    name: String,
+    url: String,
+}
+
+impl TempDb {
+    async fn create(prefix: &str) -> Self {
+        let name = format!("{prefix}_{:x}", rand_suffix());
+        let mut admin = PgConnection::connect(ADMIN).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        Self { name, url }
+    }
+
+    async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url).await.unwrap()
+    }
+
+    async fn drop(self) {
+        let mut admin = PgConnection::connect(ADMIN).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+}
+
+/// `inlet serve` on the shared store `db`; both nodes share the data
+/// directory (so the master key) and the file root.
+fn node(data: &Path, db: &TempDb, key: &str, env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = inlet(data, "serve");
+    cmd.env("INLET_DATABASE_URL", &db.url)
+        .env("INLET_JOB_LEASE", "3s")
+        .env("INLET_SYNC_BATCH_SIZE", "500");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    serve(cmd, key)
+}
+
+fn stop(mut child: Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// The node (`host-pid-tag`) of a job's last worker (`host-pid-tag/slot`).
+fn node_of(worker: &str) -> &str {
+    worker.rsplit_once('/').map_or(worker, |(node, _)| node)
+}
+
+#[tokio::test]
+async fn two_nodes_share_the_queue_and_run_each_job_once() {
+    const CONNECTIONS: usize = 50;
+    const ROWS: usize = 40;
+    let store = TempDb::create("inlet_nodes").await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    std::fs::create_dir_all(data.join("files")).unwrap();
+    for i in 0..CONNECTIONS {
+        let mut csv = String::from("id,name\n");
+        for r in 0..ROWS {
+            csv.push_str(&format!("{r},row {r} of {i}\n"));
+        }
+        std::fs::write(data.join(format!("files/c{i}.csv")), csv).unwrap();
+    }
+    let key = format!("inl_nodes_{:x}", rand_suffix());
+    // Schema refreshes every 2 s on both nodes: never doubled.
+    let env = [("INLET_SCHEMA_REFRESH_INTERVAL", "2s")];
+    let (a, base_a) = node(data, &store, &key, &env);
+    let (b, base_b) = node(data, &store, &key, &env);
+    let bases = [base_a.as_str(), base_b.as_str()];
+    let client = reqwest::Client::new();
+
+    // B caches a list page; A's write must show in B's next list at once.
+    let list = |base: &str| format!("{base}/api/v1/source-connections?pageSize=100");
+    let before = get(&client, &list(bases[1]), &key).await;
+    assert_eq!(before["pagination"]["totalItems"], 0, "{before}");
+
+    // Connections and syncs queued through both nodes, alternately.
+    let mut conns = Vec::new();
+    for i in 0..CONNECTIONS {
+        let base = bases[i % 2];
+        let conn = create_connection(
+            &client,
+            &key,
+            base,
+            json!({"sourceShortName": "csv", "name": format!("c{i}"),
+                   "credentials": {"path": format!("c{i}.csv")},
+                   "config": {"keyColumns": ["id"], "schemaAutoRefresh": true}}),
+        )
+        .await;
+        if i == 0 {
+            let after = get(&client, &list(bases[1]), &key).await;
+            assert_eq!(
+                after["pagination"]["totalItems"], 1,
+                "B saw A's write: {after}"
+            );
+        }
+        conns.push(conn);
+    }
+    let mut syncs = Vec::new();
+    for (i, conn) in conns.iter().enumerate() {
+        syncs.push(run(&client, &key, bases[(i + 1) % 2], conn).await);
+    }
+    for (i, sync) in syncs.iter().enumerate() {
+        let job = wait_job(&client, &key, bases[i % 2], sync, 120).await;
+        assert_eq!(job["status"], "completed", "{job}");
+        assert_eq!(job["attempts"], 1, "{job}");
+        assert_eq!(job["counts"]["inserted"], ROWS, "{job}");
+        assert_eq!(job["counts"]["read"], ROWS, "read once: {job}");
+    }
+    let listed = get(&client, &list(bases[1]), &key).await;
+    assert_eq!(listed["pagination"]["totalItems"], CONNECTIONS);
+    assert!(
+        listed["sourceConnections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["documentCount"] == ROWS),
+        "{listed}"
+    );
+
+    // In the store: one sync job per connection, each run by one worker,
+    // and both nodes did some of the work.
+    let mut pg = store.connect().await;
+    let rows = sqlx::query(
+        "SELECT connection_id, count(*) AS n, max(attempts) AS attempts, max(worker) AS worker \
+         FROM jobs WHERE kind = 'sync' GROUP BY connection_id",
+    )
+    .fetch_all(&mut pg)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), CONNECTIONS);
+    let mut nodes = std::collections::HashSet::new();
+    for r in &rows {
+        assert_eq!(r.get::<i64, _>("n"), 1);
+        assert_eq!(r.get::<i64, _>("attempts"), 1);
+        nodes.insert(node_of(&r.get::<String, _>("worker")).to_owned());
+    }
+    assert_eq!(nodes.len(), 2, "both nodes ran syncs: {nodes:?}");
+
+    // Schema refreshes: two schedulers, yet never two refreshes of one
+    // connection within the interval.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let refreshes = sqlx::query(
+        "SELECT connection_id, created_at FROM jobs WHERE kind = 'schema_refresh' \
+         ORDER BY connection_id, created_at",
+    )
+    .fetch_all(&mut pg)
+    .await
+    .unwrap();
+    let mut last: Option<(i64, i64)> = None;
+    let mut refreshed = std::collections::HashSet::new();
+    for r in &refreshes {
+        let (conn, at) = (
+            r.get::<i64, _>("connection_id"),
+            r.get::<i64, _>("created_at"),
+        );
+        if let Some((c, t)) = last
+            && c == conn
+        {
+            assert!(
+                at - t >= 1_900,
+                "connection {conn} refreshed twice within the interval"
+            );
+        }
+        refreshed.insert(conn);
+        last = Some((conn, at));
+    }
+    assert_eq!(
+        refreshed.len(),
+        CONNECTIONS,
+        "every connection was refreshed"
+    );
+    drop(pg);
+    stop(a);
+    stop(b);
+    store.drop().await;
+}
+
+#[tokio::test]
+async fn a_node_killed_mid_job_leaves_the_job_to_the_other() {
+    const ROWS: u64 = 100_000;
+    let source = TempDb::create("inlet_nodes_src").await;
+    let mut src = source.connect().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE big (id bigint PRIMARY KEY, name text, body text);
+         INSERT INTO big SELECT g, 'row ' || g, repeat(md5(g::text), 4) FROM generate_series(1, {ROWS}) g;"
+    )))
+    .execute(&mut src)
+    .await
+    .unwrap();
+    drop(src);
+    let store = TempDb::create("inlet_nodes").await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = format!("inl_nodes_{:x}", rand_suffix());
+    let client = reqwest::Client::new();
+
+    // Only A runs at first, so the job is A's.
+    let (a, base_a) = node(dir.path(), &store, &key, &[]);
+    let conn = create_connection(
+        &client,
+        &key,
+        &base_a,
+        json!({"sourceShortName": "postgresql", "name": "big",
+               "credentials": {"host": "127.0.0.1", "port": 5432, "database": source.name,
+                               "username": "postgres", "password": "x", "sslmode": "disable"}}),
+    )
+    .await;
+    let sync = run(&client, &key, &base_a, &conn).await;
+    loop {
+        let job = get(&client, &format!("{base_a}/api/v1/jobs/{sync}"), &key).await;
+        assert_ne!(
+            job["job"]["status"], "completed",
+            "finished before the kill"
+        );
+        if job["job"]["counts"]["inserted"].as_u64().unwrap() >= 2_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // B is up (its start-up check finds A alive), then A dies.
+    let (b, base_b) = node(dir.path(), &store, &key, &[]);
+    stop(a);
+    let job = wait_job(&client, &key, &base_b, &sync, 120).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["attempts"], 2, "taken over, not restarted: {job}");
+    assert_eq!(job["counts"]["inserted"], ROWS, "every row once: {job}");
+    let c = get(
+        &client,
+        &format!("{base_b}/api/v1/source-connections/{conn}"),
+        &key,
+    )
+    .await;
+    assert_eq!(c["sourceConnection"]["documentCount"], ROWS);
+    let mut pg = store.connect().await;
+    let worker: String = sqlx::query("SELECT worker FROM jobs WHERE kind = 'sync'")
+        .fetch_one(&mut pg)
+        .await
+        .unwrap()
+        .get("worker");
+    let b_pid = b.id().to_string();
+    assert!(
+        node_of(&worker).contains(&format!("-{b_pid}-")),
+        "finished by B ({b_pid}): {worker}"
+    );
+    drop(pg);
+    stop(b);
+    store.drop().await;
+    source.drop().await;
+}
