@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
 
-use common::{create_connection, get, inlet, post, rand_suffix, run, serve, wait_job};
+use common::{create_connection, get, inlet, rand_suffix, run, serve, wait_job};
 use serde_json::json;
 use sqlx::{Connection, PgConnection, Row};
 
