@@ -10,9 +10,8 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::{create_connection, get, inlet, rand_suffix, run, serve, wait_job};
+use common::{TempDb, big_table, create_connection, get, inlet, rand_suffix, run, serve, wait_job};
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 const ROWS: u64 = 200_000;
 
@@ -46,25 +45,8 @@ async fn start_sync(
 
 #[tokio::test]
 async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_loss() {
-    let name = format!("inlet_crash_{:x}", rand_suffix());
-    let mut admin = sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres")
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let mut src =
-        sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
-            .await
-            .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE TABLE big (id bigint PRIMARY KEY, name text, body text);
-         INSERT INTO big SELECT g, 'row ' || g, repeat(md5(g::text), 4) FROM generate_series(1, {ROWS}) g;"
-    )))
-    .execute(&mut src)
-    .await
-    .unwrap();
+    let source = TempDb::create("inlet_crash").await;
+    big_table(&source, ROWS).await;
 
     let dir = tempfile::tempdir().unwrap();
     let key = format!("inl_crash_{:x}", rand_suffix());
@@ -75,7 +57,7 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
         &key,
         &base,
         json!({"sourceShortName": "postgresql", "name": "big",
-               "credentials": {"host": "127.0.0.1", "port": 5432, "database": name,
+               "credentials": {"host": "127.0.0.1", "port": 5432, "database": source.name,
                                "username": "postgres", "password": "x", "sslmode": "disable"}}),
     )
     .await;
@@ -131,13 +113,7 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
     );
     server.kill().unwrap();
     server.wait().unwrap();
-    drop(src);
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    source.drop().await;
 }
 
 #[tokio::test]

@@ -11,45 +11,9 @@ use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
 
-use common::{create_connection, get, inlet, rand_suffix, run, serve, wait_job};
+use common::{TempDb, big_table, create_connection, get, inlet, rand_suffix, run, serve, wait_job};
 use serde_json::json;
-use sqlx::{Connection, PgConnection, Row};
-
-const ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-/// A PostgreSQL database of the test's own, dropped at the end.
-struct TempDb {
-    name: String,
-    url: String,
-}
-
-impl TempDb {
-    async fn create(prefix: &str) -> Self {
-        let name = format!("{prefix}_{:x}", rand_suffix());
-        let mut admin = PgConnection::connect(ADMIN).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-        Self { name, url }
-    }
-
-    async fn connect(&self) -> PgConnection {
-        PgConnection::connect(&self.url).await.unwrap()
-    }
-
-    async fn drop(self) {
-        let mut admin = PgConnection::connect(ADMIN).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    }
-}
+use sqlx::Row;
 
 /// `inlet serve` on the shared store `db`; both nodes share the data
 /// directory (so the master key) and the file root.
@@ -208,15 +172,7 @@ async fn two_nodes_share_the_queue_and_run_each_job_once() {
 async fn a_node_killed_mid_job_leaves_the_job_to_the_other() {
     const ROWS: u64 = 100_000;
     let source = TempDb::create("inlet_nodes_src").await;
-    let mut src = source.connect().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE TABLE big (id bigint PRIMARY KEY, name text, body text);
-         INSERT INTO big SELECT g, 'row ' || g, repeat(md5(g::text), 4) FROM generate_series(1, {ROWS}) g;"
-    )))
-    .execute(&mut src)
-    .await
-    .unwrap();
-    drop(src);
+    big_table(&source, ROWS).await;
     let store = TempDb::create("inlet_nodes").await;
     let dir = tempfile::tempdir().unwrap();
     let key = format!("inl_nodes_{:x}", rand_suffix());

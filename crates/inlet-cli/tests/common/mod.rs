@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_inlet");
 
@@ -142,4 +143,52 @@ pub fn rand_suffix() -> u64 {
         .unwrap()
         .as_nanos() as u64
         ^ u64::from(std::process::id())
+}
+
+const ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A PostgreSQL database of the test's own, dropped at the end.
+pub struct TempDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TempDb {
+    pub async fn create(prefix: &str) -> Self {
+        let name = format!("{prefix}_{:x}", rand_suffix());
+        let mut admin = PgConnection::connect(ADMIN).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+        Self { name, url }
+    }
+
+    pub async fn connect(&self) -> PgConnection {
+        PgConnection::connect(&self.url).await.unwrap()
+    }
+
+    pub async fn drop(self) {
+        let mut admin = PgConnection::connect(ADMIN).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    }
+}
+
+/// A table `big` of `rows` rows (id, name, ~128 bytes of body) in `db`.
+pub async fn big_table(db: &TempDb, rows: u64) {
+    let mut src = db.connect().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE big (id bigint PRIMARY KEY, name text, body text);
+         INSERT INTO big SELECT g, 'row ' || g, repeat(md5(g::text), 4) FROM generate_series(1, {rows}) g;"
+    )))
+    .execute(&mut src)
+    .await
+    .unwrap();
 }

@@ -83,13 +83,6 @@ async fn refresh(app: &TestApp, id: &str) -> Resp {
     .await
 }
 
-async fn connection(app: &TestApp, id: &str) -> Value {
-    app.get(&format!("/api/v1/source-connections/{id}"), &app.admin_key)
-        .await
-        .body["sourceConnection"]
-        .clone()
-}
-
 fn assert_connected(r: &Resp) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(
@@ -152,10 +145,10 @@ async fn postgresql_test_discover_and_failures() {
         json!({"schema": "sales"}),
     )
     .await;
-    assert_eq!(connection(&app, &id).await["status"], "pending");
+    assert_eq!(app.connection_state(&id).await["status"], "pending");
 
     assert_connected(&test(&app, &id).await);
-    let c = connection(&app, &id).await;
+    let c = app.connection_state(&id).await;
     assert_eq!(c["status"], "active");
     assert!(c["lastTestedAt"].is_string() && c["lastSuccessfulConnectionAt"].is_string());
     assert!(c["lastError"].is_null());
@@ -197,7 +190,7 @@ async fn postgresql_test_discover_and_failures() {
         )
         .await;
     assert_eq!(stored.body["schema"], *schema);
-    assert!(connection(&app, &id).await["schemaDiscoveredAt"].is_string());
+    assert!(app.connection_state(&id).await["schemaDiscoveredAt"].is_string());
 
     // A role that does not exist: the server's own reason, never the password.
     let bad = create(
@@ -217,7 +210,7 @@ async fn postgresql_test_discover_and_failures() {
         r.message()
     );
     assert!(!r.text.contains("pw-never-shown"));
-    let c = connection(&app, &bad).await;
+    let c = app.connection_state(&bad).await;
     assert_eq!(c["status"], "failed");
     assert!(c["lastError"].as_str().unwrap().contains("does not exist"));
     assert!(c["lastSuccessfulConnectionAt"].is_null());
@@ -396,7 +389,7 @@ async fn refused_port_silent_peer_and_denied_network() {
         let id = create(&app, kind, creds(silent_port), json!({})).await;
         let r = test(&app, &id).await;
         r.assert_error(StatusCode::BAD_REQUEST, "timeout");
-        assert_eq!(connection(&app, &id).await["status"], "failed");
+        assert_eq!(app.connection_state(&id).await["status"], "failed");
     }
     held.abort();
     app.finish().await;
@@ -804,7 +797,7 @@ async fn postgresql_through_an_ssh_tunnel() {
     let r = refresh(&app, &id).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert!(r.text.contains("\"public\""), "{}", r.text);
-    let c = connection(&app, &id).await;
+    let c = app.connection_state(&id).await;
     assert_eq!(c["status"], "active");
     assert_eq!(c["secretFieldsSet"], json!(["password", "sshPrivateKey"]));
     assert!(

@@ -270,6 +270,31 @@ impl TestApp {
         r.body["collection"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// A connection as the API shows it (asserting 200).
+    pub async fn connection_state(&self, conn: &str) -> Value {
+        let r = self
+            .get(
+                &format!("/api/v1/source-connections/{conn}"),
+                &self.admin_key,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body["sourceConnection"].clone()
+    }
+
+    /// Tests a connection with the admin key, asserting it passes (the
+    /// connection becomes `active`).
+    pub async fn activate(&self, conn: &str) {
+        let r = self
+            .post(
+                &format!("/api/v1/source-connections/{conn}/test"),
+                &self.admin_key,
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
     /// Creates a connection from a create body and returns its id.
     pub async fn connection(&self, key: &str, body: Value) -> String {
         let r = self.post("/api/v1/source-connections", key, body).await;

@@ -32,29 +32,6 @@ async fn csv(app: &TestApp, config: Value) -> String {
     create(app, "csv", json!({"path": "a.csv"}), config).await
 }
 
-/// Tests a connection (it becomes `active`, which schedules need).
-async fn activate(app: &TestApp, conn: &str) {
-    let r = app
-        .post(
-            &format!("/api/v1/source-connections/{conn}/test"),
-            &app.admin_key,
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-}
-
-async fn connection(app: &TestApp, conn: &str) -> Value {
-    let r = app
-        .get(
-            &format!("/api/v1/source-connections/{conn}"),
-            &app.admin_key,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.body["sourceConnection"].clone()
-}
-
 fn next_sync_at(conn: &Value) -> Option<DateTime<Utc>> {
     conn["nextSyncAt"].as_str().map(|s| {
         assert!(s.ends_with('Z'), "{s}");
@@ -210,7 +187,7 @@ async fn bad_schedules_are_400s_naming_the_field() {
     ] {
         assert_invalid(&put(config).await, field);
     }
-    let c = connection(&app, &conn).await;
+    let c = app.connection_state(&conn).await;
     assert_eq!(c["config"], json!({"schedule": "@daily"}));
     // The catalog shows the fields for every source type.
     let r = app.get("/api/v1/sources/folder", &app.admin_key).await;
@@ -234,7 +211,7 @@ async fn next_sync_at_is_shown_and_recomputed() {
         json!({"schedule": "0 9 * * *", "timezone": "Europe/Paris"}),
     )
     .await;
-    let c = connection(&app, &conn).await;
+    let c = app.connection_state(&conn).await;
     let next = next_sync_at(&c).expect("nextSyncAt");
     let now = Utc::now();
     assert!(
@@ -279,11 +256,14 @@ async fn next_sync_at_is_shown_and_recomputed() {
         json!({"continuous": true}),
     )
     .await;
-    let next = next_sync_at(&connection(&app, &folder).await).unwrap();
+    let next = next_sync_at(&app.connection_state(&folder).await).unwrap();
     assert!(next > Utc::now() && next <= Utc::now() + chrono::Duration::seconds(30));
     // No schedule: null.
     let plain = csv(&app, json!({})).await;
-    assert_eq!(connection(&app, &plain).await["nextSyncAt"], Value::Null);
+    assert_eq!(
+        app.connection_state(&plain).await["nextSyncAt"],
+        Value::Null
+    );
     app.finish().await;
 }
 
@@ -305,7 +285,7 @@ async fn a_due_schedule_fires_exactly_once_across_two_nodes() {
     })
     .await;
     let conn = csv(&one, json!({"schedule": "@hourly"})).await;
-    activate(&one, &conn).await;
+    one.activate(&conn).await;
     assert!(syncs(&one, &conn).await.is_empty());
 
     // Five hourly slots missed while "every node was down": one run.
@@ -316,7 +296,7 @@ async fn a_due_schedule_fires_exactly_once_across_two_nodes() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let jobs = syncs(&one, &conn).await;
     assert_eq!((jobs.len(), scheduled(&jobs)), (1, 1), "{jobs:?}");
-    let next = next_sync_at(&connection(&two, &conn).await).unwrap();
+    let next = next_sync_at(&two.connection_state(&conn).await).unwrap();
     assert!(next > Utc::now(), "the next slot is after now: {next}");
     assert_eq!((next.minute(), next.second()), (0, 0));
 
@@ -344,10 +324,12 @@ async fn active_syncs_skip_a_slot_and_switched_off_connections_do_not_fire() {
     make_due(&app, &conn, chrono::Duration::minutes(1)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(syncs(&app, &conn).await.is_empty());
-    assert!(next_sync_at(&connection(&app, &conn).await).unwrap() < Utc::now());
+    assert!(next_sync_at(&app.connection_state(&conn).await).unwrap() < Utc::now());
 
     // Active, with a sync already queued: the slot is skipped, not queued twice.
-    activate(&app, &conn).await;
+    // (Not due while it is activated, or the schedule could queue first.)
+    make_due(&app, &conn, chrono::Duration::hours(-1)).await;
+    app.activate(&conn).await;
     let r = app
         .post(
             &format!("/api/v1/source-connections/{conn}/run"),
@@ -357,13 +339,13 @@ async fn active_syncs_skip_a_slot_and_switched_off_connections_do_not_fire() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     make_due(&app, &conn, chrono::Duration::minutes(1)).await;
-    for _ in 0..100 {
-        if next_sync_at(&connection(&app, &conn).await).unwrap() > Utc::now() {
+    for _ in 0..500 {
+        if next_sync_at(&app.connection_state(&conn).await).unwrap() > Utc::now() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(next_sync_at(&connection(&app, &conn).await).unwrap() > Utc::now());
+    assert!(next_sync_at(&app.connection_state(&conn).await).unwrap() > Utc::now());
     let jobs = syncs(&app, &conn).await;
     assert_eq!((jobs.len(), scheduled(&jobs)), (1, 0), "{jobs:?}");
 
@@ -409,7 +391,7 @@ async fn continuous_connections_sync_again_and_again() {
         json!({"continuous": true}),
     )
     .await;
-    activate(&app, &conn).await;
+    app.activate(&conn).await;
     let jobs = wait_for_scheduled(&app, &conn, 3).await;
     assert!(
         jobs.iter()
@@ -419,8 +401,8 @@ async fn continuous_connections_sync_again_and_again() {
     // A file added meanwhile is picked up by a later run.
     std::fs::write(app.files.join("docs/b.txt"), "world").unwrap();
     let mut found = false;
-    for _ in 0..100 {
-        if connection(&app, &conn).await["documentCount"] == 2 {
+    for _ in 0..400 {
+        if app.connection_state(&conn).await["documentCount"] == 2 {
             found = true;
             break;
         }
@@ -429,7 +411,7 @@ async fn continuous_connections_sync_again_and_again() {
     assert!(found, "the new file was synced");
     // Switching continuous off stops it (PUT config waits for no active sync).
     let mut stopped = false;
-    for _ in 0..100 {
+    for _ in 0..1000 {
         let r = app
             .put(
                 &format!("/api/v1/source-connections/{conn}/config"),

@@ -44,14 +44,7 @@ async fn corpus(postgres: bool) -> Corpus {
                    "credentials": {"path": "corpus.csv"}, "config": {"keyColumns": ["id"]}}),
         )
         .await;
-    let r = app
-        .post(
-            &format!("/api/v1/source-connections/{conn}/test"),
-            &app.admin_key,
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    app.activate(&conn).await;
     let job = wait(&app, &run(&app, &conn).await).await;
     assert_eq!(job["status"], "completed", "{job}");
     Corpus {
@@ -103,10 +96,7 @@ async fn search_on_the_postgres_store() {
 
 async fn search_works(postgres: bool) {
     let c = corpus(postgres).await;
-    assert_eq!(
-        super::sync::connection_json(&c.app, &c.conn).await["alive"],
-        true
-    );
+    assert_eq!(c.app.connection_state(&c.conn).await["alive"], true);
 
     // Ranking: the title match first, then the body-only one.
     let body = c.search("kestrel").await;

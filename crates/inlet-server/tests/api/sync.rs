@@ -83,23 +83,6 @@ async fn source(app: &TestApp, mut body: Value) -> String {
     app.connection(&app.admin_key, body).await
 }
 
-/// A connection's current state, as the API shows it.
-pub(crate) async fn connection_json(app: &TestApp, conn: &str) -> Value {
-    connection(app, conn).await
-}
-
-/// A connection's current state, as the API shows it.
-async fn connection(app: &TestApp, conn: &str) -> Value {
-    let r = app
-        .get(
-            &format!("/api/v1/source-connections/{conn}"),
-            &app.admin_key,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.body["sourceConnection"].clone()
-}
-
 /// Writes `a.csv` under the server's file root and creates a CSV connection to it.
 async fn csv_source(app: &TestApp, content: impl AsRef<[u8]>, config: Value) -> String {
     std::fs::write(app.files.join("a.csv"), content).unwrap();
@@ -242,7 +225,7 @@ async fn full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing(po
         "an unchanged re-sync writes nothing"
     );
 
-    let c = connection(&app, &conn).await;
+    let c = app.connection_state(&conn).await;
     assert_eq!(c["documentCount"], 102);
     assert_eq!(c["lastSyncStatus"], "completed");
     assert!(c["lastSyncedAt"].is_string());
@@ -329,7 +312,7 @@ async fn full_refresh_counts_are_exact_and_an_unchanged_resync_writes_nothing(po
     );
     assert_eq!(after.body["jobs"][0]["status"], "completed");
     assert_eq!(
-        connection(&app, &conn).await["documentCount"],
+        app.connection_state(&conn).await["documentCount"],
         102,
         "nothing cleared by the other tenant"
     );
@@ -515,7 +498,7 @@ async fn cancel_stops_a_running_sync_and_the_next_run_continues() {
     assert_eq!(job["status"], "cancelled", "{job}");
     let kept = job["counts"]["inserted"].as_u64().unwrap();
     assert!(kept > 0 && kept < 60000, "committed batches stay: {kept}");
-    let c = connection(&app, &conn).await;
+    let c = app.connection_state(&conn).await;
     assert_eq!(c["documentCount"], kept);
     assert_eq!(c["lastSyncStatus"], "cancelled");
     // The next run resumes after the last committed key: no duplicate, no loss.
@@ -527,7 +510,7 @@ async fn cancel_stops_a_running_sync_and_the_next_run_continues() {
         "{job}"
     );
     assert!(job["counts"]["read"].as_u64().unwrap() <= 60000 - kept + 200);
-    let c = connection(&app, &conn).await;
+    let c = app.connection_state(&conn).await;
     assert_eq!(c["documentCount"], 60000);
     app.finish().await;
     db.drop_db().await;
@@ -543,7 +526,7 @@ async fn a_source_that_goes_away_fails_the_job_and_keeps_the_server_up() {
     let job = wait(&app, &run(&app, &conn).await).await;
     assert_eq!(job["status"], "failed", "{job}");
     assert_eq!(job["error"]["code"], "file_not_found", "{job}");
-    let c = connection(&app, &conn).await;
+    let c = app.connection_state(&conn).await;
     assert_eq!(c["documentCount"], 1, "committed data stays");
     assert_eq!(c["lastSyncStatus"], "failed");
     app.finish().await;
@@ -715,7 +698,7 @@ async fn a_database_dropped_mid_sync_fails_the_job_and_keeps_committed_batches()
     assert!(!job["error"]["message"].as_str().unwrap().is_empty());
     let kept = job["counts"]["inserted"].as_u64().unwrap();
     assert!(kept > 0 && kept < 200_000, "{job}");
-    let c = connection(&app, &conn).await;
+    let c = app.connection_state(&conn).await;
     assert_eq!(c["documentCount"], kept, "committed batches stay");
     // The server is still up.
     assert_eq!(
