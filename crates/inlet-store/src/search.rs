@@ -216,8 +216,11 @@ impl SearchStore for SqlStore {
             Backend::Sqlite => fts5_match(query),
             Backend::Postgres => tsquery(query),
         };
+        // Rank and count in one pass over the matches, carrying only ids
+        // and scores through the sort; the page's documents are read after.
+        // (Materialized: FTS5's bm25 cannot sit beside a window function.)
         let mut q = Sql::new(&format!(
-            "SELECT d.id, d.connection_id, d.stream, d.key, d.title, d.text, d.synced_at, {score} AS score "
+            "WITH m AS MATERIALIZED (SELECT d.id AS id, {score} AS score "
         ));
         if backend == Backend::Postgres {
             q = q.arg(expr.as_str());
@@ -225,14 +228,27 @@ impl SearchStore for SqlStore {
         q.push(from);
         q = q.arg(expr.as_str());
         scoped(&mut q, scope);
-        q.push(" ORDER BY score DESC, d.id LIMIT ")
-            .bind(i64::from(limit))
-            .push(" OFFSET ")
-            .bind(i64::try_from(offset).unwrap_or(i64::MAX));
-        let mut count = Sql::new(&format!("SELECT count(*) AS n {from}")).arg(expr.as_str());
-        scoped(&mut count, scope);
+        q.push(
+            ") SELECT d.id, d.connection_id, d.stream, d.key, d.title, d.text, d.synced_at, \
+             h.score, h.total FROM (SELECT id, score, count(*) OVER () AS total FROM m \
+             ORDER BY score DESC, id LIMIT ",
+        )
+        .bind(i64::from(limit))
+        .push(" OFFSET ")
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+        .push(") h JOIN documents d ON d.id = h.id ORDER BY h.score DESC, h.id");
         let rows = self.db().fetch_all(&q).await?;
-        let total = self.count(&count).await?;
+        let total = match rows.first() {
+            Some(r) => u64::try_from(r.i64("total")?).unwrap_or(0),
+            // A page past the end: count on its own.
+            None if offset > 0 => {
+                let mut count =
+                    Sql::new(&format!("SELECT count(*) AS n {from}")).arg(expr.as_str());
+                scoped(&mut count, scope);
+                self.count(&count).await?
+            }
+            None => 0,
+        };
         let hits = rows
             .iter()
             .map(|r| {

@@ -165,6 +165,9 @@ async fn search_works(postgres: bool) {
         .await;
     assert_eq!(page.1["total"], 2);
     assert_eq!(page.1["results"].as_array().unwrap().len(), 1);
+    let past = c.post(json!({"query": "harbour", "offset": 5})).await;
+    assert_eq!(past.1["total"], 2, "{}", past.1);
+    assert_eq!(past.1["results"], json!([]));
     // Filters by connection and stream.
     let other = c
         .post(json!({"query": "kestrel", "sourceConnectionIds": ["sc_999999"]}))
