@@ -7,20 +7,22 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use common::{TempDb, big_table, create_connection, get, inlet, rand_suffix, run, serve, wait_job};
+use common::{
+    Process, TempDb, big_table, create_connection, get, inlet, rand_suffix, run, serve, wait_job,
+};
 use serde_json::{Value, json};
 
 const ROWS: u64 = 200_000;
 
 /// Starts `inlet serve` and returns it with its base URL.
-fn start(data: &Path, key: &str) -> (Child, String) {
+fn start(data: &Path, key: &str) -> (Process, String) {
     start_with(data, key, &[])
 }
 
-fn start_with(data: &Path, key: &str, args: &[&str]) -> (Child, String) {
+fn start_with(data: &Path, key: &str, args: &[&str]) -> (Process, String) {
     let mut cmd = inlet(data, "serve");
     cmd.args(args)
         // Far longer than the test waits: the restarted process must resume
@@ -50,7 +52,7 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
 
     let dir = tempfile::tempdir().unwrap();
     let key = format!("inl_crash_{:x}", rand_suffix());
-    let (mut server, base) = start(dir.path(), &key);
+    let (server, base) = start(dir.path(), &key);
     let client = reqwest::Client::new();
     let (conn, sync) = start_sync(
         &client,
@@ -75,13 +77,12 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.stop();
     assert!(committed < ROWS);
 
     // Same data directory: the new process sees the job's worker process is
     // gone and resumes the job at once (its lease would last ten minutes).
-    let (mut server, base) = start(dir.path(), &key);
+    let (server, base) = start(dir.path(), &key);
     let job = wait_job(&client, &key, &base, &sync, 120).await;
     assert_eq!(job["status"], "completed", "{job}");
     assert_eq!(
@@ -111,8 +112,7 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
         docs["pagination"]["totalItems"], ROWS,
         "no duplicate documents"
     );
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.stop();
     source.drop().await;
 }
 
@@ -123,7 +123,7 @@ async fn serve_without_workers_leaves_jobs_to_a_separate_worker_process() {
     std::fs::create_dir_all(data.join("files")).unwrap();
     std::fs::write(data.join("files/a.csv"), "id,name\n1,x\n2,y\n").unwrap();
     let key = format!("inl_split_{:x}", rand_suffix());
-    let (mut server, base) = start_with(data, &key, &["--no-workers"]);
+    let (server, base) = start_with(data, &key, &["--no-workers"]);
     let client = reqwest::Client::new();
     let (_, sync) = start_sync(
         &client,
@@ -139,11 +139,13 @@ async fn serve_without_workers_leaves_jobs_to_a_separate_worker_process() {
         "no worker in the API process"
     );
 
-    let mut worker = inlet(data, "worker")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let worker = Process(
+        inlet(data, "worker")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut status = Value::Null;
     for _ in 0..300 {
         status = get(&client, &format!("{base}/api/v1/jobs/{sync}"), &key).await["job"].clone();
@@ -154,8 +156,6 @@ async fn serve_without_workers_leaves_jobs_to_a_separate_worker_process() {
     }
     assert_eq!(status["status"], "completed", "{status}");
     assert_eq!(status["counts"]["inserted"], 2);
-    worker.kill().unwrap();
-    worker.wait().unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
+    worker.stop();
+    server.stop();
 }

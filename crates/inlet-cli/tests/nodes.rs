@@ -8,16 +8,17 @@
 mod common;
 
 use std::path::Path;
-use std::process::Child;
 use std::time::Duration;
 
-use common::{TempDb, big_table, create_connection, get, inlet, rand_suffix, run, serve, wait_job};
+use common::{
+    Process, TempDb, big_table, create_connection, get, inlet, rand_suffix, run, serve, wait_job,
+};
 use serde_json::json;
 use sqlx::Row;
 
 /// `inlet serve` on the shared store `db`; both nodes share the data
 /// directory (so the master key) and the file root.
-fn node(data: &Path, db: &TempDb, key: &str, env: &[(&str, &str)]) -> (Child, String) {
+fn node(data: &Path, db: &TempDb, key: &str, env: &[(&str, &str)]) -> (Process, String) {
     let mut cmd = inlet(data, "serve");
     cmd.env("INLET_DATABASE_URL", &db.url)
         .env("INLET_JOB_LEASE", "3s")
@@ -26,11 +27,6 @@ fn node(data: &Path, db: &TempDb, key: &str, env: &[(&str, &str)]) -> (Child, St
         cmd.env(k, v);
     }
     serve(cmd, key)
-}
-
-fn stop(mut child: Child) {
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 /// The node (`host-pid-tag`) of a job's last worker (`host-pid-tag/slot`).
@@ -163,8 +159,8 @@ async fn two_nodes_share_the_queue_and_run_each_job_once() {
         "every connection was refreshed"
     );
     drop(pg);
-    stop(a);
-    stop(b);
+    a.stop();
+    b.stop();
     store.drop().await;
 }
 
@@ -203,7 +199,7 @@ async fn a_node_killed_mid_job_leaves_the_job_to_the_other() {
     }
     // B is up (its start-up check finds A alive), then A dies.
     let (b, base_b) = node(dir.path(), &store, &key, &[]);
-    stop(a);
+    a.stop();
     let job = wait_job(&client, &key, &base_b, &sync, 120).await;
     assert_eq!(job["status"], "completed", "{job}");
     assert_eq!(job["attempts"], 2, "taken over, not restarted: {job}");
@@ -227,7 +223,7 @@ async fn a_node_killed_mid_job_leaves_the_job_to_the_other() {
         "finished by B ({b_pid}): {worker}"
     );
     drop(pg);
-    stop(b);
+    b.stop();
     store.drop().await;
     source.drop().await;
 }

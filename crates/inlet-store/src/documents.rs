@@ -1,7 +1,8 @@
 //! [`DocumentStore`] over [`Db`](crate::db::Db): documents, their full-text
 //! index entries from Inlet's tokens (SQLite FTS5 rows written beside each
 //! document and deleted by trigger; PostgreSQL a `tsvector` written in the
-//! same statement), sync state, and the batch commit.
+//! same statement), sync state, and the batch commit. Tokens are cut here,
+//! for the documents a batch writes: an unchanged record costs no tokenizing.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,7 +13,7 @@ use inlet_core::list::{Page, PageRequest};
 use inlet_core::model::document::{Document, DocumentWrite};
 use inlet_core::model::job::JobStatus;
 use inlet_core::model::wire::WireEnum;
-use inlet_core::search::IndexTerms;
+use inlet_core::search::{IndexTerms, index_terms};
 use inlet_core::store::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
 use serde_json::Value;
 
@@ -136,7 +137,9 @@ impl SqlStore {
             .arg(column(|d| &d.text))
             .arg(column(|d| &d.content_hash))
             .arg(Val::TextList(
-                docs.iter().map(|d| tsvector_literal(&d.terms)).collect(),
+                docs.iter()
+                    .map(|d| tsvector_literal(&index_terms(&d.title, &d.text)))
+                    .collect(),
             ));
             tx.query(&q).await?;
             return Ok(());
@@ -185,7 +188,7 @@ impl SqlStore {
                 let id = ids
                     .get(&d.key)
                     .ok_or_else(|| CoreError::Store("inserted document not returned".into()))?;
-                rows.push((*id, &d.terms));
+                rows.push((*id, index_terms(&d.title, &d.text)));
             }
             index_fts(tx, &rows).await?;
         }
@@ -212,7 +215,7 @@ impl SqlStore {
             .bind(ms(b.synced_at));
         if tx.backend() == Backend::Postgres {
             q.push(", tsv = CAST(")
-                .bind(tsvector_literal(&d.terms))
+                .bind(tsvector_literal(&index_terms(&d.title, &d.text)))
                 .push(" AS tsvector)");
         }
         q.push(" WHERE id = ").bind(id);
@@ -220,7 +223,7 @@ impl SqlStore {
         if tx.backend() == Backend::Sqlite {
             tx.execute(&Sql::new("DELETE FROM documents_fts WHERE rowid = ?").arg(id))
                 .await?;
-            index_fts(tx, &[(id, &d.terms)]).await?;
+            index_fts(tx, &[(id, index_terms(&d.title, &d.text))]).await?;
         }
         Ok(())
     }
@@ -342,7 +345,7 @@ pub(crate) async fn delete_indexed(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> 
 
 /// Writes SQLite FTS5 rows (document id, its tokens) in one statement:
 /// FTS5 flushes its pending terms per statement, so fewer is faster.
-async fn index_fts(tx: &mut Tx<'_>, rows: &[(i64, &IndexTerms)]) -> CoreResult<()> {
+async fn index_fts(tx: &mut Tx<'_>, rows: &[(i64, IndexTerms)]) -> CoreResult<()> {
     if rows.is_empty() {
         return Ok(());
     }

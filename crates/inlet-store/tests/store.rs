@@ -761,7 +761,6 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
         data: format!("{{\"v\": \"{body}\"}}"),
         text: body.into(),
         content_hash: format!("h-{body}"),
-        terms: inlet_core::search::index_terms(key, body),
     };
     let batch = |pass: i64, writes: Vec<DocumentWrite>, end: bool| SyncBatch {
         lease: lease.clone(),

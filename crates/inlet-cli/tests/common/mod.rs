@@ -24,9 +24,33 @@ pub fn inlet(data: &Path, command: &str) -> Command {
     cmd
 }
 
+/// A process of the binary, killed when dropped, so a failing test leaves
+/// no server behind.
+pub struct Process(pub Child);
+
+impl Process {
+    /// Kills it (`SIGKILL`) and reaps it.
+    pub fn stop(mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+
+    /// Its process id.
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `cmd` (an `inlet serve`) on a free port and returns it with its
 /// base URL, once it listens.
-pub fn serve(mut cmd: Command, key: &str) -> (Child, String) {
+pub fn serve(mut cmd: Command, key: &str) -> (Process, String) {
     let mut child = cmd
         .env("INLET_LISTEN", "127.0.0.1:0")
         .env("INLET_BOOTSTRAP_API_KEY", key)
@@ -46,7 +70,7 @@ pub fn serve(mut cmd: Command, key: &str) -> (Child, String) {
     };
     // Keep reading stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, base)
+    (Process(child), base)
 }
 
 pub async fn post(client: &reqwest::Client, key: &str, url: String, body: Value) -> Value {

@@ -43,8 +43,6 @@ pub struct DocumentWrite {
     pub text: String,
     /// Hex SHA-256 of `data`.
     pub content_hash: String,
-    /// The tokens the full-text index holds for it.
-    pub terms: crate::search::IndexTerms,
 }
 
 /// A document found by a search, with what ranks and shows it.

@@ -26,7 +26,6 @@ pub fn document_of(record: Record) -> DocumentWrite {
     };
     DocumentWrite {
         content_hash: content_hash(&record.data),
-        terms: crate::search::index_terms(&title, &text),
         key: record.key,
         title,
         data: record.data,
@@ -50,7 +49,5 @@ mod tests {
         assert!(d.text.contains("likes | pipes"));
         assert!(d.text.contains("Zoë"));
         assert_eq!(d.content_hash.len(), 64);
-        assert_eq!(d.terms.title, "zoe");
-        assert!(d.terms.body.contains("likes pipes"));
     }
 }
