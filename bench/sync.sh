@@ -69,6 +69,8 @@ COL=$(api -d '{"name":"bench"}' "http://127.0.0.1:$PORT/api/v1/collections" | se
 CONN=$(api -d "{\"collectionId\":\"$COL\",\"sourceShortName\":\"postgresql\",\"name\":\"bench\",
   \"credentials\":{\"host\":\"127.0.0.1\",\"port\":5432,\"database\":\"$SRC\",\"username\":\"postgres\",\"password\":\"x\",\"sslmode\":\"disable\"}}" \
   "http://127.0.0.1:$PORT/api/v1/source-connections" | sed 's/.*"id":"\(sc_[0-9]*\)".*/\1/')
+# A passing test makes it active, so its documents are searched (bench/search.sh).
+api -X POST "http://127.0.0.1:$PORT/api/v1/source-connections/$CONN/test" >/dev/null
 
 sync() { # prints seconds
   local id start end status
@@ -128,6 +130,9 @@ printf 'server peak RSS     %d MB (now: %d MB heap, %d MB mapped store file)\n' 
 if [ -n "${SEARCH_BENCH:-}" ]; then
   [ "$STORE" = postgres ] && psql "$DB_URL" -qc "VACUUM ANALYZE documents" >/dev/null
   printf '\nsearch, %d clients, %s per kind (GET …/collections/{id}/search?q=…&limit=20)\n' "$CONNECTIONS" "$DURATION"
+  for q in w123 '"w1 w2"' 'w10*' customer; do
+    printf 'sample: %-12s total %s\n' "$q" "$(api -G --data-urlencode "q=$q" "http://127.0.0.1:$PORT/api/v1/collections/$COL/search" | sed 's/.*"total":\([0-9]*\).*/\1/')"
+  done
   printf '%-10s %10s %10s %10s %10s\n' kind req/s p50 p99 errors
   for kind in ${KINDS:-common two_words rare phrase prefix none}; do
     out=$(QUERY_KIND=$kind ROWS=$ROWS INLET_BENCH_KEY=$KEY INLET_BENCH_COLLECTION=$COL \
