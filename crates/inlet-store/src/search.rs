@@ -165,17 +165,19 @@ fn any_of<T: Copy + Into<crate::db::Val>>(q: &mut Sql, column: &str, items: &[T]
     q.push(")");
 }
 
-/// The FROM and WHERE of a search, after the match condition.
+/// The conditions of a search after the match: the organization, and
+/// connections that are alive and in scope (a small set, computed once).
 fn scoped(q: &mut Sql, scope: &SearchScope) {
     q.push(" AND d.org_id = ")
         .bind(scope.org_id.0)
-        .push(" AND c.org_id = ")
+        .push(" AND d.connection_id IN (SELECT c.id FROM connections c WHERE c.org_id = ")
         .bind(scope.org_id.0)
         .push(" AND c.status = 'active' AND c.sync_ok = 1");
     let collections: Vec<i64> = scope.collections.iter().map(|c| c.0).collect();
     any_of(q, "c.collection_id", &collections);
     let connections: Vec<i64> = scope.connections.iter().map(|c| c.0).collect();
-    any_of(q, "d.connection_id", &connections);
+    any_of(q, "c.id", &connections);
+    q.push(")");
     if !scope.streams.is_empty() {
         q.push(" AND d.stream IN (");
         for (i, s) in scope.streams.iter().enumerate() {
@@ -200,15 +202,17 @@ impl SearchStore for SqlStore {
         let backend = self.db().backend();
         let (from, score) = match backend {
             // bm25 is lower for better matches; columns (title, body) weighted 100:1.
+            // CROSS JOIN keeps the full-text match the outer loop: the
+            // planner would otherwise walk the organization's documents and
+            // probe the index once per document.
             Backend::Sqlite => (
-                "FROM documents_fts f JOIN documents d ON d.id = f.rowid \
-                 JOIN connections c ON c.id = d.connection_id WHERE documents_fts MATCH ?",
+                "FROM documents_fts f CROSS JOIN documents d ON d.id = f.rowid \
+                 WHERE documents_fts MATCH ?",
                 "-bm25(documents_fts, 100.0, 1.0)",
             ),
             // Weights of D, C, B, A: the text is D, the title A.
             Backend::Postgres => (
-                "FROM documents d JOIN connections c ON c.id = d.connection_id \
-                 WHERE d.tsv @@ CAST(? AS tsquery)",
+                "FROM documents d WHERE d.tsv @@ CAST(? AS tsquery)",
                 "CAST(ts_rank_cd('{0.01, 0.02, 0.05, 1.0}', d.tsv, CAST(? AS tsquery)) AS DOUBLE PRECISION)",
             ),
         };
