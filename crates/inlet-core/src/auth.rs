@@ -67,6 +67,11 @@ pub struct Principal {
     pub collections: Vec<CollectionId>,
     /// Instance administrators manage organizations and users.
     pub instance_admin: bool,
+    /// The organization's connection-list generation, read by the statement
+    /// that authenticated this request (`None` when the principal was not
+    /// made from one). Writes committed before the request started are
+    /// counted in it, so a list page cached at it is current for the request.
+    pub list_generation: Option<i64>,
 }
 
 impl Principal {
@@ -176,6 +181,7 @@ mod tests {
             scope: Scope::Write,
             collections: vec![CollectionId(3)],
             instance_admin: false,
+            list_generation: None,
         };
         assert!(p.require(Scope::Read).is_ok());
         assert!(p.require(Scope::Write).is_ok());

@@ -76,6 +76,13 @@ pub trait Store:
     /// organization (`None` for service tokens or non-members). One query:
     /// this runs on every request.
     async fn find_api_key(&self, hash: &str) -> CoreResult<Option<(ApiKey, Option<Role>)>>;
+    /// [`Store::find_api_key`] and the key's organization's list generation
+    /// (see [`Store::list_connections_at`]), read by the same statement, so
+    /// an authenticated request whose list is cached makes one round trip.
+    async fn find_api_key_and_generation(
+        &self,
+        hash: &str,
+    ) -> CoreResult<Option<(ApiKey, Option<Role>, i64)>>;
     /// An organization's keys, newest first.
     async fn list_api_keys(&self, org: OrgId, page: PageRequest) -> CoreResult<Page<ApiKey>>;
     /// Revokes a key of `org`; instance administrators' keys only when
@@ -128,6 +135,16 @@ pub trait Store:
         org: OrgId,
         filter: &ConnectionFilter,
         page: PageRequest,
+    ) -> CoreResult<Page<Connection>>;
+    /// [`Store::list_connections`], given `org`'s list generation as read
+    /// earlier in the same request (by [`Store::find_api_key_and_generation`]):
+    /// a page cached at that generation is served without a query.
+    async fn list_connections_at(
+        &self,
+        org: OrgId,
+        filter: &ConnectionFilter,
+        page: PageRequest,
+        generation: i64,
     ) -> CoreResult<Page<Connection>>;
     /// Updates name, description, tags or status.
     async fn update_connection(

@@ -11,9 +11,9 @@ impl Services {
     /// organization is `Forbidden` (001: "User is not a member of any organization").
     pub async fn authenticate(&self, presented: &str) -> CoreResult<Principal> {
         let invalid = || CoreError::Unauthorized("invalid or missing API key".into());
-        let (key, role) = self
+        let (key, role, generation) = self
             .store
-            .find_api_key(&hash_key(presented))
+            .find_api_key_and_generation(&hash_key(presented))
             .await?
             .ok_or_else(invalid)?;
         if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now()) {
@@ -38,6 +38,7 @@ impl Services {
             scope,
             collections: key.collection_ids,
             instance_admin: key.instance_admin,
+            list_generation: Some(generation),
         })
     }
 }

@@ -129,7 +129,14 @@ impl Services {
                 filter.search = Some(s.to_owned());
             }
         }
-        self.store.list_connections(who.org_id, &filter, page).await
+        match who.list_generation {
+            Some(generation) => {
+                self.store
+                    .list_connections_at(who.org_id, &filter, page, generation)
+                    .await
+            }
+            None => self.store.list_connections(who.org_id, &filter, page).await,
+        }
     }
 
     /// Changes name, description, tags or status. Only `pending`, `inactive`

@@ -76,3 +76,63 @@ async fn core_flow_isolation_and_secrets_on_postgres() {
     }
     app.finish().await;
 }
+
+/// Two nodes on one database: a key revoked through one is refused by the
+/// other on its very next request, even one its list cache could answer
+/// (authentication reads the key row on every request; the list generation
+/// rides in the same statement).
+#[tokio::test]
+async fn a_key_revoked_on_one_node_is_refused_by_the_other_at_once() {
+    let a = TestApp::with(Options {
+        postgres: true,
+        ..Default::default()
+    })
+    .await;
+    let b = TestApp::with(a.node_options()).await;
+    let (_, admin) = a.org_with_key("gamma", &["admin"]).await;
+    let col = a.collection(&admin, "c").await;
+    a.pg_connection(&admin, &col, "Orders DB", "pw-pg-3").await;
+    let r = a
+        .post(
+            "/api/v1/api-keys",
+            &admin,
+            json!({"name": "reader", "scopes": ["read"]}),
+        )
+        .await;
+    let key = r.body["apiKey"]["key"].as_str().unwrap().to_owned();
+    let id = r.body["apiKey"]["id"].as_str().unwrap().to_owned();
+    let list = "/api/v1/source-connections?search=orders&sortBy=name";
+    // Node B caches the page and knows the key.
+    for _ in 0..2 {
+        let r = b.get(list, &key).await;
+        assert_eq!(r.body["pagination"]["totalItems"], 1, "{}", r.text);
+    }
+    let r = a.delete(&format!("/api/v1/api-keys/{id}"), &admin).await;
+    assert!(r.body["apiKey"]["revokedAt"].is_string(), "{}", r.text);
+    b.get(list, &key)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    a.get(list, &key)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    // A write through A shows in B's list at once.
+    a.pg_connection(&admin, &col, "orders replica", "pw-pg-4")
+        .await;
+    let r = b.get(list, &admin).await;
+    assert_eq!(r.body["pagination"]["totalItems"], 2, "{}", r.text);
+    // The searched page carries its total, and a page past the end still knows it.
+    for (page, items) in [(2, 1), (3, 0)] {
+        let r = b
+            .get(&format!("{list}&pageSize=1&page={page}"), &admin)
+            .await;
+        assert_eq!(r.body["pagination"]["totalItems"], 2, "{}", r.text);
+        assert_eq!(
+            r.body["sourceConnections"].as_array().map(Vec::len),
+            Some(items),
+            "{}",
+            r.text
+        );
+    }
+    b.finish().await;
+    a.finish().await;
+}

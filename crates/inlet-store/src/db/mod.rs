@@ -361,6 +361,19 @@ impl Db {
         }
     }
 
+    /// Runs a read-only lookup by a unique key, whose best plan does not
+    /// depend on its parameters. On PostgreSQL it runs on a pool whose plans
+    /// are cached (see [`PgDb`]); elsewhere it is [`Db::fetch_all`].
+    pub async fn fetch_lookup(&self, q: &Sql) -> Result<Vec<Row>, DbError> {
+        match self {
+            Db::Sqlite(_) => self.fetch_all(q).await,
+            Db::Postgres(db) => {
+                db.fetch_lookup(&q.text_for(Backend::Postgres), &q.params)
+                    .await
+            }
+        }
+    }
+
     /// Runs a read-only query expecting at most one row.
     pub async fn fetch_optional(&self, q: &Sql) -> Result<Option<Row>, DbError> {
         Ok(self.fetch_all(q).await?.into_iter().next())

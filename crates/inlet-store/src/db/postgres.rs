@@ -11,32 +11,73 @@ use sqlx::{Arguments, AssertSqlSafe, Column, PgConnection, PgPool, Postgres, Row
 
 use super::{DbError, Row, Val};
 
-/// A pool of PostgreSQL connections.
+/// Pool settings shared by both pools: at most `max` connections, a connect
+/// timeout, and a ping only for connections idle past [`PING_IDLE_AFTER`].
+fn pool_options(max: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IDLE_AFTER {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
+/// Two pools of PostgreSQL connections: one for every statement, whose
+/// plans PostgreSQL makes for each run's parameters, and a small one for
+/// point lookups by a unique key, whose plans it may cache.
 #[derive(Clone)]
 pub struct PgDb {
     pool: PgPool,
+    lookups: PgPool,
 }
 
+/// A connection idle for longer than this is pinged before it is handed out.
+/// Under load connections are idle for microseconds, and a ping per acquire
+/// (sqlx's default) was one extra round trip per statement; after a quiet
+/// spell, long enough for the server to have restarted, the ping still
+/// weeds out dead connections.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 impl PgDb {
-    /// Connects with a bounded pool and a connect timeout.
+    /// Connects with bounded pools and a connect timeout.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         let options = PgConnectOptions::from_str(url)
-            .map_err(|e| DbError::Config(format!("invalid PostgreSQL URL: {e}")))?
-            // Search selectivity depends on the pattern, so a generic plan
-            // (tried at a statement's sixth run, ~300 ms here) never pays off.
-            .options([("plan_cache_mode", "force_custom_plan")]);
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            .map_err(|e| DbError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        // Search selectivity depends on the pattern, so a generic plan
+        // (tried at a statement's sixth run, ~300 ms here) never pays off.
+        let pool = pool_options(16)
+            .connect_with(
+                options
+                    .clone()
+                    .options([("plan_cache_mode", "force_custom_plan")]),
+            )
+            .await
+            .map_err(|e| DbError::Config(format!("cannot connect to PostgreSQL: {e}")))?;
+        // A lookup by a unique key has one good plan whatever its parameters:
+        // planning it for each run cost ~0.1 ms of PostgreSQL's CPU per
+        // request, more than running it.
+        let lookups = pool_options(8)
             .connect_with(options)
             .await
             .map_err(|e| DbError::Config(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, lookups })
     }
 
     /// Runs one statement on a pooled connection.
     pub async fn fetch_all(&self, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError> {
         let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        fetch_all(&mut conn, sql, params).await
+    }
+
+    /// Runs one point lookup (see [`PgDb`]) on the lookup pool.
+    pub async fn fetch_lookup(&self, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError> {
+        let mut conn = self.lookups.acquire().await.map_err(map_err)?;
         fetch_all(&mut conn, sql, params).await
     }
 
