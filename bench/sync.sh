@@ -136,7 +136,7 @@ if [ -n "${SEARCH_BENCH:-}" ]; then
   printf '%-10s %10s %10s %10s %10s\n' kind req/s p50 p99 errors
   for kind in ${KINDS:-common two_words rare phrase prefix none}; do
     out=$(QUERY_KIND=$kind ROWS=$ROWS INLET_BENCH_KEY=$KEY INLET_BENCH_COLLECTION=$COL \
-      wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" 2>"$WORK/wrk.err")
+      wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency -s bench/search.lua "http://127.0.0.1:$PORT" 2>"$WORK/wrk.err")
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
