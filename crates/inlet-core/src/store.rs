@@ -73,16 +73,11 @@ pub trait Store:
     /// Stores a key (its hash).
     async fn create_api_key(&self, key: NewApiKey) -> CoreResult<ApiKey>;
     /// The key with this hash, with the role its user holds in the key's
-    /// organization (`None` for service tokens or non-members). One query:
-    /// this runs on every request.
-    async fn find_api_key(&self, hash: &str) -> CoreResult<Option<(ApiKey, Option<Role>)>>;
-    /// [`Store::find_api_key`] and the key's organization's list generation
-    /// (see [`Store::list_connections_at`]), read by the same statement, so
-    /// an authenticated request whose list is cached makes one round trip.
-    async fn find_api_key_and_generation(
-        &self,
-        hash: &str,
-    ) -> CoreResult<Option<(ApiKey, Option<Role>, i64)>>;
+    /// organization (`None` for service tokens or non-members) and that
+    /// organization's list generation (see [`Store::list_connections_at`]).
+    /// One statement: this runs on every request, and a request whose list
+    /// page is cached makes no other.
+    async fn find_api_key(&self, hash: &str) -> CoreResult<Option<(ApiKey, Option<Role>, i64)>>;
     /// An organization's keys, newest first.
     async fn list_api_keys(&self, org: OrgId, page: PageRequest) -> CoreResult<Page<ApiKey>>;
     /// Revokes a key of `org`; instance administrators' keys only when
@@ -137,7 +132,7 @@ pub trait Store:
         page: PageRequest,
     ) -> CoreResult<Page<Connection>>;
     /// [`Store::list_connections`], given `org`'s list generation as read
-    /// earlier in the same request (by [`Store::find_api_key_and_generation`]):
+    /// earlier in the same request (by [`Store::find_api_key`]):
     /// a page cached at that generation is served without a query.
     async fn list_connections_at(
         &self,

@@ -69,14 +69,7 @@ fn key_set<'a>(q: &mut Sql, backend: Backend, items: impl Iterator<Item = &'a st
             .push(")");
         return;
     }
-    q.push(" IN (");
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.bind(item);
-    }
-    q.push(")");
+    q.push(" IN ").bind_list(items);
 }
 
 fn n(v: u64) -> i64 {

@@ -7,7 +7,7 @@
 //! its row in `list_generations` in the same transaction; a page is served
 //! from the cache only if it was computed at the current generation, which is
 //! read before the query runs — for a request, by the same statement that
-//! authenticates its key (`find_api_key_and_generation`), so a cached page
+//! authenticates its key (`find_api_key`), so a cached page
 //! costs no query of its own. Because the counter
 //! lives in the database, the cache stays correct with several `inlet serve`
 //! nodes on one PostgreSQL: a write through any node invalidates every node's

@@ -16,7 +16,7 @@ use inlet_core::store::{SearchPage, SearchScope, SearchStore};
 
 use crate::db::{Backend, Sql};
 use crate::rows::ts;
-use crate::sql_store::SqlStore;
+use crate::sql_store::{ALIVE, SqlStore};
 
 /// PostgreSQL keeps at most this many positions of one lexeme, and none
 /// above this position.
@@ -150,21 +150,6 @@ pub(crate) fn tsquery(query: &Query) -> String {
     out
 }
 
-/// Appends ` AND {column} IN (…)` when `items` is not empty.
-fn any_of<T: Copy + Into<crate::db::Val>>(q: &mut Sql, column: &str, items: &[T]) {
-    if items.is_empty() {
-        return;
-    }
-    q.push(" AND ").push(column).push(" IN (");
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.bind(*item);
-    }
-    q.push(")");
-}
-
 /// The conditions of a search after the match: the organization, and
 /// connections that are alive and in scope (a small set, computed once).
 fn scoped(q: &mut Sql, scope: &SearchScope) {
@@ -172,21 +157,20 @@ fn scoped(q: &mut Sql, scope: &SearchScope) {
         .bind(scope.org_id.0)
         .push(" AND d.connection_id IN (SELECT c.id FROM connections c WHERE c.org_id = ")
         .bind(scope.org_id.0)
-        .push(" AND c.status = 'active' AND c.sync_ok = 1");
-    let collections: Vec<i64> = scope.collections.iter().map(|c| c.0).collect();
-    any_of(q, "c.collection_id", &collections);
-    let connections: Vec<i64> = scope.connections.iter().map(|c| c.0).collect();
-    any_of(q, "c.id", &connections);
+        .push(" AND ")
+        .push(ALIVE);
+    if !scope.collections.is_empty() {
+        q.push(" AND c.collection_id IN ")
+            .bind_list(scope.collections.iter().map(|c| c.0));
+    }
+    if !scope.connections.is_empty() {
+        q.push(" AND c.id IN ")
+            .bind_list(scope.connections.iter().map(|c| c.0));
+    }
     q.push(")");
     if !scope.streams.is_empty() {
-        q.push(" AND d.stream IN (");
-        for (i, s) in scope.streams.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.bind(s.as_str());
-        }
-        q.push(")");
+        q.push(" AND d.stream IN ")
+            .bind_list(scope.streams.iter().map(String::as_str));
     }
 }
 

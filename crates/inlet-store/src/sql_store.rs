@@ -41,6 +41,10 @@ pub struct SqlStore {
     pub(crate) analyzed_documents: std::sync::atomic::AtomicU64,
 }
 
+/// The condition on connections `c` that [`Connection::alive`] states:
+/// active, and the last finished sync completed.
+pub(crate) const ALIVE: &str = "c.status = 'active' AND c.sync_ok = 1";
+
 const COLLECTION_COLUMNS: &str = "c.id, c.org_id, c.name, c.description, c.created_at, c.updated_at, \
      (SELECT count(*) FROM connections x WHERE x.org_id = c.org_id AND x.collection_id = c.id) AS connection_count";
 
@@ -116,14 +120,8 @@ impl SqlStore {
             q.push(" AND c.collection_id = ").bind(c.0);
         }
         if !f.within_collections.is_empty() {
-            q.push(" AND c.collection_id IN (");
-            for (i, c) in f.within_collections.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                q.bind(c.0);
-            }
-            q.push(")");
+            q.push(" AND c.collection_id IN ")
+                .bind_list(f.within_collections.iter().map(|c| c.0));
         }
         if let Some(t) = &f.source_type {
             q.push(" AND c.source_type = ").bind(t.as_str());
@@ -133,10 +131,10 @@ impl SqlStore {
         }
         match f.alive {
             Some(true) => {
-                q.push(" AND c.status = 'active' AND c.sync_ok = 1");
+                q.push(" AND ").push(ALIVE);
             }
             Some(false) => {
-                q.push(" AND NOT (c.status = 'active' AND c.sync_ok = 1)");
+                q.push(" AND NOT (").push(ALIVE).push(")");
             }
             None => {}
         }
@@ -483,17 +481,7 @@ impl Store for SqlStore {
         }
     }
 
-    async fn find_api_key(&self, hash: &str) -> CoreResult<Option<(ApiKey, Option<Role>)>> {
-        Ok(self
-            .find_api_key_and_generation(hash)
-            .await?
-            .map(|(key, role, _)| (key, role)))
-    }
-
-    async fn find_api_key_and_generation(
-        &self,
-        hash: &str,
-    ) -> CoreResult<Option<(ApiKey, Option<Role>, i64)>> {
+    async fn find_api_key(&self, hash: &str) -> CoreResult<Option<(ApiKey, Option<Role>, i64)>> {
         let q = Sql::new(
             "SELECT k.*, m.role AS member_role, \
              COALESCE((SELECT g.generation FROM list_generations g WHERE g.org_id = k.org_id), 0) \

@@ -148,7 +148,7 @@ async fn api_keys_round_trip(s: Arc<SqlStore>) {
         })
         .await
         .unwrap();
-    let (found, role) = s.find_api_key("h1").await.unwrap().unwrap();
+    let (found, role, _) = s.find_api_key("h1").await.unwrap().unwrap();
     assert_eq!(found, key);
     assert_eq!(role, Some(Role::Member));
     assert!(s.find_api_key("nope").await.unwrap().is_none());

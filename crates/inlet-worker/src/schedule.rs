@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use inlet_core::CoreResult;
 use inlet_core::service::Services;
 
 /// Every `min(interval, 1 min)`, queues refreshes of schemas older than `interval`.
@@ -14,17 +15,9 @@ pub fn spawn_schema_scheduler(services: Services, interval: Duration) {
     let tick = interval
         .min(Duration::from_secs(60))
         .max(Duration::from_millis(100));
-    tokio::spawn(async move {
-        let mut timer = tokio::time::interval(tick);
-        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            timer.tick().await;
-            match services.queue_stale_schema_refreshes(interval).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(queued = n, "scheduled schema refreshes queued"),
-                Err(e) => tracing::warn!(error = %e, "queueing scheduled schema refreshes failed"),
-            }
-        }
+    every(tick, "scheduled schema refreshes", move || {
+        let services = services.clone();
+        async move { services.queue_stale_schema_refreshes(interval).await }
     });
 }
 
@@ -32,16 +25,32 @@ pub fn spawn_schema_scheduler(services: Services, interval: Duration) {
 /// due. Each due run fires once across all nodes (see
 /// `Services::fire_due_schedules`).
 pub fn spawn_sync_scheduler(services: Services, tick: Duration) {
-    let tick = tick.max(Duration::from_millis(10));
+    every(
+        tick.max(Duration::from_millis(10)),
+        "scheduled syncs",
+        move || {
+            let services = services.clone();
+            async move { services.fire_due_schedules().await }
+        },
+    );
+}
+
+/// Runs `pass` every `tick` (a late tick waits rather than bunching up) and
+/// logs how many jobs it queued, or why it failed.
+fn every<F, Fut>(tick: Duration, what: &'static str, pass: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = CoreResult<u64>> + Send,
+{
     tokio::spawn(async move {
         let mut timer = tokio::time::interval(tick);
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             timer.tick().await;
-            match services.fire_due_schedules().await {
+            match pass().await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(queued = n, "scheduled syncs queued"),
-                Err(e) => tracing::warn!(error = %e, "queueing scheduled syncs failed"),
+                Ok(n) => tracing::info!(queued = n, "{what} queued"),
+                Err(e) => tracing::warn!(error = %e, "queueing {what} failed"),
             }
         }
     });

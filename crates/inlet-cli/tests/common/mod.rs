@@ -74,21 +74,16 @@ pub fn serve(mut cmd: Command, key: &str) -> (Process, String) {
 }
 
 pub async fn post(client: &reqwest::Client, key: &str, url: String, body: Value) -> Value {
-    client
-        .post(url)
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    json_of(client.post(url).json(&body), key).await
 }
 
 pub async fn get(client: &reqwest::Client, url: &str, key: &str) -> Value {
-    client
-        .get(url)
+    json_of(client.get(url), key).await
+}
+
+/// Sends `request` with the key and returns its JSON body.
+async fn json_of(request: reqwest::RequestBuilder, key: &str) -> Value {
+    request
         .bearer_auth(key)
         .send()
         .await

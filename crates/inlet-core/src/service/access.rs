@@ -13,7 +13,7 @@ impl Services {
         let invalid = || CoreError::Unauthorized("invalid or missing API key".into());
         let (key, role, generation) = self
             .store
-            .find_api_key_and_generation(&hash_key(presented))
+            .find_api_key(&hash_key(presented))
             .await?
             .ok_or_else(invalid)?;
         if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now()) {

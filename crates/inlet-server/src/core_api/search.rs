@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::dto::path_id;
 use crate::error::{ApiError, ApiResult, ErrorEnvelope};
-use crate::extract::{ApiJson, ApiQuery, Caller};
+use crate::extract::{ApiJson, ApiQuery, Caller, int_param};
 use crate::state::AppState;
 
 /// A search of one collection.
@@ -95,21 +95,13 @@ impl From<SearchResults> for SearchOut {
     }
 }
 
-fn number(field: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
-    raw.map(|s| {
-        s.parse()
-            .map_err(|_| ApiError::Core(CoreError::invalid(field, "must be a whole number")))
-    })
-    .transpose()
-}
-
 fn url_input(collection: Option<CollectionId>, q: SearchQuery) -> ApiResult<SearchInput> {
     Ok(SearchInput {
         collection,
         query: q.q.unwrap_or_default(),
         query_field: "q",
-        limit: number("limit", q.limit.as_deref())?,
-        offset: number("offset", q.offset.as_deref())?,
+        limit: int_param("limit", q.limit.as_deref())?,
+        offset: int_param("offset", q.offset.as_deref())?,
         ..Default::default()
     })
 }

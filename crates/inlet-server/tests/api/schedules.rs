@@ -330,14 +330,7 @@ async fn active_syncs_skip_a_slot_and_switched_off_connections_do_not_fire() {
     // (Not due while it is activated, or the schedule could queue first.)
     make_due(&app, &conn, chrono::Duration::hours(-1)).await;
     app.activate(&conn).await;
-    let r = app
-        .post(
-            &format!("/api/v1/source-connections/{conn}/run"),
-            &app.admin_key,
-            json!({}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    crate::sync::run(&app, &conn).await;
     make_due(&app, &conn, chrono::Duration::minutes(1)).await;
     for _ in 0..500 {
         if next_sync_at(&app.connection_state(&conn).await).unwrap() > Utc::now() {

@@ -267,6 +267,13 @@ async fn hostile_input(c: &Corpus) {
         (json!({"query": "x", "limit": 0}), "limit"),
         (json!({"query": "x", "limit": 201}), "limit"),
         (json!({"query": "x", "offset": -1}), "offset"),
+        (json!({"query": "x", "offset": 10_001}), "offset"),
+        (json!({"query": "x", "streams": vec!["s"; 101]}), "streams"),
+        (json!({"query": "x", "streams": "s"}), "streams"),
+        (
+            json!({"query": "x", "sourceConnectionIds": vec!["sc_1"; 101]}),
+            "sourceConnectionIds",
+        ),
         (json!({"query": "x", "limit": "ten"}), "limit"),
         (json!({"query": 5}), "query"),
         (

@@ -145,6 +145,18 @@ impl Sql {
         self
     }
 
+    /// Appends `(?, ?, …)` binding each item: the list of an `IN`.
+    pub fn bind_list<T: Into<Val>>(&mut self, items: impl IntoIterator<Item = T>) -> &mut Self {
+        self.push("(");
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(item);
+        }
+        self.push(")")
+    }
+
     /// Appends another fragment, text and parameters.
     pub fn append(&mut self, other: &Sql) -> &mut Self {
         self.text.push_str(&other.text);
