@@ -10,6 +10,7 @@
 #   BATCH=2000 bench/sync.sh             # INLET_SYNC_BATCH_SIZE
 #   PROFILE=1 bench/sync.sh              # perf profile of the first sync (perf.txt)
 #   PROFILE=resync bench/sync.sh         # ... of the unchanged re-sync
+#   PROFILE=search bench/search.sh       # ... of the search requests
 #   KEEP_STORE=1 STORE=postgres bench/sync.sh   # keep inlet_bench_store to inspect
 #
 # Loopback only. Needs psql and curl (installed with apt-get if missing).
@@ -134,6 +135,10 @@ if [ -n "${SEARCH_BENCH:-}" ]; then
     printf 'sample: %-12s total %s\n' "$q" "$(api -G --data-urlencode "q=$q" "http://127.0.0.1:$PORT/api/v1/collections/$COL/search" | sed 's/.*"total":\([0-9]*\).*/\1/')"
   done
   printf '%-10s %10s %10s %10s %10s\n' kind req/s p50 p99 errors
+  if [ "${PROFILE:-}" = search ]; then
+    perf record -F 499 -g -p "$SERVER_PID" -o "$WORK/perf.data" >/dev/null 2>&1 &
+    PERF_PID=$!
+  fi
   for kind in ${KINDS:-common two_words rare phrase prefix none}; do
     out=$(QUERY_KIND=$kind ROWS=$ROWS INLET_BENCH_KEY=$KEY INLET_BENCH_COLLECTION=$COL \
       wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --timeout 10s --latency -s bench/search.lua "http://127.0.0.1:$PORT" 2>"$WORK/wrk.err")
@@ -143,4 +148,10 @@ if [ -n "${SEARCH_BENCH:-}" ]; then
     errors=$(grep -c '^status' "$WORK/wrk.err" || true)
     printf '%-10s %10s %10s %10s %10s\n' "$kind" "$rps" "$p50" "$p99" "$errors"
   done
+  if [ "${PROFILE:-}" = search ]; then
+    kill -INT "$PERF_PID"; wait "$PERF_PID" || true
+    { perf report -i "$WORK/perf.data" --no-children --percent-limit 1.5 --stdio -g none 2>/dev/null
+      perf report -i "$WORK/perf.data" --children --percent-limit 3 --stdio -g none 2>/dev/null; } | grep -v '^$' > perf.txt
+    echo "profile written to perf.txt"
+  fi
 fi
