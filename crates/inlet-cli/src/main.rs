@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use inlet_core::auth::Scope;
 use inlet_core::connector::Context as Outbound;
 use inlet_core::ids::{CollectionId, OrgId};
+use inlet_core::model::wire::WireEnum;
 use inlet_core::secret::Secret;
 use inlet_core::service::Services;
 use inlet_core::store::Store;
@@ -228,10 +229,7 @@ async fn create_key(config: Config, args: CreateKey) -> Result<()> {
     let scopes = args
         .scopes
         .iter()
-        .map(|s| {
-            s.parse::<Scope>()
-                .map_err(|()| anyhow::anyhow!("--scopes: unknown scope {s:?} (read, write, admin)"))
-        })
+        .map(|s| Scope::parse_field(s, "--scopes").map_err(anyhow::Error::from))
         .collect::<Result<Vec<_>>>()?;
     let collections = args
         .collections

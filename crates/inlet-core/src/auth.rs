@@ -3,9 +3,6 @@
 //! Keys are `inl_` followed by 43 URL-safe base64 characters (32 random
 //! bytes). Only their SHA-256 is stored; the plain key is shown once.
 
-use std::fmt;
-use std::str::FromStr;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -25,32 +22,7 @@ pub enum Scope {
     Admin,
 }
 
-impl Scope {
-    /// Every scope.
-    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Write, Scope::Admin];
-
-    /// Wire and store name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::Write => "write",
-            Scope::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Scope {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Scope::ALL.into_iter().find(|x| x.as_str() == s).ok_or(())
-    }
-}
+crate::wire_enum!(Scope { Read => "read", Write => "write", Admin => "admin" });
 
 /// The authenticated caller of a request, as resolved from its key.
 #[derive(Debug, Clone, PartialEq)]

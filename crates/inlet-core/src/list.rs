@@ -97,20 +97,13 @@ pub enum SortOrder {
     Desc,
 }
 
-impl SortOrder {
-    /// Parses `asc`/`desc` (case-insensitive).
-    pub fn parse(s: &str, field: &str) -> CoreResult<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "asc" => Ok(Self::Asc),
-            "desc" => Ok(Self::Desc),
-            _ => Err(CoreError::invalid(field, "must be asc or desc")),
-        }
-    }
-}
+crate::wire_enum!(SortOrder { Asc => "asc", Desc => "desc" });
 
 /// Fields a connection list can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ConnectionSort {
+    /// By id (creation order).
+    Id,
     /// By name.
     Name,
     /// By source type, then name.
@@ -124,22 +117,14 @@ pub enum ConnectionSort {
     UpdatedAt,
 }
 
-impl ConnectionSort {
-    /// Parses a sort key; both camelCase and snake_case names are accepted.
-    pub fn parse(s: &str, field: &str) -> CoreResult<Self> {
-        match s {
-            "name" => Ok(Self::Name),
-            "type" | "sourceShortName" => Ok(Self::Type),
-            "status" => Ok(Self::Status),
-            "createdAt" | "created_at" => Ok(Self::CreatedAt),
-            "updatedAt" | "updated_at" => Ok(Self::UpdatedAt),
-            _ => Err(CoreError::invalid(
-                field,
-                "must be one of name, type, status, createdAt, updatedAt",
-            )),
-        }
-    }
-}
+crate::wire_enum!(ConnectionSort {
+    Id => "id",
+    Name => "name",
+    Type => "type",
+    Status => "status",
+    CreatedAt => "created_at",
+    UpdatedAt => "updated_at",
+});
 
 /// Filters of a connection list; all are ANDed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -150,8 +135,8 @@ pub struct ConnectionFilter {
     pub within_collections: Vec<CollectionId>,
     /// Only this source type.
     pub source_type: Option<String>,
-    /// Only this status.
-    pub status: Option<ConnectionStatus>,
+    /// Only these statuses; empty means any.
+    pub statuses: Vec<ConnectionStatus>,
     /// Only connections carrying this tag.
     pub tag: Option<String>,
     /// Only alive (`true`) or not alive (`false`) connections.

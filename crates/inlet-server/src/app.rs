@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::openapi;
 use crate::rate_limit::KeyRateLimiter;
 use crate::state::AppState;
-use crate::{auth, observe};
+use crate::{auth, dialects, observe};
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(observe::record_metrics))
         .layer(from_fn(observe::log_request))
+        .layer(from_fn(dialects::render_errors))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)

@@ -1,12 +1,15 @@
-//! The edge's error type and its one mapping to HTTP: 003's envelope
-//! `{"success": false, "error": {"code", "message"}}` with lowercase codes.
-//! Internal errors are logged and answered with a generic message.
+//! The edge's errors, classified once whatever API they came through:
+//! an [`ApiError`] becomes a [`Problem`] — status, [`ProblemKind`], message,
+//! field — and each dialect renders problems in its own envelope with its
+//! own codes (`crate::dialects`). Internal errors are logged here and
+//! answered with a generic message.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use inlet_core::CoreError;
-use serde::Serialize;
-use utoipa::ToSchema;
+use inlet_core::model::job::JobKind;
+
+use crate::dialects::core::error as core_envelope;
 
 /// An error answered to a client.
 #[derive(Debug)]
@@ -33,114 +36,158 @@ impl From<CoreError> for ApiError {
     }
 }
 
-/// The error object inside the envelope.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Machine-readable code (`not_found`, `invalid_request`, …).
-    pub code: &'static str,
-    /// Human-readable explanation; names the offending field for bad input.
-    pub message: String,
-    /// The offending field, for validation errors.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+/// What kind of failure a [`Problem`] is; every dialect names each kind
+/// with a code of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// No usable key.
+    Unauthorized,
+    /// A known caller that may not do this.
+    Forbidden,
+    /// No such object (or another organization's).
+    NotFound,
+    /// No such route.
+    RouteNotFound,
+    /// The route exists, the method does not.
+    MethodNotAllowed,
+    /// Bad input: a field, a parameter, malformed JSON.
+    InvalidRequest,
+    /// The body is over the limit.
+    PayloadTooLarge,
+    /// The body is not JSON.
+    UnsupportedMediaType,
+    /// The key's rate limit is spent.
+    RateLimited,
+    /// The request conflicts with the current state (e.g. a taken name).
+    Conflict,
+    /// A sync holds the connection.
+    SyncInProgress,
+    /// A source could not be reached or refused; the connector's code
+    /// (`invalid_credentials`, `connection_refused`, `timeout`, …).
+    Source(&'static str),
+    /// Inlet failed; the details are in the server log only.
+    Internal,
 }
 
-/// `{"success": false, "error": {...}}`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorEnvelope {
-    /// Always false.
-    pub success: bool,
-    /// What went wrong.
-    pub error: ErrorBody,
+/// An error classified independently of any dialect.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// What kind of failure.
+    pub kind: ProblemKind,
+    /// Safe to show; names the offending field for bad input.
+    pub message: String,
+    /// The offending field, for validation errors.
+    pub field: Option<String>,
+    /// Seconds before a retry may succeed (rate limits).
+    pub retry_after: Option<u64>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, kind: ProblemKind, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            kind,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
 }
 
 impl ApiError {
-    /// Status, code, message and field of this error.
-    pub fn parts(&self) -> (StatusCode, &'static str, String, Option<String>) {
+    /// The one classification of every error the server answers.
+    pub fn problem(&self) -> Problem {
+        use ProblemKind as K;
         use StatusCode as S;
         match self {
             ApiError::Core(e) => match e {
                 CoreError::NotFound(what) => {
-                    (S::NOT_FOUND, "not_found", format!("{what} not found"), None)
+                    Problem::new(S::NOT_FOUND, K::NotFound, format!("{what} not found"))
                 }
-                CoreError::Invalid { field, message } => (
-                    S::BAD_REQUEST,
-                    "invalid_request",
-                    format!("{field}: {message}"),
-                    Some(field.clone()),
-                ),
-                CoreError::Conflict(m) => (S::CONFLICT, "conflict", m.clone(), None),
-                CoreError::JobActive { kind, .. } => (
+                CoreError::Invalid { field, message } => Problem {
+                    field: Some(field.clone()),
+                    ..Problem::new(
+                        S::BAD_REQUEST,
+                        K::InvalidRequest,
+                        format!("{field}: {message}"),
+                    )
+                },
+                CoreError::Conflict(m) => Problem::new(S::CONFLICT, K::Conflict, m.clone()),
+                CoreError::JobActive { kind, .. } => Problem::new(
                     S::CONFLICT,
                     match kind {
-                        inlet_core::model::job::JobKind::Sync => "sync_in_progress",
-                        inlet_core::model::job::JobKind::SchemaRefresh => "conflict",
+                        JobKind::Sync => K::SyncInProgress,
+                        JobKind::SchemaRefresh => K::Conflict,
                     },
                     e.to_string(),
-                    None,
                 ),
                 CoreError::Source { code, message } => {
-                    (S::BAD_REQUEST, *code, message.clone(), None)
+                    Problem::new(S::BAD_REQUEST, K::Source(code), message.clone())
                 }
-                CoreError::Unauthorized(m) => (S::UNAUTHORIZED, "unauthorized", m.clone(), None),
-                CoreError::Forbidden(m) => (S::FORBIDDEN, "forbidden", m.clone(), None),
-                CoreError::Store(_) | CoreError::Crypto(_) => (
+                CoreError::Unauthorized(m) => {
+                    Problem::new(S::UNAUTHORIZED, K::Unauthorized, m.clone())
+                }
+                CoreError::Forbidden(m) => Problem::new(S::FORBIDDEN, K::Forbidden, m.clone()),
+                CoreError::Store(_) | CoreError::Crypto(_) => Problem::new(
                     S::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "internal error; see the server log".into(),
-                    None,
+                    K::Internal,
+                    "internal error; see the server log",
                 ),
             },
-            ApiError::BadRequest(m) => (S::BAD_REQUEST, "invalid_request", m.clone(), None),
-            ApiError::PayloadTooLarge => (
+            ApiError::BadRequest(m) => Problem::new(S::BAD_REQUEST, K::InvalidRequest, m.clone()),
+            ApiError::PayloadTooLarge => Problem::new(
                 S::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "request body is larger than 1 MiB".into(),
-                None,
+                K::PayloadTooLarge,
+                "request body is larger than 1 MiB",
             ),
-            ApiError::UnsupportedMediaType => (
+            ApiError::UnsupportedMediaType => Problem::new(
                 S::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "expected Content-Type: application/json".into(),
-                None,
+                K::UnsupportedMediaType,
+                "expected Content-Type: application/json",
             ),
-            ApiError::RouteNotFound => (S::NOT_FOUND, "not_found", "no such route".into(), None),
-            ApiError::MethodNotAllowed => (
+            ApiError::RouteNotFound => {
+                Problem::new(S::NOT_FOUND, K::RouteNotFound, "no such route")
+            }
+            ApiError::MethodNotAllowed => Problem::new(
                 S::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "method not allowed on this route".into(),
-                None,
+                K::MethodNotAllowed,
+                "method not allowed on this route",
             ),
-            ApiError::RateLimited(secs) => (
-                S::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("too many requests; retry in {secs} s"),
-                None,
-            ),
+            ApiError::RateLimited(secs) => Problem {
+                retry_after: Some(*secs),
+                ..Problem::new(
+                    S::TOO_MANY_REQUESTS,
+                    K::RateLimited,
+                    format!("too many requests; retry in {secs} s"),
+                )
+            },
         }
     }
 }
 
 impl IntoResponse for ApiError {
+    /// Answers in the core envelope and leaves the [`Problem`] in the
+    /// response's extensions, where `dialects::render_errors` re-renders it
+    /// for the dialect whose route was hit.
     fn into_response(self) -> Response {
-        let (status, code, message, field) = self.parts();
         if let ApiError::Core(CoreError::Store(e) | CoreError::Crypto(e)) = &self {
             tracing::error!(error = %e, "request failed");
         }
-        let body = ErrorEnvelope {
-            success: false,
-            error: ErrorBody {
-                code,
-                message,
-                field,
-            },
-        };
-        let mut resp = (status, axum::Json(body)).into_response();
-        if let ApiError::RateLimited(secs) = self
+        self.problem().into_response()
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut resp = core_envelope::render(&self);
+        if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        resp.extensions_mut().insert(self);
         resp
     }
 }

@@ -1,10 +1,11 @@
-//! Inlet's HTTP server: the core API (003's style, camelCase envelopes),
-//! authentication and per-key rate limits, health, metrics and the OpenAPI
-//! document. Handlers parse and render; every decision is a service call.
+//! Inlet's HTTP server: the API dialects (the core API in 003's style and
+//! the vendor documents' APIs, `dialects`), authentication and per-key rate
+//! limits, health, metrics and the OpenAPI document. Handlers parse and
+//! render; every decision is a service call.
 
 mod app;
 mod auth;
-mod core_api;
+mod dialects;
 mod error;
 mod extract;
 mod health;

@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::state::AppState;
-use crate::{core_api, health};
+use crate::{dialects, health};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,7 @@ use crate::{core_api, health};
         (name = "organizations", description = "Tenants"),
         (name = "users", description = "Users and memberships"),
         (name = "health", description = "Liveness, readiness, metrics"),
+        (name = "rivergen-001", description = "Document 001: /api/v1/data-sources"),
     )
 )]
 struct ApiDoc;
@@ -53,7 +54,7 @@ pub(crate) fn public_routes() -> OpenApiRouter<AppState> {
 
 /// The authenticated routes.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
-    core_api::router()
+    dialects::core::router().merge(dialects::rivergen_001::router())
 }
 
 /// The document, as served at `/openapi.json` and committed as `docs/openapi.json`.

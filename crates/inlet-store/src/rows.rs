@@ -6,9 +6,10 @@ use inlet_core::ids::{ApiKeyId, CollectionId, ConnectionId, OrgId, UserId};
 use inlet_core::model::Timestamp;
 use inlet_core::model::api_key::ApiKey;
 use inlet_core::model::collection::Collection;
-use inlet_core::model::connection::Connection;
+use inlet_core::model::connection::{Connection, ConnectionStatus};
 use inlet_core::model::organization::Organization;
 use inlet_core::model::user::{Membership, Role, User};
+use inlet_core::model::wire::WireEnum;
 
 use crate::db::{DbError, Row};
 
@@ -58,8 +59,7 @@ pub fn user(r: &Row) -> Result<User, DbError> {
 
 /// Parses a stored role.
 pub fn role(s: &str) -> Result<Role, DbError> {
-    s.parse()
-        .map_err(|()| DbError::Decode(format!("unknown role {s}")))
+    Role::from_wire(s).ok_or_else(|| DbError::Decode(format!("unknown role {s}")))
 }
 
 /// Columns of `memberships`.
@@ -85,8 +85,7 @@ pub fn api_key(r: &Row) -> Result<ApiKey, DbError> {
         scopes: scopes
             .iter()
             .map(|s| {
-                s.parse::<Scope>()
-                    .map_err(|()| DbError::Decode(format!("unknown scope {s}")))
+                Scope::from_wire(s).ok_or_else(|| DbError::Decode(format!("unknown scope {s}")))
             })
             .collect::<Result<_, _>>()?,
         collection_ids: collections.into_iter().map(CollectionId).collect(),
@@ -129,9 +128,8 @@ pub fn connection(r: &Row) -> Result<Connection, DbError> {
         secret_fields: json(r, "secret_fields")?,
         secrets,
         tags: json(r, "tags")?,
-        status: status
-            .parse()
-            .map_err(|()| DbError::Decode(format!("unknown status {status}")))?,
+        status: ConnectionStatus::from_wire(&status)
+            .ok_or_else(|| DbError::Decode(format!("unknown status {status}")))?,
         last_tested_at: opt_ts(r.opt_i64("last_tested_at")?)?,
         last_successful_connection_at: opt_ts(r.opt_i64("last_successful_connection_at")?)?,
         last_error: r.opt_text("last_error")?,

@@ -7,6 +7,7 @@ use inlet_core::error::CoreResult;
 use inlet_core::ids::{ConnectionId, OrgId};
 use inlet_core::model::Timestamp;
 use inlet_core::model::connection::{Connection, ConnectionStatus};
+use inlet_core::model::wire::WireEnum;
 use inlet_core::store::ScheduleStore;
 
 use crate::db::Sql;

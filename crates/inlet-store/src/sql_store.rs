@@ -15,6 +15,7 @@ use inlet_core::model::connection::{
 use inlet_core::model::organization::Organization;
 use inlet_core::model::schema::{DiscoveredSchema, StoredSchema};
 use inlet_core::model::user::{Membership, Role, User};
+use inlet_core::model::wire::WireEnum;
 use inlet_core::model::{Timestamp, now};
 use inlet_core::store::Store;
 use serde_json::{Map, Value};
@@ -126,8 +127,9 @@ impl SqlStore {
         if let Some(t) = &f.source_type {
             q.push(" AND c.source_type = ").bind(t.as_str());
         }
-        if let Some(s) = f.status {
-            q.push(" AND c.status = ").bind(s.as_str());
+        if !f.statuses.is_empty() {
+            q.push(" AND c.status IN ")
+                .bind_list(f.statuses.iter().map(|s| s.as_str()));
         }
         match f.alive {
             Some(true) => {
@@ -185,6 +187,8 @@ impl SqlStore {
         };
         // The sort's columns, then the ORDER BY over them.
         let (columns, order) = match filter.sort {
+            // (The id is carried anyway; the column list must not be empty.)
+            ConnectionSort::Id => ("c.created_at", format!("c.id {dir}")),
             ConnectionSort::Name => ("c.sort_name", format!("c.sort_name {dir}, c.id {dir}")),
             ConnectionSort::Type => (
                 "c.source_type, c.sort_name",

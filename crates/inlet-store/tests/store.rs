@@ -349,7 +349,7 @@ async fn list_filters_sort_and_paginate(s: Arc<SqlStore>) {
         ),
         (
             ConnectionFilter {
-                status: Some(ConnectionStatus::Active),
+                statuses: vec![ConnectionStatus::Active],
                 ..Default::default()
             },
             0,
@@ -491,7 +491,7 @@ async fn lists_see_every_write(s: Arc<SqlStore>) {
         ["alpha two"]
     );
     let st = ConnectionFilter {
-        status: Some(ConnectionStatus::Pending),
+        statuses: vec![ConnectionStatus::Pending],
         ..Default::default()
     };
     assert_eq!(s.list_connections(a.id, &st, page).await.unwrap().total, 1);
@@ -517,6 +517,15 @@ async fn lists_see_every_write(s: Arc<SqlStore>) {
     .await
     .unwrap();
     assert_eq!(s.list_connections(a.id, &st, page).await.unwrap().total, 0);
+    // A set of statuses (001's `inactive` is inactive or pending).
+    let either = ConnectionFilter {
+        statuses: vec![ConnectionStatus::Pending, ConnectionStatus::Maintenance],
+        ..Default::default()
+    };
+    assert_eq!(
+        s.list_connections(a.id, &either, page).await.unwrap().total,
+        1
+    );
     s.delete_connection(a.id, x.id).await.unwrap();
     assert_eq!(s.list_connections(a.id, &f, page).await.unwrap().total, 0);
     let y = s

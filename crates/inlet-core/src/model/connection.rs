@@ -1,8 +1,5 @@
 //! Source connections: one configured source of data.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde_json::{Map, Value};
 
 use super::Timestamp;
@@ -27,29 +24,16 @@ pub enum ConnectionStatus {
     Maintenance,
 }
 
+crate::wire_enum!(ConnectionStatus {
+    Pending => "pending",
+    Testing => "testing",
+    Active => "active",
+    Failed => "failed",
+    Inactive => "inactive",
+    Maintenance => "maintenance",
+});
+
 impl ConnectionStatus {
-    /// Every status, for validation messages and filters.
-    pub const ALL: [ConnectionStatus; 6] = [
-        Self::Pending,
-        Self::Testing,
-        Self::Active,
-        Self::Failed,
-        Self::Inactive,
-        Self::Maintenance,
-    ];
-
-    /// Wire and store name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Testing => "testing",
-            Self::Active => "active",
-            Self::Failed => "failed",
-            Self::Inactive => "inactive",
-            Self::Maintenance => "maintenance",
-        }
-    }
-
     /// Statuses a user may set directly (the others follow from tests).
     pub fn settable(self) -> bool {
         matches!(self, Self::Pending | Self::Inactive | Self::Maintenance)
@@ -62,19 +46,6 @@ impl ConnectionStatus {
     /// Whether tests and syncs are switched off in this status.
     pub fn is_switched_off(self) -> bool {
         Self::SWITCHED_OFF.contains(&self)
-    }
-}
-
-impl fmt::Display for ConnectionStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ConnectionStatus {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or(())
     }
 }
 

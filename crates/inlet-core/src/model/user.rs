@@ -1,8 +1,5 @@
 //! Users and their organization memberships.
 
-use std::fmt;
-use std::str::FromStr;
-
 use super::Timestamp;
 use crate::auth::Scope;
 use crate::ids::{OrgId, UserId};
@@ -33,20 +30,9 @@ pub enum Role {
     Viewer,
 }
 
+crate::wire_enum!(Role { Owner => "owner", Admin => "admin", Member => "member", Viewer => "viewer" });
+
 impl Role {
-    /// All roles, for validation messages.
-    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
-
-    /// Wire and store name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-            Role::Viewer => "viewer",
-        }
-    }
-
     /// The highest scope a key of a user with this role may exercise.
     pub fn max_scope(self) -> Scope {
         match self {
@@ -54,19 +40,6 @@ impl Role {
             Role::Member => Scope::Write,
             Role::Viewer => Scope::Read,
         }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
     }
 }
 

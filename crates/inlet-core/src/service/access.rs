@@ -24,9 +24,7 @@ impl Services {
             None => granted,
             Some(_) => {
                 let role = role.ok_or_else(|| {
-                    CoreError::Forbidden(
-                        "the key's user is not a member of any organization".into(),
-                    )
+                    CoreError::Forbidden("User is not a member of any organization".into())
                 })?;
                 granted.min(role.max_scope())
             }

@@ -17,6 +17,7 @@ use crate::model::connection::{
     Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
 };
 use crate::model::now;
+use crate::model::wire::WireEnum;
 use crate::validate;
 
 /// A new connection as parsed by a handler (unvalidated).
@@ -154,15 +155,15 @@ impl Services {
         self.get_connection(who, id).await?;
         let status = status
             .map(|s| {
-                s.parse::<ConnectionStatus>()
-                    .ok()
-                    .filter(|st| st.settable())
-                    .ok_or_else(|| {
-                        CoreError::invalid(
-                            "status",
-                            "must be one of pending, inactive, maintenance",
-                        )
-                    })
+                let status = ConnectionStatus::parse_field(s, "status")?;
+                if status.settable() {
+                    Ok(status)
+                } else {
+                    Err(CoreError::invalid(
+                        "status",
+                        "must be one of pending, inactive, maintenance (tests set the others)",
+                    ))
+                }
             })
             .transpose()?;
         let patch = ConnectionPatch {

@@ -14,6 +14,7 @@ mod health;
 mod isolation;
 mod openapi;
 mod postgres;
+mod rivergen_001;
 mod schedules;
 mod search;
 mod secrets;

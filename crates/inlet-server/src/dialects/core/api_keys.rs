@@ -5,17 +5,18 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use inlet_core::CoreError;
 use inlet_core::auth::Scope;
 use inlet_core::ids::{ApiKeyId, CollectionId, OrgId, UserId};
 use inlet_core::model::api_key::ApiKey;
+use inlet_core::model::wire::WireEnum;
 use inlet_core::service::ApiKeyInput;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{Pagination, body_id, page_request, path_id};
-use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::error::ErrorEnvelope;
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
 
@@ -143,14 +144,7 @@ pub async fn create(
         .scopes
         .iter()
         .enumerate()
-        .map(|(i, s)| {
-            s.parse::<Scope>().map_err(|()| {
-                ApiError::Core(CoreError::invalid(
-                    format!("scopes[{i}]"),
-                    "must be read, write or admin",
-                ))
-            })
-        })
+        .map(|(i, s)| Scope::parse_field(s, &format!("scopes[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
     let collection_ids = body
         .collection_ids

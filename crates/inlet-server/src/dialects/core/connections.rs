@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use inlet_core::CoreError;
 use inlet_core::ids::{CollectionId, ConnectionId};
 use inlet_core::list::{ConnectionFilter, ConnectionSort, SortOrder};
-use inlet_core::model::connection::Connection;
+use inlet_core::model::connection::{Connection, ConnectionStatus};
 use inlet_core::model::wire::WireEnum;
 use inlet_core::service::ConnectionInput;
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,8 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{Done, Pagination, body_id, page_request, path_id};
-use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::error::ErrorEnvelope;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
 
@@ -206,7 +207,7 @@ pub struct ListQuery {
     alive: Option<String>,
     /// Case-insensitive substring of name or description.
     search: Option<String>,
-    /// name, type, status, createdAt (default) or updatedAt.
+    /// id, name, type, status, createdAt (default) or updatedAt (snake_case accepted too).
     sort_by: Option<String>,
     /// asc or desc (default desc).
     sort_order: Option<String>,
@@ -240,23 +241,18 @@ fn filter(q: &ListQuery) -> Result<ConnectionFilter, ApiError> {
             })
         })
         .transpose()?;
-    let status = q
+    let statuses = q
         .status
         .as_deref()
-        .map(|s| {
-            s.parse().map_err(|()| {
-                ApiError::Core(CoreError::invalid(
-                    "status",
-                    "must be one of pending, testing, active, failed, inactive, maintenance",
-                ))
-            })
-        })
-        .transpose()?;
+        .map(|s| ConnectionStatus::parse_field(s, "status"))
+        .transpose()?
+        .into_iter()
+        .collect();
     Ok(ConnectionFilter {
         collection_id,
         within_collections: Vec::new(),
         source_type: q.source_type.clone(),
-        status,
+        statuses,
         tag: q.tag.clone(),
         alive: q
             .alive
@@ -274,13 +270,13 @@ fn filter(q: &ListQuery) -> Result<ConnectionFilter, ApiError> {
         sort: q
             .sort_by
             .as_deref()
-            .map(|s| ConnectionSort::parse(s, "sortBy"))
+            .map(|s| ConnectionSort::parse_field(s, "sortBy"))
             .transpose()?
             .unwrap_or_default(),
         order: q
             .sort_order
             .as_deref()
-            .map(|s| SortOrder::parse(s, "sortOrder"))
+            .map(|s| SortOrder::parse_field(s, "sortOrder"))
             .transpose()?
             .unwrap_or_default(),
     })

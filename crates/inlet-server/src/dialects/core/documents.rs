@@ -11,7 +11,8 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{Pagination, page_request, path_id};
-use crate::error::{ApiResult, ErrorEnvelope};
+use super::error::ErrorEnvelope;
+use crate::error::ApiResult;
 use crate::extract::{ApiQuery, Caller};
 use crate::state::AppState;
 

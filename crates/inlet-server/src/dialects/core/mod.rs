@@ -6,6 +6,7 @@ mod collections;
 mod connections;
 mod documents;
 mod dto;
+pub mod error;
 mod jobs;
 mod orgs;
 mod search;

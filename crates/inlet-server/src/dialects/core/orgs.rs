@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{Pagination, page_request, path_id};
-use crate::error::{ApiResult, ErrorEnvelope};
+use super::error::ErrorEnvelope;
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
 

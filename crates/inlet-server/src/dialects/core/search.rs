@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::path_id;
-use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::error::ErrorEnvelope;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Caller, int_param};
 use crate::state::AppState;
 

@@ -8,7 +8,8 @@ use inlet_core::model::catalog::{FieldSpec, SourceType};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::error::ErrorEnvelope;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::state::AppState;
 

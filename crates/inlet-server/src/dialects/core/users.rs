@@ -4,15 +4,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use inlet_core::CoreError;
 use inlet_core::ids::{OrgId, UserId};
 use inlet_core::model::user::{Membership, Role, User};
+use inlet_core::model::wire::WireEnum;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{Done, Pagination, body_id, page_request, path_id};
-use crate::error::{ApiError, ApiResult, ErrorEnvelope};
+use super::error::ErrorEnvelope;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Caller};
 use crate::state::AppState;
 
@@ -207,12 +208,7 @@ pub async fn put_membership(
     ApiJson(body): ApiJson<MembershipIn>,
 ) -> ApiResult<Json<MembershipEnvelope>> {
     let org = body_id(&body.organization_id, OrgId::parse, "organizationId")?;
-    let role: Role = body.role.parse().map_err(|()| {
-        ApiError::Core(CoreError::invalid(
-            "role",
-            "must be owner, admin, member or viewer",
-        ))
-    })?;
+    let role = Role::parse_field(&body.role, "role")?;
     let m = state
         .services
         .set_membership(&who, user_id(&raw)?, org, role)

@@ -1,0 +1,22 @@
+//! Document 001 (a data platform's API) at `/api/v1/data-sources`:
+//! snake_case JSON, integer ids, `{"success", "data", "message"}`
+//! envelopes and upper-case error codes. How its fields and statuses map
+//! onto connections is in docs/dialects.md.
+
+mod data_sources;
+pub mod error;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// Where 001's routes live.
+pub const PREFIX: &str = "/api/v1/data-sources";
+
+/// 001's routes, for the authenticated part of the router.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(data_sources::list))
+        .routes(routes!(data_sources::get))
+}
