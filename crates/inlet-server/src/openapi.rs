@@ -28,6 +28,7 @@ use crate::{dialects, health};
         (name = "users", description = "Users and memberships"),
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "rivergen-001", description = "Document 001: /api/v1/data-sources"),
+        (name = "codealive-000", description = "Document 000: /api/datasources/all and /alive"),
     )
 )]
 struct ApiDoc;
@@ -54,7 +55,9 @@ pub(crate) fn public_routes() -> OpenApiRouter<AppState> {
 
 /// The authenticated routes.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
-    dialects::core::router().merge(dialects::rivergen_001::router())
+    dialects::core::router()
+        .merge(dialects::rivergen_001::router())
+        .merge(dialects::codealive_000::router())
 }
 
 /// The document, as served at `/openapi.json` and committed as `docs/openapi.json`.

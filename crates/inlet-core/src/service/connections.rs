@@ -16,8 +16,8 @@ use crate::model::catalog::SourceType;
 use crate::model::connection::{
     Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
 };
-use crate::model::now;
 use crate::model::wire::WireEnum;
+use crate::model::{Timestamp, now};
 use crate::validate;
 
 /// A new connection as parsed by a handler (unvalidated).
@@ -37,6 +37,51 @@ pub struct ConnectionInput {
     pub config: Map<String, Value>,
     /// Labels.
     pub tags: Vec<String>,
+}
+
+/// Several changes to a connection at once (see [`Services::edit_connection`]).
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionEdit {
+    /// New name.
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New labels (replacing the old ones).
+    pub tags: Option<Vec<String>>,
+    /// Credential fields to set; the others keep their values.
+    pub credentials: Map<String, Value>,
+    /// Config fields to set; the others keep their values.
+    pub config: Map<String, Value>,
+}
+
+/// A validated patch of descriptive fields and a settable status.
+fn connection_patch(
+    name: Option<&str>,
+    description: Option<&str>,
+    tags: Option<&[String]>,
+    status: Option<&str>,
+) -> CoreResult<ConnectionPatch> {
+    let status = status
+        .map(|s| {
+            let status = ConnectionStatus::parse_field(s, "status")?;
+            if status.settable() {
+                Ok(status)
+            } else {
+                Err(CoreError::invalid(
+                    "status",
+                    "must be one of pending, inactive, maintenance (tests set the others)",
+                ))
+            }
+        })
+        .transpose()?;
+    Ok(ConnectionPatch {
+        name: name.map(|n| validate::name("name", n)).transpose()?,
+        description: description
+            .map(|d| validate::description("description", d))
+            .transpose()?,
+        tags: tags.map(|t| validate::tags("tags", t)).transpose()?,
+        status,
+    })
 }
 
 impl Services {
@@ -153,27 +198,7 @@ impl Services {
     ) -> CoreResult<Connection> {
         who.require(Scope::Write)?;
         self.get_connection(who, id).await?;
-        let status = status
-            .map(|s| {
-                let status = ConnectionStatus::parse_field(s, "status")?;
-                if status.settable() {
-                    Ok(status)
-                } else {
-                    Err(CoreError::invalid(
-                        "status",
-                        "must be one of pending, inactive, maintenance (tests set the others)",
-                    ))
-                }
-            })
-            .transpose()?;
-        let patch = ConnectionPatch {
-            name: name.map(|n| validate::name("name", n)).transpose()?,
-            description: description
-                .map(|d| validate::description("description", d))
-                .transpose()?,
-            tags: tags.map(|t| validate::tags("tags", t)).transpose()?,
-            status,
-        };
+        let patch = connection_patch(name, description, tags, status)?;
         self.store.update_connection(who.org_id, id, patch).await
     }
 
@@ -189,25 +214,7 @@ impl Services {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
         self.ensure_no_active_sync(who, id).await?;
-        let spec = self.source_type("sourceShortName", &conn.source_type)?;
-        let kept: Vec<String> = conn
-            .secret_fields
-            .iter()
-            .filter(|f| !credentials.contains_key(f.as_str()))
-            .cloned()
-            .collect();
-        let checked = validate::fields("credentials", &spec.auth_fields, &credentials, &kept)?;
-        let mut secrets = match &conn.secrets {
-            Some(sealed) => self.open(sealed)?,
-            None => Map::new(),
-        };
-        secrets.retain(|k, _| kept.contains(k));
-        secrets.extend(checked.secret);
-        let update = CredentialsUpdate {
-            settings: checked.plain,
-            secret_fields: secrets.keys().cloned().collect(),
-            secrets: self.seal(&secrets)?,
-        };
+        let update = self.credentials_update(&conn, &credentials)?;
         let conn = self
             .store
             .update_credentials(who.org_id, id, update)
@@ -228,12 +235,101 @@ impl Services {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
         self.ensure_no_active_sync(who, id).await?;
-        let spec = self.source_type("sourceShortName", &conn.source_type)?;
-        let checked = validate::fields("config", &spec.config_fields, &config, &[])?;
-        let next_sync_at = self.next_sync_at(spec, &checked.plain)?;
+        let (config, next_sync_at) = self.config_update(&conn, &config)?;
         self.store
-            .update_config(who.org_id, id, checked.plain, next_sync_at)
+            .update_config(who.org_id, id, config, next_sync_at)
             .await
+    }
+
+    /// Several changes at once (001's `PUT` and `PATCH`): descriptive
+    /// fields, and credential and config fields laid over the current ones
+    /// (fields not named keep their values). Everything is validated before
+    /// anything is written, so bad input changes nothing.
+    pub async fn edit_connection(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+        edit: ConnectionEdit,
+    ) -> CoreResult<Connection> {
+        who.require(Scope::Write)?;
+        let conn = self.get_connection(who, id).await?;
+        let patch = connection_patch(
+            edit.name.as_deref(),
+            edit.description.as_deref(),
+            edit.tags.as_deref(),
+            None,
+        )?;
+        let credentials = if edit.credentials.is_empty() {
+            None
+        } else {
+            let mut merged = conn.settings.clone();
+            merged.extend(edit.credentials);
+            Some(self.credentials_update(&conn, &merged)?)
+        };
+        let config = if edit.config.is_empty() {
+            None
+        } else {
+            let mut merged = conn.config.clone();
+            merged.extend(edit.config);
+            Some(self.config_update(&conn, &merged)?)
+        };
+        if credentials.is_some() || config.is_some() {
+            self.ensure_no_active_sync(who, id).await?;
+        }
+        let mut conn = self.store.update_connection(who.org_id, id, patch).await?;
+        if let Some(update) = credentials {
+            conn = self
+                .store
+                .update_credentials(who.org_id, id, update)
+                .await?;
+            tracing::info!(connection = %id, "credentials replaced");
+        }
+        if let Some((config, next_sync_at)) = config {
+            conn = self
+                .store
+                .update_config(who.org_id, id, config, next_sync_at)
+                .await?;
+        }
+        Ok(conn)
+    }
+
+    /// Validated and sealed new credentials of `conn`.
+    fn credentials_update(
+        &self,
+        conn: &Connection,
+        credentials: &Map<String, Value>,
+    ) -> CoreResult<CredentialsUpdate> {
+        let spec = self.source_type("sourceShortName", &conn.source_type)?;
+        let kept: Vec<String> = conn
+            .secret_fields
+            .iter()
+            .filter(|f| !credentials.contains_key(f.as_str()))
+            .cloned()
+            .collect();
+        let checked = validate::fields("credentials", &spec.auth_fields, credentials, &kept)?;
+        let mut secrets = match &conn.secrets {
+            Some(sealed) => self.open(sealed)?,
+            None => Map::new(),
+        };
+        secrets.retain(|k, _| kept.contains(k));
+        secrets.extend(checked.secret);
+        Ok(CredentialsUpdate {
+            settings: checked.plain,
+            secret_fields: secrets.keys().cloned().collect(),
+            secrets: self.seal(&secrets)?,
+        })
+    }
+
+    /// Validated new configuration of `conn`, with its next scheduled sync.
+    fn config_update(
+        &self,
+        conn: &Connection,
+        config: &Map<String, Value>,
+    ) -> CoreResult<(Map<String, Value>, Option<Timestamp>)> {
+        let spec = self.source_type("sourceShortName", &conn.source_type)?;
+        let checked = validate::fields("config", &spec.config_fields, config, &[])?;
+        let next_sync_at = self.next_sync_at(spec, &checked.plain)?;
+        Ok((checked.plain, next_sync_at))
     }
 
     /// Deletes a connection with its documents, jobs and sync state. While a

@@ -6,6 +6,7 @@ mod access;
 mod collections;
 mod connections;
 mod documents;
+mod grouped;
 mod jobs;
 mod keys;
 mod orgs;
@@ -17,7 +18,8 @@ mod sync;
 
 use std::sync::Arc;
 
-pub use connections::ConnectionInput;
+pub use connections::{ConnectionEdit, ConnectionInput};
+pub use grouped::CollectionConnections;
 pub use jobs::{JobWatch, SYNC_ATTEMPTS};
 pub use keys::{ApiKeyInput, CreatedKey};
 pub use queue::{HeldLease, job_error};

@@ -9,6 +9,7 @@
 //! raised before any handler runs (no key, rate limit, unknown route, body
 //! too large) are rendered in the right envelope by [`render_errors`].
 
+pub mod codealive_000;
 pub mod core;
 pub mod rivergen_001;
 
@@ -27,6 +28,8 @@ pub enum Dialect {
     Core,
     /// 001: `/api/v1/data-sources`.
     Rivergen001,
+    /// 000: `/api/datasources/all` and `/alive`.
+    Codealive000,
 }
 
 impl Dialect {
@@ -34,6 +37,8 @@ impl Dialect {
     pub fn of(path: &str) -> Self {
         if under(path, rivergen_001::PREFIX) {
             Dialect::Rivergen001
+        } else if under(path, codealive_000::PREFIX) {
+            Dialect::Codealive000
         } else {
             Dialect::Core
         }
@@ -44,6 +49,7 @@ impl Dialect {
         match self {
             Dialect::Core => core::error::body(problem),
             Dialect::Rivergen001 => rivergen_001::error::body(problem),
+            Dialect::Codealive000 => codealive_000::error::body(problem),
         }
     }
 }

@@ -6,6 +6,7 @@ mod harness;
 mod auth;
 mod bad_input;
 mod catalog;
+mod codealive_000;
 mod collections;
 mod connections;
 mod connectors;

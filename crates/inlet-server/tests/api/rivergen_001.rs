@@ -329,3 +329,207 @@ async fn a_user_without_an_organization_is_forbidden() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn create_update_test_and_delete() {
+    let app = TestApp::spawn().await;
+    let k = &app.admin_key;
+    let col = app.collection(k, "Analytics").await;
+    let ws: i64 = col.trim_start_matches("col_").parse().unwrap();
+    let count = || async {
+        let r = app.get("/api/v1/data-sources", k).await;
+        r.body["data"]["pagination"]["total_items"]
+            .as_u64()
+            .unwrap()
+    };
+
+    // Create, in 001's flat snake_case.
+    let r = app
+        .post(
+            "/api/v1/data-sources",
+            k,
+            json!({"name": "Warehouse", "type": "postgresql", "description": "The warehouse",
+                   "workspace_id": ws, "host": "127.0.0.1", "port": 5432, "database_name": "test",
+                   "schema_name": "public", "use_ssh_tunnel": false, "username": "postgres",
+                   "password": "pw-001-create", "tags": ["dwh"], "schema_auto_refresh": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["success"], true);
+    assert_eq!(r.body["message"], "Data source created successfully");
+    let d = &r.body["data"];
+    assert_eq!(d["workspace_id"], ws);
+    assert_eq!(d["host"], "127.0.0.1");
+    assert_eq!(d["port"], 5432);
+    assert_eq!(d["database_name"], "test");
+    assert_eq!(d["schema_name"], "public");
+    assert_eq!(d["schema_auto_refresh"], true);
+    assert_eq!(d["status"], "inactive");
+    assert!(!r.text.contains("pw-001-create"), "{}", r.text);
+    let id = d["id"].as_i64().unwrap();
+
+    // The same connection through the core API, password set and hidden.
+    let core = app.connection_state(&format!("sc_{id}")).await;
+    assert_eq!(core["credentials"]["database"], "test");
+    assert_eq!(core["secretFieldsSet"], json!(["password"]));
+    assert_eq!(core["config"]["schema"], "public");
+
+    // Bad bodies name the field in 001's terms and create nothing.
+    let bad = [
+        (
+            json!({"name": "x", "type": "postgresql", "host": "h"}),
+            "workspace_id",
+        ),
+        (
+            json!({"name": "x", "type": "oracle", "workspace_id": ws}),
+            "type",
+        ),
+        (
+            json!({"name": "x", "type": "postgresql", "workspace_id": ws, "host": "h",
+                   "port": "abc", "database_name": "d", "username": "u", "password": "p"}),
+            "port",
+        ),
+        (
+            json!({"name": "x", "type": "postgresql", "workspace_id": ws, "host": "h",
+                   "port": 5432, "username": "u", "password": "p"}),
+            "database_name",
+        ),
+        (
+            json!({"name": "x", "type": "csv", "workspace_id": ws, "file_path": "a.csv",
+                   "host": "h"}),
+            "host",
+        ),
+    ];
+    for (body, field) in bad {
+        let r = app.post("/api/v1/data-sources", k, body.clone()).await;
+        assert_001_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+        assert_eq!(r.body["error"]["field"], field, "{body}: {}", r.text);
+    }
+    let r = app
+        .post(
+            "/api/v1/data-sources",
+            k,
+            json!({"name": "x", "type": "csv", "workspace_id": ws, "colour": 1}),
+        )
+        .await;
+    assert_001_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert!(r.text.contains("colour"), "{}", r.text);
+    let r = app
+        .client
+        .post(format!("{}/api/v1/data-sources", app.base))
+        .bearer_auth(k)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "VALIDATION_ERROR", "{body}");
+    assert_eq!(count().await, 1);
+
+    // Test: it connects, so it is active.
+    let r = app
+        .post(&format!("/api/v1/data-sources/{id}/test"), k, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["data"]["status"], "active");
+    assert!(r.body["data"]["last_successful_connection_at"].is_string());
+
+    // PATCH one field: the others, and the password, are kept.
+    let r = app
+        .patch(
+            &format!("/api/v1/data-sources/{id}"),
+            k,
+            json!({"database_name": "inlet_001_no_such_db", "description": "Moved"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["message"], "Data source updated successfully");
+    assert_eq!(r.body["data"]["database_name"], "inlet_001_no_such_db");
+    assert_eq!(r.body["data"]["host"], "127.0.0.1");
+    assert_eq!(r.body["data"]["description"], "Moved");
+    let core = app.connection_state(&format!("sc_{id}")).await;
+    assert_eq!(core["secretFieldsSet"], json!(["password"]));
+    assert_eq!(core["credentials"]["username"], "postgres");
+
+    // A failing test: 400 CONNECTION_FAILED, and the data source is failed.
+    let r = app
+        .post(&format!("/api/v1/data-sources/{id}/test"), k, json!({}))
+        .await;
+    assert_001_error(&r, StatusCode::BAD_REQUEST, "CONNECTION_FAILED");
+    let r = app.get(&format!("/api/v1/data-sources/{id}"), k).await;
+    assert_eq!(r.body["data"]["status"], "failed");
+
+    // PUT: the same rules; type and workspace cannot change, and a bad
+    // field changes nothing.
+    let r = app
+        .put(
+            &format!("/api/v1/data-sources/{id}"),
+            k,
+            json!({"type": "mysql"}),
+        )
+        .await;
+    assert_001_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(r.body["error"]["field"], "type");
+    let r = app
+        .put(
+            &format!("/api/v1/data-sources/{id}"),
+            k,
+            json!({"name": "Renamed", "port": "abc"}),
+        )
+        .await;
+    assert_001_error(&r, StatusCode::BAD_REQUEST, "VALIDATION_ERROR");
+    assert_eq!(r.body["error"]["field"], "port");
+    let r = app.get(&format!("/api/v1/data-sources/{id}"), k).await;
+    assert_eq!(r.body["data"]["name"], "Warehouse");
+    let r = app
+        .put(
+            &format!("/api/v1/data-sources/{id}"),
+            k,
+            json!({"name": "Renamed", "database_name": "test", "tags": ["a", "b"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["data"]["name"], "Renamed");
+    assert_eq!(r.body["data"]["tags"], json!(["a", "b"]));
+
+    // A change through the core API is seen through 001.
+    let r = app
+        .patch(
+            &format!("/api/v1/source-connections/sc_{id}"),
+            k,
+            json!({"status": "maintenance"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app.get(&format!("/api/v1/data-sources/{id}"), k).await;
+    assert_eq!(r.body["data"]["status"], "maintenance");
+
+    // Another organization can neither change nor delete it.
+    let (_, theirs) = app.org_with_key("Other", &["read", "write"]).await;
+    let r = app
+        .patch(
+            &format!("/api/v1/data-sources/{id}"),
+            &theirs,
+            json!({"name": "Mine now"}),
+        )
+        .await;
+    assert_001_error(&r, StatusCode::NOT_FOUND, "NOT_FOUND");
+    let r = app
+        .delete(&format!("/api/v1/data-sources/{id}"), &theirs)
+        .await;
+    assert_001_error(&r, StatusCode::NOT_FOUND, "NOT_FOUND");
+
+    // Delete.
+    let r = app.delete(&format!("/api/v1/data-sources/{id}"), k).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"success": true, "data": null, "message": "Data source deleted successfully"})
+    );
+    let r = app.get(&format!("/api/v1/data-sources/{id}"), k).await;
+    assert_001_error(&r, StatusCode::NOT_FOUND, "NOT_FOUND");
+    assert_eq!(count().await, 0);
+    app.finish().await;
+}

@@ -5,7 +5,7 @@ mod api_keys;
 mod collections;
 mod connections;
 mod documents;
-mod dto;
+pub(crate) mod dto;
 pub mod error;
 mod jobs;
 mod orgs;

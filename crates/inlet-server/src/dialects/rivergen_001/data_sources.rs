@@ -1,23 +1,155 @@
 //! `/api/v1/data-sources`: connections as 001 shows them. Translation only:
-//! 001's parameters become a [`ConnectionFilter`], a connection becomes a
+//! 001's parameters become a [`ConnectionFilter`], its flat bodies become
+//! credential and config fields ([`FIELDS`]), a connection becomes a
 //! [`DataSourceOut`]; the services decide everything else.
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use inlet_core::CoreError;
 use inlet_core::ids::{CollectionId, ConnectionId};
 use inlet_core::list::{ConnectionFilter, ConnectionSort, Page, PageRequest, SortOrder};
 use inlet_core::model::connection::{Connection, ConnectionStatus};
 use inlet_core::model::wire::WireEnum;
+use inlet_core::service::{ConnectionEdit, ConnectionInput};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ErrorEnvelope;
+use crate::dialects::core::dto::body_id;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiQuery, Caller, int_param};
+use crate::extract::{ApiJson, ApiQuery, Caller, int_param};
 use crate::state::AppState;
+
+/// Where a connection field of 001 lives in the domain.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Home {
+    Credentials,
+    Config,
+}
+
+impl Home {
+    fn prefix(self) -> &'static str {
+        match self {
+            Home::Credentials => "credentials",
+            Home::Config => "config",
+        }
+    }
+}
+
+/// 001's flat connection fields and the catalog fields they are (which a
+/// source type may or may not have: the catalog validates).
+const FIELDS: &[(&str, Home, &str)] = &[
+    ("host", Home::Credentials, "host"),
+    ("port", Home::Credentials, "port"),
+    ("database_name", Home::Credentials, "database"),
+    ("username", Home::Credentials, "username"),
+    ("password", Home::Credentials, "password"),
+    ("file_path", Home::Credentials, "path"),
+    ("use_ssh_tunnel", Home::Credentials, "useSshTunnel"),
+    ("ssh_host", Home::Credentials, "sshHost"),
+    ("ssh_port", Home::Credentials, "sshPort"),
+    ("schema_name", Home::Config, "schema"),
+    ("schema_auto_refresh", Home::Config, "schemaAutoRefresh"),
+];
+
+/// A validation error in 001's names (`database_name`, not
+/// `credentials.database`).
+fn in_001_terms(e: CoreError) -> CoreError {
+    match e {
+        CoreError::Invalid { field, message } => {
+            let renamed = match field.as_str() {
+                "sourceShortName" => Some("type"),
+                "collectionId" => Some("workspace_id"),
+                f => FIELDS
+                    .iter()
+                    .find(|(_, home, name)| {
+                        f.strip_prefix(home.prefix())
+                            .and_then(|rest| rest.strip_prefix('.'))
+                            == Some(name)
+                    })
+                    .map(|(ours, ..)| *ours),
+            };
+            CoreError::Invalid {
+                field: renamed.map_or(field, str::to_owned),
+                message,
+            }
+        }
+        other => other,
+    }
+}
+
+/// A data source to create, or changes to one (`PUT`, `PATCH`), in 001's
+/// snake_case. Connection fields are passed to the catalog's validation
+/// as sent, so a wrong type is reported under its 001 name.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataSourceIn {
+    name: Option<String>,
+    /// Catalog short name (`postgresql`, `mysql`, `sqlite`, `csv`, `folder`, `git`); fixed once created.
+    #[serde(rename = "type")]
+    source_type: Option<String>,
+    description: Option<String>,
+    /// The workspace (collection) id; fixed once created.
+    #[schema(value_type = Option<i64>)]
+    workspace_id: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    host: Option<Value>,
+    #[schema(value_type = Option<i64>)]
+    port: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    database_name: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    schema_name: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    file_path: Option<Value>,
+    #[schema(value_type = Option<bool>)]
+    use_ssh_tunnel: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    ssh_host: Option<Value>,
+    #[schema(value_type = Option<i64>)]
+    ssh_port: Option<Value>,
+    #[schema(value_type = Option<String>)]
+    username: Option<Value>,
+    /// Write-only: stored encrypted, never shown.
+    #[schema(value_type = Option<String>)]
+    password: Option<Value>,
+    tags: Option<Vec<String>>,
+    #[schema(value_type = Option<bool>)]
+    schema_auto_refresh: Option<Value>,
+}
+
+impl DataSourceIn {
+    /// The connection fields sent, split into credentials and config.
+    fn fields(&self) -> (Map<String, Value>, Map<String, Value>) {
+        let sent = [
+            &self.host,
+            &self.port,
+            &self.database_name,
+            &self.username,
+            &self.password,
+            &self.file_path,
+            &self.use_ssh_tunnel,
+            &self.ssh_host,
+            &self.ssh_port,
+            &self.schema_name,
+            &self.schema_auto_refresh,
+        ];
+        let (mut credentials, mut config) = (Map::new(), Map::new());
+        for ((_, home, name), value) in FIELDS.iter().zip(sent) {
+            if let Some(v) = value {
+                let target = match home {
+                    Home::Credentials => &mut credentials,
+                    Home::Config => &mut config,
+                };
+                target.insert((*name).to_owned(), v.clone());
+            }
+        }
+        (credentials, config)
+    }
+}
 
 /// The list's parameters, exactly as 001 documents them.
 #[derive(Deserialize, IntoParams)]
@@ -256,8 +388,10 @@ pub async fn get(
     Caller(who): Caller,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<DataSourceEnvelope>> {
-    let id = ConnectionId::parse(&raw).ok_or(CoreError::NotFound("data source"))?;
-    let conn = state.services.get_connection(&who, id).await?;
+    let conn = state
+        .services
+        .get_connection(&who, data_source_id(&raw)?)
+        .await?;
     Ok(Json(DataSourceEnvelope {
         success: true,
         data: conn.into(),
@@ -265,9 +399,196 @@ pub async fn get(
     }))
 }
 
+/// Create a data source (status `inactive` in 001's terms until tested).
+#[utoipa::path(post, path = "/api/v1/data-sources", tag = "rivergen-001", request_body = DataSourceIn,
+    responses((status = 201, body = DataSourceEnvelope), (status = 400, body = ErrorEnvelope),
+              (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiJson(body): ApiJson<DataSourceIn>,
+) -> ApiResult<(StatusCode, Json<DataSourceEnvelope>)> {
+    let (credentials, config) = body.fields();
+    let required = |v: Option<String>, field: &str| {
+        v.ok_or_else(|| ApiError::Core(CoreError::invalid(field, "is required")))
+    };
+    let workspace = body
+        .workspace_id
+        .as_ref()
+        .ok_or_else(|| CoreError::invalid("workspace_id", "is required"))?;
+    let input = ConnectionInput {
+        collection_id: body_id(workspace, CollectionId::parse, "workspace_id")?,
+        source_type: required(body.source_type, "type")?,
+        name: required(body.name, "name")?,
+        description: body.description,
+        credentials,
+        config,
+        tags: body.tags.unwrap_or_default(),
+    };
+    let conn = state
+        .services
+        .create_connection(&who, input, false)
+        .await
+        .map_err(in_001_terms)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DataSourceEnvelope {
+            success: true,
+            data: conn.into(),
+            message: "Data source created successfully",
+        }),
+    ))
+}
+
+async fn edit(
+    state: &AppState,
+    who: &inlet_core::auth::Principal,
+    raw: &str,
+    body: DataSourceIn,
+) -> ApiResult<Json<DataSourceEnvelope>> {
+    let id = data_source_id(raw)?;
+    let current = state.services.get_connection(who, id).await?;
+    if body
+        .source_type
+        .as_deref()
+        .is_some_and(|t| t != current.source_type)
+    {
+        return Err(
+            CoreError::invalid("type", "cannot be changed; create a new data source").into(),
+        );
+    }
+    if let Some(w) = &body.workspace_id
+        && body_id(w, CollectionId::parse, "workspace_id")? != current.collection_id
+    {
+        return Err(CoreError::invalid("workspace_id", "cannot be changed").into());
+    }
+    let (credentials, config) = body.fields();
+    let edit = ConnectionEdit {
+        name: body.name,
+        description: body.description,
+        tags: body.tags,
+        credentials,
+        config,
+    };
+    let conn = state
+        .services
+        .edit_connection(who, id, edit)
+        .await
+        .map_err(in_001_terms)?;
+    Ok(Json(DataSourceEnvelope {
+        success: true,
+        data: conn.into(),
+        message: "Data source updated successfully",
+    }))
+}
+
+/// Update a data source: the fields sent are set, the others kept (the
+/// same for `PUT` and `PATCH`); `type` and `workspace_id` cannot change.
+#[utoipa::path(put, path = "/api/v1/data-sources/{id}", tag = "rivergen-001", request_body = DataSourceIn,
+    params(("id" = i64, Path, description = "Data source id")),
+    responses((status = 200, body = DataSourceEnvelope), (status = 400, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn put(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<DataSourceIn>,
+) -> ApiResult<Json<DataSourceEnvelope>> {
+    edit(&state, &who, &raw, body).await
+}
+
+/// Update some fields of a data source.
+#[utoipa::path(patch, path = "/api/v1/data-sources/{id}", tag = "rivergen-001", request_body = DataSourceIn,
+    params(("id" = i64, Path, description = "Data source id")),
+    responses((status = 200, body = DataSourceEnvelope), (status = 400, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn patch(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<DataSourceIn>,
+) -> ApiResult<Json<DataSourceEnvelope>> {
+    edit(&state, &who, &raw, body).await
+}
+
+/// `{"success": true, "data": null, "message": "Data source deleted successfully"}`
+#[derive(Serialize, ToSchema)]
+pub struct DeletedEnvelope {
+    success: bool,
+    #[schema(value_type = Option<Object>)]
+    data: Option<()>,
+    message: &'static str,
+}
+
+/// Delete a data source with its indexed data (409 while a sync runs).
+#[utoipa::path(delete, path = "/api/v1/data-sources/{id}", tag = "rivergen-001",
+    params(("id" = i64, Path, description = "Data source id")),
+    responses((status = 200, body = DeletedEnvelope), (status = 404, body = ErrorEnvelope),
+              (status = 409, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<DeletedEnvelope>> {
+    let id = data_source_id(&raw)?;
+    state
+        .services
+        .delete_connection(&who, id, false, false)
+        .await?;
+    Ok(Json(DeletedEnvelope {
+        success: true,
+        data: None,
+        message: "Data source deleted successfully",
+    }))
+}
+
+/// Test a data source: `active` when it connects; otherwise 400
+/// `CONNECTION_FAILED` with the source's reason, and the data source `failed`.
+#[utoipa::path(post, path = "/api/v1/data-sources/{id}/test", tag = "rivergen-001",
+    params(("id" = i64, Path, description = "Data source id")),
+    responses((status = 200, body = DataSourceEnvelope), (status = 400, body = ErrorEnvelope),
+              (status = 404, body = ErrorEnvelope), (status = 409, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn test(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<DataSourceEnvelope>> {
+    let conn = state
+        .services
+        .test_connection(&who, data_source_id(&raw)?)
+        .await?;
+    Ok(Json(DataSourceEnvelope {
+        success: true,
+        data: conn.into(),
+        message: "Connection test successful",
+    }))
+}
+
+fn data_source_id(raw: &str) -> Result<ConnectionId, ApiError> {
+    ConnectionId::parse(raw).ok_or(ApiError::Core(CoreError::NotFound("data source")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validation_errors_use_001s_names() {
+        let renamed = |f: &str| match in_001_terms(CoreError::invalid(f, "bad")) {
+            CoreError::Invalid { field, .. } => field,
+            other => panic!("{other}"),
+        };
+        assert_eq!(renamed("credentials.database"), "database_name");
+        assert_eq!(renamed("credentials.path"), "file_path");
+        assert_eq!(renamed("config.schema"), "schema_name");
+        assert_eq!(renamed("sourceShortName"), "type");
+        assert_eq!(renamed("credentials.sslmode"), "credentials.sslmode");
+    }
 
     #[test]
     fn pending_is_shown_and_filtered_as_inactive() {

@@ -17,6 +17,12 @@ pub const PREFIX: &str = "/api/v1/data-sources";
 /// 001's routes, for the authenticated part of the router.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(data_sources::list))
-        .routes(routes!(data_sources::get))
+        .routes(routes!(data_sources::list, data_sources::create))
+        .routes(routes!(
+            data_sources::get,
+            data_sources::put,
+            data_sources::patch,
+            data_sources::delete
+        ))
+        .routes(routes!(data_sources::test))
 }

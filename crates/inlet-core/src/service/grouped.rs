@@ -1,0 +1,81 @@
+//! Collections with their connections, whole (no pages): the view of APIs
+//! that answer bare arrays, such as 000's repositories and workspaces.
+
+use std::collections::HashMap;
+
+use super::Services;
+use crate::auth::{Principal, Scope};
+use crate::error::CoreResult;
+use crate::ids::CollectionId;
+use crate::list::{ConnectionFilter, MAX_PAGE_SIZE, PageRequest};
+use crate::model::collection::Collection;
+use crate::model::connection::Connection;
+
+/// A collection and the connections of it that matched.
+#[derive(Debug, Clone)]
+pub struct CollectionConnections {
+    /// The collection.
+    pub collection: Collection,
+    /// Its connections matching the filter, in the filter's order.
+    pub connections: Vec<Connection>,
+}
+
+impl Services {
+    /// Every collection the caller can reach, each with its connections
+    /// matching `filter`. With `filter.alive == Some(true)` a collection is
+    /// alive when it holds at least one alive connection, and only those
+    /// are returned.
+    pub async fn collections_with_connections(
+        &self,
+        who: &Principal,
+        filter: ConnectionFilter,
+    ) -> CoreResult<Vec<CollectionConnections>> {
+        who.require(Scope::Read)?;
+        let alive_only = filter.alive == Some(true);
+        let mut collections = Vec::new();
+        for page in 1.. {
+            let p = self
+                .list_collections(
+                    who,
+                    PageRequest {
+                        page,
+                        page_size: MAX_PAGE_SIZE,
+                    },
+                )
+                .await?;
+            let done = !p.has_next();
+            collections.extend(p.items.into_iter().map(|collection| CollectionConnections {
+                collection,
+                connections: Vec::new(),
+            }));
+            if done {
+                break;
+            }
+        }
+        let at: HashMap<CollectionId, usize> = collections
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.collection.id, i))
+            .collect();
+        for page in 1.. {
+            let request = PageRequest {
+                page,
+                page_size: MAX_PAGE_SIZE,
+            };
+            let p = self.list_connections(who, filter.clone(), request).await?;
+            let done = !p.has_next();
+            for conn in p.items {
+                if let Some(&i) = at.get(&conn.collection_id) {
+                    collections[i].connections.push(conn);
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        if alive_only {
+            collections.retain(|c| !c.connections.is_empty());
+        }
+        Ok(collections)
+    }
+}
