@@ -135,6 +135,15 @@ impl Connector for Postgresql {
             .fetch_all(&mut conn)
             .await
             .map_err(err)?;
+            // A configured schema that is not there is a mistake to report,
+            // not an empty database.
+            if let Some(name) = &filter
+                && schemas.is_empty()
+            {
+                return Err(ConnectorError::Failed(format!(
+                    "schema {name:?} does not exist in this database"
+                )));
+            }
             let tables = sqlx::query(
                 "SELECT n.nspname AS schema, c.relname AS name, \
                  CASE WHEN c.relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind, \

@@ -47,6 +47,18 @@ pub enum CoreError {
         /// The source's or the network's reason (never a credential).
         message: String,
     },
+    /// Discovering a new connection's schema failed (`code` as for
+    /// `Source`); the connection was not kept.
+    #[error("{message}")]
+    Discovery {
+        /// API error code.
+        code: &'static str,
+        /// The source's reason.
+        message: String,
+    },
+    /// A sync the caller waited for ended failed or cancelled.
+    #[error("{0}")]
+    SyncFailed(String),
     /// The store failed; the message is for logs, callers get a generic one.
     #[error("store error: {0}")]
     Store(String),

@@ -135,6 +135,8 @@ pub struct ConnectionFilter {
     pub within_collections: Vec<CollectionId>,
     /// Only this source type.
     pub source_type: Option<String>,
+    /// Only connections named exactly this.
+    pub name: Option<String>,
     /// Only these statuses; empty means any.
     pub statuses: Vec<ConnectionStatus>,
     /// Only connections carrying this tag.

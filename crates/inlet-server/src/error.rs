@@ -65,6 +65,10 @@ pub enum ProblemKind {
     /// A source could not be reached or refused; the connector's code
     /// (`invalid_credentials`, `connection_refused`, `timeout`, …).
     Source(&'static str),
+    /// Discovering a new connection's schema failed; the connector's code.
+    Discovery(&'static str),
+    /// A sync the caller waited for failed.
+    SyncFailed,
     /// Inlet failed; the details are in the server log only.
     Internal,
 }
@@ -125,6 +129,12 @@ impl ApiError {
                 ),
                 CoreError::Source { code, message } => {
                     Problem::new(S::BAD_REQUEST, K::Source(code), message.clone())
+                }
+                CoreError::Discovery { code, message } => {
+                    Problem::new(S::BAD_REQUEST, K::Discovery(code), message.clone())
+                }
+                CoreError::SyncFailed(m) => {
+                    Problem::new(S::INTERNAL_SERVER_ERROR, K::SyncFailed, m.clone())
                 }
                 CoreError::Unauthorized(m) => {
                     Problem::new(S::UNAUTHORIZED, K::Unauthorized, m.clone())

@@ -29,6 +29,7 @@ use crate::{dialects, health};
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "rivergen-001", description = "Document 001: /api/v1/data-sources"),
         (name = "codealive-000", description = "Document 000: /api/datasources/all and /alive"),
+        (name = "databrain-002", description = "Document 002: /api/v2/datasource"),
     )
 )]
 struct ApiDoc;
@@ -58,6 +59,7 @@ pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
     dialects::core::router()
         .merge(dialects::rivergen_001::router())
         .merge(dialects::codealive_000::router())
+        .merge(dialects::databrain_002::router())
 }
 
 /// The document, as served at `/openapi.json` and committed as `docs/openapi.json`.

@@ -127,6 +127,13 @@ impl SqlStore {
         if let Some(t) = &f.source_type {
             q.push(" AND c.source_type = ").bind(t.as_str());
         }
+        if let Some(n) = &f.name {
+            // sort_name (indexed with the org) narrows; name decides.
+            q.push(" AND c.sort_name = ")
+                .bind(n.to_lowercase())
+                .push(" AND c.name = ")
+                .bind(n.as_str());
+        }
         if !f.statuses.is_empty() {
             q.push(" AND c.status IN ")
                 .bind_list(f.statuses.iter().map(|s| s.as_str()));

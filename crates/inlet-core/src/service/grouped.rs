@@ -1,5 +1,6 @@
-//! Collections with their connections, whole (no pages): the view of APIs
-//! that answer bare arrays, such as 000's repositories and workspaces.
+//! Whole lists (no pages) for APIs that answer bare arrays: every matching
+//! connection (002's names), and collections with their connections (000's
+//! repositories and workspaces).
 
 use std::collections::HashMap;
 
@@ -21,6 +22,29 @@ pub struct CollectionConnections {
 }
 
 impl Services {
+    /// Every connection the caller can reach that matches `filter`, in its
+    /// order (read a page at a time).
+    pub async fn list_all_connections(
+        &self,
+        who: &Principal,
+        filter: ConnectionFilter,
+    ) -> CoreResult<Vec<Connection>> {
+        let mut all = Vec::new();
+        for page in 1.. {
+            let request = PageRequest {
+                page,
+                page_size: MAX_PAGE_SIZE,
+            };
+            let p = self.list_connections(who, filter.clone(), request).await?;
+            let done = !p.has_next();
+            all.extend(p.items);
+            if done {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
     /// Every collection the caller can reach, each with its connections
     /// matching `filter`. With `filter.alive == Some(true)` a collection is
     /// alive when it holds at least one alive connection, and only those
@@ -57,20 +81,9 @@ impl Services {
             .enumerate()
             .map(|(i, c)| (c.collection.id, i))
             .collect();
-        for page in 1.. {
-            let request = PageRequest {
-                page,
-                page_size: MAX_PAGE_SIZE,
-            };
-            let p = self.list_connections(who, filter.clone(), request).await?;
-            let done = !p.has_next();
-            for conn in p.items {
-                if let Some(&i) = at.get(&conn.collection_id) {
-                    collections[i].connections.push(conn);
-                }
-            }
-            if done {
-                break;
+        for conn in self.list_all_connections(who, filter).await? {
+            if let Some(&i) = at.get(&conn.collection_id) {
+                collections[i].connections.push(conn);
             }
         }
         if alive_only {

@@ -11,11 +11,12 @@
 
 pub mod codealive_000;
 pub mod core;
+pub mod databrain_002;
 pub mod rivergen_001;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -30,6 +31,8 @@ pub enum Dialect {
     Rivergen001,
     /// 000: `/api/datasources/all` and `/alive`.
     Codealive000,
+    /// 002: `/api/v2/datasource`.
+    Databrain002,
 }
 
 impl Dialect {
@@ -39,17 +42,20 @@ impl Dialect {
             Dialect::Rivergen001
         } else if under(path, codealive_000::PREFIX) {
             Dialect::Codealive000
+        } else if under(path, databrain_002::PREFIX) {
+            Dialect::Databrain002
         } else {
             Dialect::Core
         }
     }
 
-    /// The body of `problem` in this dialect's error envelope.
-    fn error_body(self, problem: &Problem) -> serde_json::Value {
+    /// The status and body of `problem` in this dialect's error envelope.
+    fn render(self, problem: &Problem) -> (StatusCode, serde_json::Value) {
         match self {
-            Dialect::Core => core::error::body(problem),
-            Dialect::Rivergen001 => rivergen_001::error::body(problem),
-            Dialect::Codealive000 => codealive_000::error::body(problem),
+            Dialect::Core => (problem.status, core::error::body(problem)),
+            Dialect::Rivergen001 => (problem.status, rivergen_001::error::body(problem)),
+            Dialect::Codealive000 => (problem.status, codealive_000::error::body(problem)),
+            Dialect::Databrain002 => databrain_002::error::render(problem),
         }
     }
 }
@@ -62,8 +68,9 @@ pub(crate) fn under(path: &str, prefix: &str) -> bool {
 
 /// Outermost middleware: an error answered anywhere below (the
 /// [`Problem`] left in the response's extensions) is rendered in the
-/// envelope of the dialect whose path was requested. Status and headers
-/// (`Retry-After`, `RateLimit-*`, the request id) are kept.
+/// envelope of the dialect whose path was requested, with the status that
+/// dialect gives it (usually the problem's). Headers (`Retry-After`,
+/// `RateLimit-*`, the request id) are kept.
 pub async fn render_errors(req: Request, next: Next) -> Response {
     let dialect = Dialect::of(req.uri().path());
     let resp = next.run(req).await;
@@ -75,8 +82,9 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     };
     let (mut parts, _) = resp.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
-    let body = dialect.error_body(&problem).to_string();
-    Response::from_parts(parts, Body::from(body))
+    let (status, body) = dialect.render(&problem);
+    parts.status = status;
+    Response::from_parts(parts, Body::from(body.to_string()))
 }
 
 #[cfg(test)]

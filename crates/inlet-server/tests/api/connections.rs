@@ -106,6 +106,38 @@ async fn create_get_update_and_delete() {
     r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
     assert!(r.message().contains("config.schemaAutoRefresh"));
 
+    // 003 shows no body for these: the bare object of fields works too.
+    let r = app
+        .put(
+            &format!("{path}/config"),
+            k,
+            json!({"schema": "billing", "schemaAutoRefresh": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(
+        r.body["sourceConnection"]["config"],
+        json!({"schema": "billing", "schemaAutoRefresh": true})
+    );
+    let r = app
+        .put(
+            &format!("{path}/credentials"),
+            k,
+            json!({"host": "db3.example.com", "port": 5434, "database": "myapp", "username": "ro"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["sourceConnection"]["credentials"]["port"], 5434);
+    assert_eq!(
+        r.body["sourceConnection"]["secretFieldsSet"],
+        json!(["password"])
+    );
+    let r = app
+        .put(&format!("{path}/credentials"), k, json!({"host": "h"}))
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("credentials.port"), "{}", r.message());
+
     let r = app.delete(&path, k).await;
     assert_eq!(r.status, StatusCode::OK);
     app.get(&path, k)

@@ -10,6 +10,8 @@ mod codealive_000;
 mod collections;
 mod connections;
 mod connectors;
+mod cross_dialect;
+mod databrain_002;
 mod file_roots;
 mod health;
 mod isolation;

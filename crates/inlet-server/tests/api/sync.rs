@@ -12,12 +12,12 @@ use sqlx::Connection;
 use crate::harness::{Options, TestApp};
 
 /// A fresh PostgreSQL database dropped on `drop_db`.
-struct SourceDb {
-    name: String,
+pub(crate) struct SourceDb {
+    pub(crate) name: String,
 }
 
 impl SourceDb {
-    async fn create(setup: &str) -> Self {
+    pub(crate) async fn create(setup: &str) -> Self {
         let name = format!("inlet_src_{:x}", rand::random::<u64>());
         let mut admin = admin().await;
         exec(&mut admin, &format!("CREATE DATABASE {name}")).await;
@@ -39,7 +39,7 @@ impl SourceDb {
         exec(&mut conn, sql).await;
     }
 
-    async fn drop_db(self) {
+    pub(crate) async fn drop_db(self) {
         let mut admin = admin().await;
         exec(
             &mut admin,

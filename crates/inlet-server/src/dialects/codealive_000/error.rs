@@ -37,7 +37,8 @@ pub fn code(kind: ProblemKind) -> &'static str {
         K::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
         K::RateLimited => "RATE_LIMITED",
         K::Conflict | K::SyncInProgress => "CONFLICT",
-        K::Source(_) => "SOURCE_ERROR",
+        K::Source(_) | K::Discovery(_) => "SOURCE_ERROR",
+        K::SyncFailed => "SYNC_FAILED",
         K::Internal => "INTERNAL_ERROR",
     }
 }

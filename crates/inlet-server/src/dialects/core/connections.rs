@@ -55,20 +55,33 @@ pub struct ConnectionPatchIn {
     status: Option<String>,
 }
 
-/// New credentials. Secret fields left out keep their stored value.
+/// New credentials, as `{"credentials": {...}}` or as the bare object of
+/// fields (003 shows no body). Secret fields left out keep their stored value.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(transparent)]
 pub struct CredentialsIn {
     #[schema(value_type = Object)]
-    credentials: Map<String, Value>,
+    body: Map<String, Value>,
 }
 
-/// New configuration.
+/// New configuration, as `{"config": {...}}` or as the bare object of fields.
 #[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(transparent)]
 pub struct ConfigIn {
     #[schema(value_type = Object)]
-    config: Map<String, Value>,
+    body: Map<String, Value>,
+}
+
+/// The fields of a `PUT` body: the object under `wrapper` when that is the
+/// body's only key and holds an object, otherwise the body itself.
+fn unwrapped(mut body: Map<String, Value>, wrapper: &str) -> Map<String, Value> {
+    if body.len() == 1
+        && let Some(Value::Object(_)) = body.get(wrapper)
+        && let Some(Value::Object(inner)) = body.remove(wrapper)
+    {
+        return inner;
+    }
+    body
 }
 
 /// A source connection.
@@ -252,6 +265,7 @@ fn filter(q: &ListQuery) -> Result<ConnectionFilter, ApiError> {
         collection_id,
         within_collections: Vec::new(),
         source_type: q.source_type.clone(),
+        name: None,
         statuses,
         tag: q.tag.clone(),
         alive: q
@@ -385,7 +399,7 @@ pub async fn put_credentials(
 ) -> ApiResult<Json<ConnectionEnvelope>> {
     let c = state
         .services
-        .update_credentials(&who, id(&raw)?, body.credentials)
+        .update_credentials(&who, id(&raw)?, unwrapped(body.body, "credentials"))
         .await?;
     Ok(envelope(c))
 }
@@ -403,7 +417,7 @@ pub async fn put_config(
 ) -> ApiResult<Json<ConnectionEnvelope>> {
     let c = state
         .services
-        .update_config(&who, id(&raw)?, body.config)
+        .update_config(&who, id(&raw)?, unwrapped(body.body, "config"))
         .await?;
     Ok(envelope(c))
 }

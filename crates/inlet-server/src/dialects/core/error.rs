@@ -45,7 +45,8 @@ pub fn code(kind: ProblemKind) -> &'static str {
         K::RateLimited => "rate_limited",
         K::Conflict => "conflict",
         K::SyncInProgress => "sync_in_progress",
-        K::Source(code) => code,
+        K::Source(code) | K::Discovery(code) => code,
+        K::SyncFailed => "sync_failed",
         K::Internal => "internal_error",
     }
 }

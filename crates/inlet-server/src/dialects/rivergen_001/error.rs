@@ -46,7 +46,8 @@ pub fn code(kind: ProblemKind) -> &'static str {
         K::RateLimited => "RATE_LIMITED",
         K::Conflict => "CONFLICT",
         K::SyncInProgress => "SYNC_IN_PROGRESS",
-        K::Source(_) => "CONNECTION_FAILED",
+        K::Source(_) | K::Discovery(_) => "CONNECTION_FAILED",
+        K::SyncFailed => "SYNC_FAILED",
         K::Internal => "INTERNAL_ERROR",
     }
 }
