@@ -9,15 +9,7 @@ use crate::harness::{Options, Resp, TestApp};
 use crate::sync::{run, wait};
 
 fn assert_000_error(r: &Resp, status: StatusCode, code: &str) {
-    assert_eq!(r.status, status, "{}", r.text);
-    assert_eq!(r.body["error"]["code"], code, "{}", r.text);
-    assert!(
-        r.body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{}",
-        r.text
-    );
+    r.assert_coded_error(status, code);
     assert_eq!(r.body.as_object().unwrap().len(), 1, "{}", r.text);
 }
 
@@ -26,27 +18,7 @@ fn git_repo(app: &TestApp, name: &str) {
     let repo = app.files.join(name);
     std::fs::create_dir_all(&repo).unwrap();
     std::fs::write(repo.join("README.md"), format!("# {name}\n")).unwrap();
-    for args in [
-        vec!["init", "-q", "-b", "main"],
-        vec!["add", "."],
-        vec![
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-q",
-            "-m",
-            "init",
-        ],
-    ] {
-        let ok = std::process::Command::new("git")
-            .args(&args)
-            .current_dir(&repo)
-            .status()
-            .unwrap();
-        assert!(ok.success(), "git {args:?}");
-    }
+    crate::harness::git_commit_all(&repo);
 }
 
 fn ids(r: &Resp) -> Vec<(String, String)> {

@@ -579,28 +579,7 @@ async fn git_local_repositories_and_transports() {
     std::fs::write(repo.join("src/main.rs"), "fn main() {}\n").unwrap();
     std::fs::write(repo.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
     std::fs::write(repo.join("README.md"), "# repo\n").unwrap();
-    // The fixture is made with the git command line; Inlet itself uses gix.
-    for args in [
-        vec!["init", "-q", "-b", "main"],
-        vec!["add", "."],
-        vec![
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-q",
-            "-m",
-            "init",
-        ],
-    ] {
-        let ok = std::process::Command::new("git")
-            .args(&args)
-            .current_dir(&repo)
-            .status()
-            .unwrap();
-        assert!(ok.success(), "git {args:?}");
-    }
+    crate::harness::git_commit_all(&repo);
     let id = create(
         &app,
         "git",

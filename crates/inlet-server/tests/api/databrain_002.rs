@@ -9,15 +9,8 @@ use crate::harness::{Resp, TestApp};
 use crate::sync::SourceDb;
 
 fn assert_002_error(r: &Resp, status: StatusCode, code: &str) {
-    assert_eq!(r.status, status, "{}", r.text);
-    assert_eq!(r.body["error"]["code"], code, "{}", r.text);
-    assert!(
-        r.body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{}",
-        r.text
-    );
+    r.assert_coded_error(status, code);
+    assert_eq!(r.body.as_object().unwrap().len(), 1, "{}", r.text);
 }
 
 fn names(r: &Resp) -> Vec<String> {

@@ -409,7 +409,42 @@ impl Resp {
         self
     }
 
+    /// Asserts `status` and an `{"error": {"code", "message"}}` object with
+    /// `code` and a message (the vendor dialects' errors share this core).
+    pub fn assert_coded_error(&self, status: StatusCode, code: &str) -> &Self {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert_eq!(self.body["error"]["code"], code, "{}", self.text);
+        assert!(!self.message().is_empty(), "{}", self.text);
+        self
+    }
+
     pub fn message(&self) -> &str {
         self.body["error"]["message"].as_str().unwrap_or("")
+    }
+}
+
+/// Makes `dir` a git repository on branch `main` with everything in it
+/// committed (with the git command line; Inlet itself uses gix).
+pub fn git_commit_all(dir: &std::path::Path) {
+    for args in [
+        vec!["init", "-q", "-b", "main"],
+        vec!["add", "."],
+        vec![
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "-m",
+            "init",
+        ],
+    ] {
+        let ok = std::process::Command::new("git")
+            .args(&args)
+            .current_dir(dir)
+            .status()
+            .unwrap();
+        assert!(ok.success(), "git {args:?}");
     }
 }

@@ -29,3 +29,75 @@ fn committed_document_matches_the_code() {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
 }
+
+/// Every dialect's routes are in the document under its tag, and each
+/// dialect's types are its own: same-named types of two dialects (an error
+/// envelope, a pagination block) must not stand for one another.
+#[test]
+fn every_dialect_route_is_documented_with_its_own_types() {
+    let doc = inlet_server::openapi::document();
+    let doc = serde_json::to_value(&doc).unwrap();
+    let routes = [
+        (
+            "rivergen-001",
+            "/api/v1/data-sources",
+            &["get", "post"][..],
+            "Rivergen001",
+        ),
+        (
+            "rivergen-001",
+            "/api/v1/data-sources/{id}",
+            &["get", "put", "patch", "delete"],
+            "Rivergen001",
+        ),
+        (
+            "rivergen-001",
+            "/api/v1/data-sources/{id}/test",
+            &["post"],
+            "Rivergen001",
+        ),
+        (
+            "codealive-000",
+            "/api/datasources/all",
+            &["get"],
+            "Codealive000",
+        ),
+        (
+            "codealive-000",
+            "/api/datasources/alive",
+            &["get"],
+            "Codealive000",
+        ),
+        (
+            "databrain-002",
+            "/api/v2/datasource",
+            &["get", "post", "put", "delete"],
+            "Databrain002",
+        ),
+        (
+            "databrain-002",
+            "/api/v2/datasource/sync",
+            &["post"],
+            "Databrain002",
+        ),
+    ];
+    for (tag, path, methods, prefix) in routes {
+        for method in methods {
+            let op = &doc["paths"][path][method];
+            assert_eq!(op["tags"][0], tag, "{method} {path}");
+            // Every schema an answer refers to is the dialect's own.
+            for (status, resp) in op["responses"].as_object().unwrap() {
+                let schema = &resp["content"]["application/json"]["schema"];
+                let reference = schema["$ref"]
+                    .as_str()
+                    .or_else(|| schema["items"]["$ref"].as_str())
+                    .unwrap_or_else(|| panic!("{method} {path} {status}: {schema}"));
+                let name = reference.trim_start_matches("#/components/schemas/");
+                assert!(name.starts_with(prefix), "{method} {path} {status}: {name}");
+                assert!(doc["components"]["schemas"][name].is_object(), "{name}");
+            }
+        }
+    }
+    let pagination = &doc["components"]["schemas"]["Rivergen001Pagination"]["properties"];
+    assert!(pagination["page_size"].is_object(), "{pagination}");
+}

@@ -9,12 +9,9 @@ use crate::harness::{Options, Resp, TestApp};
 
 /// 001's error envelope with `code`, naming `field` when given.
 fn assert_001_error(r: &Resp, status: StatusCode, code: &str) {
-    assert_eq!(r.status, status, "{}", r.text);
+    r.assert_coded_error(status, code);
     assert_eq!(r.body["success"], false, "{}", r.text);
-    assert_eq!(r.body["error"]["code"], code, "{}", r.text);
-    let message = r.body["error"]["message"].as_str().unwrap_or("");
-    assert!(!message.is_empty(), "{}", r.text);
-    assert_eq!(r.body["message"], message, "{}", r.text);
+    assert_eq!(r.body["message"], r.message(), "{}", r.text);
 }
 
 fn items(r: &Resp) -> &Vec<Value> {

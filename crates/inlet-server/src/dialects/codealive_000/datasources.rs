@@ -33,6 +33,7 @@ pub struct TypeQuery {
 /// left out, as in the document's example.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Codealive000DataSourceOut)]
 pub struct DataSourceOut {
     /// `sc_N` for a repository, `col_N` for a workspace.
     id: String,

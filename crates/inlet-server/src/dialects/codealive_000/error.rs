@@ -10,6 +10,7 @@ use crate::error::{Problem, ProblemKind};
 
 /// The error object.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Codealive000ErrorBody)]
 pub struct ErrorBody {
     /// `UNAUTHORIZED`, `RATE_LIMITED`, `INVALID_REQUEST`, `NOT_FOUND`, …
     pub code: &'static str,
@@ -19,6 +20,7 @@ pub struct ErrorBody {
 
 /// `{"error": {...}}`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Codealive000ErrorEnvelope)]
 pub struct ErrorEnvelope {
     /// What went wrong.
     pub error: ErrorBody,

@@ -78,12 +78,14 @@ pub struct ListQuery {
 
 /// A datasource: its name only (credentials are never returned).
 #[derive(Serialize, ToSchema)]
+#[schema(as = Databrain002NameOut)]
 pub struct NameOut {
     name: String,
 }
 
 /// `{"data": [{"name": …}]}`
 #[derive(Serialize, ToSchema)]
+#[schema(as = Databrain002ListOut)]
 pub struct ListOut {
     data: Vec<NameOut>,
 }
@@ -91,6 +93,7 @@ pub struct ListOut {
 /// A datasource to create or update.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = Databrain002DatasourceIn)]
 pub struct DatasourceIn {
     /// `postgres` or `mysql` (`postgresql`, `mariadb` accepted too).
     datasource_type: String,
@@ -136,12 +139,14 @@ impl DatasourceIn {
 
 /// `{"name": …}`
 #[derive(Serialize, ToSchema)]
+#[schema(as = Databrain002CreatedOut)]
 pub struct CreatedOut {
     name: String,
 }
 
 /// `{"id": …, "message": "Datasource deleted successfully"}`
 #[derive(Serialize, ToSchema)]
+#[schema(as = Databrain002DeletedOut)]
 pub struct DeletedOut {
     /// The deleted connection's id (`sc_N`).
     id: String,
@@ -160,6 +165,7 @@ pub struct DeleteQuery {
 /// `{"input": {"datasourceId": …}}`
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Databrain002SyncIn)]
 pub struct SyncIn {
     input: SyncInput,
 }
@@ -167,6 +173,7 @@ pub struct SyncIn {
 /// Which datasource to sync.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = Databrain002SyncInput)]
 pub struct SyncInput {
     /// Its name, or its id (`sc_12` or `12`).
     datasource_id: String,
@@ -174,12 +181,14 @@ pub struct SyncInput {
 
 /// `{"message": "Sync completed"}`
 #[derive(Serialize, ToSchema)]
+#[schema(as = Databrain002SyncMessage)]
 pub struct SyncMessage {
     message: &'static str,
 }
 
 /// `{"data": {"message": "Sync completed"}}`
 #[derive(Serialize, ToSchema)]
+#[schema(as = Databrain002SyncOut)]
 pub struct SyncOut {
     data: SyncMessage,
 }

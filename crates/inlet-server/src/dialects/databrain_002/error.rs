@@ -13,6 +13,7 @@ use crate::error::{Problem, ProblemKind};
 
 /// The error object.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Databrain002ErrorBody)]
 pub struct ErrorBody {
     /// `INVALID_REQUEST_BODY`, `DATASOURCE_NAME_ERROR`, `CREDENTIAL_TEST_FAILED`, …
     pub code: &'static str,
@@ -22,6 +23,7 @@ pub struct ErrorBody {
 
 /// `{"error": {...}}`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Databrain002ErrorEnvelope)]
 pub struct ErrorEnvelope {
     /// What went wrong.
     pub error: ErrorBody,

@@ -86,6 +86,7 @@ fn in_001_terms(e: CoreError) -> CoreError {
 /// as sent, so a wrong type is reported under its 001 name.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Rivergen001DataSourceIn)]
 pub struct DataSourceIn {
     name: Option<String>,
     /// Catalog short name (`postgresql`, `mysql`, `sqlite`, `csv`, `folder`, `git`); fixed once created.
@@ -178,6 +179,7 @@ pub struct ListQuery {
 /// A data source (one connection) in 001's shape. Fields that do not apply
 /// to its type are null; credentials are never shown.
 #[derive(Serialize, ToSchema)]
+#[schema(as = Rivergen001DataSourceOut)]
 pub struct DataSourceOut {
     id: i64,
     organization_id: i64,
@@ -266,6 +268,7 @@ impl From<Connection> for DataSourceOut {
 
 /// 001's pagination block.
 #[derive(Serialize, ToSchema)]
+#[schema(as = Rivergen001Pagination)]
 pub struct Pagination {
     page: u32,
     page_size: u32,
@@ -290,6 +293,7 @@ impl Pagination {
 
 /// `{"items": [...], "pagination": {...}}`
 #[derive(Serialize, ToSchema)]
+#[schema(as = Rivergen001ListData)]
 pub struct ListData {
     items: Vec<DataSourceOut>,
     pagination: Pagination,
@@ -297,6 +301,7 @@ pub struct ListData {
 
 /// `{"success": true, "data": {...}, "message": "Data sources retrieved successfully"}`
 #[derive(Serialize, ToSchema)]
+#[schema(as = Rivergen001ListEnvelope)]
 pub struct ListEnvelope {
     success: bool,
     data: ListData,
@@ -305,6 +310,7 @@ pub struct ListEnvelope {
 
 /// `{"success": true, "data": {...}, "message": …}`
 #[derive(Serialize, ToSchema)]
+#[schema(as = Rivergen001DataSourceEnvelope)]
 pub struct DataSourceEnvelope {
     success: bool,
     data: DataSourceOut,
@@ -516,6 +522,7 @@ pub async fn patch(
 
 /// `{"success": true, "data": null, "message": "Data source deleted successfully"}`
 #[derive(Serialize, ToSchema)]
+#[schema(as = Rivergen001DeletedEnvelope)]
 pub struct DeletedEnvelope {
     success: bool,
     #[schema(value_type = Option<Object>)]

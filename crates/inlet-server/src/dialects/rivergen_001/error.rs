@@ -10,6 +10,7 @@ use crate::error::{Problem, ProblemKind};
 
 /// The error object.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Rivergen001ErrorBody)]
 pub struct ErrorBody {
     /// `UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, `VALIDATION_ERROR`, `RATE_LIMITED`, …
     pub code: &'static str,
@@ -22,6 +23,7 @@ pub struct ErrorBody {
 
 /// `{"success": false, "message": …, "error": {...}}`.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Rivergen001ErrorEnvelope)]
 pub struct ErrorEnvelope {
     /// Always false.
     pub success: bool,
