@@ -239,6 +239,26 @@ fn invalid_settings_fail_at_start_naming_the_setting() {
 }
 
 #[test]
+fn the_log_is_plain_text_when_it_is_not_a_terminal() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("migrate")
+        .env("INLET_DATA_DIR", data.path())
+        .env("INLET_LOG", "info")
+        .env_remove("INLET_DATABASE_URL")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("applied migration"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "colour codes in a piped log: {log:?}"
+    );
+}
+
+#[test]
 fn openapi_command_prints_the_committed_document() {
     let out = Command::new(BIN).arg("openapi").output().unwrap();
     assert!(out.status.success());
