@@ -8,13 +8,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use inlet_core::auth::Scope;
+use inlet_core::auth::{Principal, Scope};
 use inlet_core::connector::Context as Outbound;
 use inlet_core::ids::{CollectionId, OrgId};
 use inlet_core::model::wire::WireEnum;
 use inlet_core::secret::Secret;
-use inlet_core::service::Services;
-use inlet_core::store::Store;
+use inlet_core::service::{ApiKeyInput, Services};
 use inlet_server::{Application, ServerConfig};
 
 use crate::config::{Config, ConfigArgs, LogFormat};
@@ -76,8 +75,19 @@ struct CreateKey {
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The message and its causes, never a backtrace (even with
+            // RUST_BACKTRACE set): they are for people, not for debugging.
+            output::stderr(&format!("error: {e:#}\n"));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
     if let Command::Openapi = cli.command {
         output::stdout(&inlet_server::openapi::document_json());
         return Ok(());
@@ -244,23 +254,21 @@ async fn create_key(config: Config, args: CreateKey) -> Result<()> {
         .iter()
         .map(|c| CollectionId::parse(c).with_context(|| format!("--collections: bad id {c:?}")))
         .collect::<Result<Vec<_>>>()?;
-    let store = inlet_store::open(&config.database_url).await?;
-    let key = inlet_core::auth::generate_key();
-    store.get_org(org).await.context("organization not found")?;
-    let stored = store
-        .create_api_key(inlet_core::model::api_key::NewApiKey {
-            org_id: org,
-            user_id: None,
-            name: args.name,
-            hash: key.hash,
-            prefix: key.prefix,
-            scopes,
-            collection_ids: collections,
-            instance_admin: false,
-            expires_at: None,
-        })
+    let services = services(&config).await?;
+    let created = services
+        .create_api_key(
+            &Principal::operator(org),
+            ApiKeyInput {
+                org_id: Some(org),
+                user_id: None,
+                name: args.name,
+                scopes,
+                collection_ids: collections,
+                expires_at: None,
+            },
+        )
         .await?;
-    output::stdout(&format!("{} {}\n", stored.id, key.secret.expose()));
+    output::stdout(&format!("{} {}\n", created.key.id, created.secret.expose()));
     Ok(())
 }
 

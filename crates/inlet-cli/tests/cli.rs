@@ -79,10 +79,13 @@ impl Server {
     }
 }
 
+/// Runs a command to its end (with RUST_BACKTRACE set, so a backtrace in
+/// an error would show).
 fn inlet(data: &Path, args: &[&str]) -> std::process::Output {
     Command::new(BIN)
         .args(args)
         .env("INLET_DATA_DIR", data)
+        .env("RUST_BACKTRACE", "1")
         .env_remove("INLET_DATABASE_URL")
         .env_remove("INLET_MASTER_KEY")
         .current_dir(data)
@@ -165,7 +168,8 @@ async fn first_start_bootstraps_once_and_rotation_keeps_credentials() {
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 
-    // `keys create` makes a working key directly in the store.
+    // `keys create` makes a working key, through the same services (and
+    // validation) as the API.
     let out = inlet(
         data,
         &["keys", "create", "--org", "org_1", "--scopes", "read"],
@@ -184,6 +188,30 @@ async fn first_start_bootstraps_once_and_rotation_keeps_credentials() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    for (args, says) in [
+        (&["keys", "create", "--org", "org_99"][..], "not found"),
+        (&["keys", "create", "--org", "org_1", "--name", ""], "name"),
+        (
+            &[
+                "keys",
+                "create",
+                "--org",
+                "org_1",
+                "--collections",
+                "col_404",
+            ],
+            "collection",
+        ),
+    ] {
+        let out = inlet(data, args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("error: ") && err.contains(says),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("backtrace"), "{args:?}: {err}");
+    }
     server.stop();
 }
 

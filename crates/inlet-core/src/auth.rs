@@ -47,6 +47,22 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The operator at the server's command line (`inlet keys create`):
+    /// holding the store and its master key already, they act as an
+    /// instance administrator of `org` — through the same services, and
+    /// the same validation, as any API caller. Key id 0 is no stored key.
+    pub fn operator(org: OrgId) -> Self {
+        Self {
+            key_id: ApiKeyId(0),
+            org_id: org,
+            user_id: None,
+            scope: Scope::Admin,
+            collections: Vec::new(),
+            instance_admin: true,
+            list_generation: None,
+        }
+    }
+
     /// Fails with `Forbidden` unless the principal holds `needed`.
     pub fn require(&self, needed: Scope) -> CoreResult<()> {
         if self.scope >= needed {
