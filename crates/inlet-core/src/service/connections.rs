@@ -241,15 +241,19 @@ impl Services {
             .await
     }
 
-    /// Several changes at once (001's `PUT` and `PATCH`): descriptive
-    /// fields, and credential and config fields laid over the current ones
-    /// (fields not named keep their values). Everything is validated before
-    /// anything is written, so bad input changes nothing.
+    /// Several changes at once (001's `PUT` and `PATCH`, 002's `PUT`):
+    /// descriptive fields, and credential and config fields laid over the
+    /// current ones (fields not named keep their values). Everything is
+    /// validated before anything is written, so bad input changes nothing.
+    /// With `test_first`, the connection as it would be is tested before
+    /// anything is written too: a failing test changes nothing, a passing
+    /// one is recorded (the connection is `active`).
     pub async fn edit_connection(
         &self,
         who: &Principal,
         id: ConnectionId,
         edit: ConnectionEdit,
+        test_first: bool,
     ) -> CoreResult<Connection> {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
@@ -276,6 +280,19 @@ impl Services {
         if credentials.is_some() || config.is_some() {
             self.ensure_no_active_sync(who, id).await?;
         }
+        if test_first {
+            let mut next = conn.clone();
+            if let Some(update) = &credentials {
+                next.settings.clone_from(&update.settings);
+                next.secrets.clone_from(&update.secrets);
+            }
+            if let Some((config, _)) = &config {
+                next.config.clone_from(config);
+            }
+            ensure_switched_on(&next, "test")?;
+            self.run_test(&next.source_type, &self.source_config(&next)?)
+                .await?;
+        }
         let mut conn = self.store.update_connection(who.org_id, id, patch).await?;
         if let Some(update) = credentials {
             conn = self
@@ -289,6 +306,9 @@ impl Services {
                 .store
                 .update_config(who.org_id, id, config, next_sync_at)
                 .await?;
+        }
+        if test_first {
+            conn = self.store.record_test(who.org_id, id, now(), None).await?;
         }
         Ok(conn)
     }

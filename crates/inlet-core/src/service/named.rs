@@ -90,15 +90,13 @@ impl Services {
         self.get_connection(who, conn.id).await
     }
 
-    /// Tests a connection and discovers its schema again (after a change):
-    /// a failing test is the source's error, a failing discovery
-    /// [`CoreError::Discovery`].
-    pub async fn verify_connection(
+    /// Discovers a connection's schema again (after a change); a failing
+    /// discovery is [`CoreError::Discovery`].
+    pub async fn rediscover_connection(
         &self,
         who: &Principal,
         id: ConnectionId,
     ) -> CoreResult<Connection> {
-        self.test_connection(who, id).await?;
         self.refresh_schema(who, id).await.map_err(as_discovery)?;
         self.get_connection(who, id).await
     }

@@ -139,7 +139,8 @@ async fn create_list_update_sync_and_delete() {
         .await;
     assert_002_error(&r, StatusCode::NOT_FOUND, "DATASOURCE_NOT_FOUND");
 
-    // Update by name: re-tested; a failing test is CREDENTIAL_TEST_FAILED.
+    // Update by name: tested first; a failing test is CREDENTIAL_TEST_FAILED
+    // and changes nothing.
     let r = app
         .put(
             "/api/v2/datasource",
@@ -148,6 +149,9 @@ async fn create_list_update_sync_and_delete() {
         )
         .await;
     assert_002_error(&r, StatusCode::BAD_REQUEST, "CREDENTIAL_TEST_FAILED");
+    let state = app.connection_state(&id).await;
+    assert_eq!(state["credentials"]["database"], db.name.as_str());
+    assert_eq!(state["status"], "active");
     let r = app
         .put("/api/v2/datasource", k, postgres("pg-main", &db.name))
         .await;

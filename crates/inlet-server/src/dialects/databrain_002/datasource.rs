@@ -271,7 +271,8 @@ pub async fn create(
 }
 
 /// Update a datasource named by `credentials.name`: the fields sent are
-/// set (the others kept), then it is tested and discovered again.
+/// laid over the others and tested before anything is stored (a failing
+/// test changes nothing), then its schema is discovered again.
 #[utoipa::path(put, path = "/api/v2/datasource", tag = "databrain-002", request_body = DatasourceIn,
     responses((status = 200, body = CreatedOut),
               (status = 400, description = "INVALID_REQUEST_BODY, CREDENTIAL_TEST_FAILED", body = ErrorEnvelope),
@@ -300,10 +301,10 @@ pub async fn update(
     };
     state
         .services
-        .edit_connection(&who, conn.id, edit)
+        .edit_connection(&who, conn.id, edit, true)
         .await
         .map_err(in_002_terms)?;
-    let conn = state.services.verify_connection(&who, conn.id).await?;
+    let conn = state.services.rediscover_connection(&who, conn.id).await?;
     Ok(Json(CreatedOut { name: conn.name }))
 }
 

@@ -479,7 +479,7 @@ async fn edit(
     };
     let conn = state
         .services
-        .edit_connection(who, id, edit)
+        .edit_connection(who, id, edit, false)
         .await
         .map_err(in_001_terms)?;
     Ok(Json(DataSourceEnvelope {
