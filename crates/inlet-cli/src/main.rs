@@ -1,5 +1,8 @@
-//! The `inlet` binary: `serve`, `worker`, `migrate`, `openapi`, and `keys` commands.
+//! The `inlet` binary: `serve`, `worker`, `migrate`, `openapi` and `keys`
+//! on the store itself, and client commands (`sources`, `collections`,
+//! `connections`) for a running server.
 
+mod client;
 mod config;
 mod keyfile;
 mod output;
@@ -41,6 +44,8 @@ enum Command {
     /// Manage API keys and the master key directly in the store.
     #[command(subcommand)]
     Keys(KeysCommand),
+    #[command(flatten)]
+    Client(client::ClientCommand),
 }
 
 #[derive(Args)]
@@ -76,7 +81,17 @@ struct CreateKey {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run(Cli::parse()).await {
+    let cli = Cli::parse();
+    if let Command::Client(command) = cli.command {
+        return match client::run(command).await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(failure) => {
+                output::stderr(&format!("error: {failure}\n"));
+                std::process::ExitCode::from(failure.exit_code())
+            }
+        };
+    }
+    match run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             // The message and its causes, never a backtrace (even with
@@ -106,7 +121,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Keys(KeysCommand::Create(args)) => create_key(config, args).await,
         Command::Keys(KeysCommand::RotateMaster) => rotate_master(config).await,
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::Client(_) => Ok(()),
     }
 }
 
@@ -282,4 +297,16 @@ async fn rotate_master(config: Config) -> Result<()> {
         "re-encrypted {n} credential set(s) under the new master key\n"
     ));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 }
