@@ -153,3 +153,67 @@ async fn the_client_against_a_real_server() {
     assert_eq!(out, "nothing yet\n");
     server.stop();
 }
+
+#[tokio::test]
+async fn sync_jobs_and_search_from_the_shell() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, base) = serve(inlet(data.path(), "serve"), KEY);
+    let http = reqwest::Client::new();
+    let db = common::TempDb::create("inlet_cli_src").await;
+    common::big_table(&db, 40).await;
+    let conn = create_connection(
+        &http,
+        KEY,
+        &base,
+        json!({"sourceShortName": "postgresql", "name": "src",
+               "credentials": {"host": "127.0.0.1", "port": 5432, "database": db.name,
+                               "username": "postgres", "password": "unused", "sslmode": "disable"}}),
+    )
+    .await;
+    ok(&client(&base, Some(KEY), &["connections", "test", &conn]));
+
+    // `sync run --wait` returns once the sync completed, with its counts.
+    let out = ok(&client(&base, Some(KEY), &["sync", "run", &conn, "--wait"]));
+    assert!(
+        out.contains("completed") && out.contains("inserted 40"),
+        "{out}"
+    );
+    let id = out.split_whitespace().next().unwrap().to_owned();
+    assert!(id.starts_with("sync_"), "{out}");
+    let jobs = ok(&client(&base, Some(KEY), &["jobs", "list", &conn, "-q"]));
+    assert_eq!(jobs.trim(), id);
+    let job: Value = serde_json::from_str(&ok(&client(
+        &base,
+        Some(KEY),
+        &["jobs", "show", &id, "--json"],
+    )))
+    .unwrap();
+    assert_eq!(job["job"]["counts"]["inserted"], 40);
+    fails(&client(&base, Some(KEY), &["jobs", "show", "sync_999"]), 3);
+
+    // Search the synced rows: a table, and ids with -q.
+    let collection = ok(&client(&base, Some(KEY), &["collections", "list", "-q"]));
+    let collection = collection.trim();
+    let out = ok(&client(
+        &base,
+        Some(KEY),
+        &["search", collection, "\"row 7\""],
+    ));
+    assert!(out.starts_with("DOCUMENT"), "{out}");
+    assert!(out.contains("row 7") && out.contains("1 in all"), "{out}");
+    let ids = ok(&client(
+        &base,
+        Some(KEY),
+        &["search", collection, "row", "-q", "--limit", "5"],
+    ));
+    assert_eq!(ids.lines().count(), 5, "{ids}");
+    let err = fails(&client(&base, Some(KEY), &["search", collection, ""]), 1);
+    assert!(err.contains("is empty"), "{err}");
+
+    // A sync that fails exits 1 with the job's reason.
+    db.drop().await;
+    let out = client(&base, Some(KEY), &["sync", "run", &conn, "--wait"]);
+    let err = fails(&out, 1);
+    assert!(err.contains("failed"), "{err}");
+    server.stop();
+}

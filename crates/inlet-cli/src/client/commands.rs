@@ -32,6 +32,68 @@ pub enum ClientCommand {
     /// Connections to data sources.
     #[command(subcommand)]
     Connections(ConnectionsCommand),
+    /// Syncs: read a connection's data into the index.
+    #[command(subcommand)]
+    Sync(SyncCommand),
+    /// Background jobs (syncs, schema refreshes).
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Search a collection's synced documents: words, "phrases", prefix*, a OR b, -excluded.
+    Search {
+        /// Collection id (col_1 or 1).
+        collection: String,
+        /// The query.
+        query: String,
+        /// Results to show, 1-200.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[command(flatten)]
+        show: Format,
+    },
+}
+
+/// `inlet sync …`
+#[derive(Subcommand)]
+pub enum SyncCommand {
+    /// Start a sync of a connection (prints the job id).
+    Run {
+        /// Connection id.
+        connection: String,
+        /// Read everything again, ignoring cursors.
+        #[arg(long)]
+        full: bool,
+        /// Wait until it ends; exit 1 unless it completed.
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        show: Format,
+    },
+}
+
+/// `inlet jobs …`
+#[derive(Subcommand)]
+pub enum JobsCommand {
+    /// A connection's jobs, newest first.
+    List {
+        /// Connection id.
+        connection: String,
+        #[command(flatten)]
+        show: Format,
+    },
+    /// One job: status, counts, error.
+    Show {
+        /// Job id (sync_1, job_1).
+        id: String,
+        #[command(flatten)]
+        show: Format,
+    },
+    /// Ask a queued or running job to stop.
+    Cancel {
+        /// Job id.
+        id: String,
+        #[command(flatten)]
+        show: Format,
+    },
 }
 
 /// `inlet sources …`
@@ -136,8 +198,137 @@ pub async fn run(command: ClientCommand) -> Result<(), Failure> {
         }
         ClientCommand::Collections(c) => collections(&remote, c).await?,
         ClientCommand::Connections(c) => connections(&remote, c).await?,
+        ClientCommand::Sync(c) => sync(&remote, c).await?,
+        ClientCommand::Jobs(c) => jobs(&remote, c).await?,
+        ClientCommand::Search {
+            collection,
+            query,
+            limit,
+            show,
+        } => {
+            let path = format!(
+                "/api/v1/collections/{}/search?limit={limit}&q={}",
+                segment(&collection),
+                segment(&query)
+            );
+            let v = remote.get(&path).await?;
+            list(
+                show,
+                &v["results"],
+                "documentId",
+                &[
+                    ("DOCUMENT", "documentId"),
+                    ("CONNECTION", "sourceConnectionId"),
+                    ("STREAM", "stream"),
+                    ("TITLE", "title"),
+                ],
+            );
+            if !show.json && !show.quiet {
+                output::stdout(&format!("{} in all\n", v["total"]));
+            }
+        }
     }
     Ok(())
+}
+
+/// How often `sync run --wait` looks at its job.
+const WAIT_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+async fn sync(remote: &Remote, command: SyncCommand) -> Result<(), Failure> {
+    let SyncCommand::Run {
+        connection,
+        full,
+        wait,
+        show,
+    } = command;
+    let path = format!(
+        "/api/v1/source-connections/{}/run?forceFullSync={full}",
+        segment(&connection)
+    );
+    let started = remote.call(Method::POST, &path, Some(&json!({}))).await?;
+    let id = text(&started["syncId"]);
+    if !wait {
+        one(show, &started, &json!({"id": id}), &format!("started {id}"));
+        return Ok(());
+    }
+    loop {
+        let v = remote
+            .get(&format!("/api/v1/jobs/{}", segment(&id)))
+            .await?;
+        let job = &v["job"];
+        match job["status"].as_str() {
+            Some("completed") => {
+                one(show, &v, job, &job_summary(job));
+                return Ok(());
+            }
+            Some("failed" | "cancelled") => {
+                one(show, &v, job, &job_summary(job));
+                return Err(Failure::Server {
+                    status: reqwest::StatusCode::OK,
+                    message: format!(
+                        "{id} {}: {}",
+                        text(&job["status"]),
+                        text(&job["error"]["message"])
+                    ),
+                });
+            }
+            _ => tokio::time::sleep(WAIT_POLL).await,
+        }
+    }
+}
+
+async fn jobs(remote: &Remote, command: JobsCommand) -> Result<(), Failure> {
+    match command {
+        JobsCommand::List { connection, show } => {
+            let path = format!("/api/v1/source-connections/{}/jobs", segment(&connection));
+            let v = remote.get(&path).await?;
+            list(
+                show,
+                &v["jobs"],
+                "id",
+                &[
+                    ("ID", "id"),
+                    ("KIND", "kind"),
+                    ("STATUS", "status"),
+                    ("TRIGGER", "trigger"),
+                    ("CREATED", "createdAt"),
+                    ("DURATION MS", "durationMs"),
+                ],
+            );
+        }
+        JobsCommand::Show { id, show } => {
+            let v = remote
+                .get(&format!("/api/v1/jobs/{}", segment(&id)))
+                .await?;
+            let job = &v["job"];
+            one(show, &v, job, &job_summary(job));
+        }
+        JobsCommand::Cancel { id, show } => {
+            let path = format!("/api/v1/jobs/{}/cancel", segment(&id));
+            let v = remote.call(Method::POST, &path, Some(&json!({}))).await?;
+            let job = &v["job"];
+            one(show, &v, job, &format!("{id}: {}", text(&job["status"])));
+        }
+    }
+    Ok(())
+}
+
+/// A job in a few lines: status, counts, error.
+fn job_summary(job: &Value) -> String {
+    let c = &job["counts"];
+    format!(
+        "{} {} ({} ms)\nread {}, inserted {}, updated {}, deleted {}, unchanged {}, skipped {}\nerror: {}",
+        text(&job["id"]),
+        text(&job["status"]),
+        text(&job["durationMs"]),
+        c["read"],
+        c["inserted"],
+        c["updated"],
+        c["deleted"],
+        c["unchanged"],
+        c["skipped"],
+        text(&job["error"]["message"]),
+    )
 }
 
 async fn collections(remote: &Remote, command: CollectionsCommand) -> Result<(), Failure> {
