@@ -131,6 +131,13 @@ pub trait Store:
         filter: &ConnectionFilter,
         page: PageRequest,
     ) -> CoreResult<Page<Connection>>;
+    /// Every connection of `org` matching `filter`, in its order, in one
+    /// query (for APIs that answer whole lists).
+    async fn all_connections(
+        &self,
+        org: OrgId,
+        filter: &ConnectionFilter,
+    ) -> CoreResult<Vec<Connection>>;
     /// [`Store::list_connections`], given `org`'s list generation as read
     /// earlier in the same request (by [`Store::find_api_key`]):
     /// a page cached at that generation is served without a query.

@@ -181,19 +181,13 @@ impl SqlStore {
         }
     }
 
-    /// Runs a connection list against the database.
-    async fn query_connections(
-        &self,
-        org: OrgId,
-        filter: &ConnectionFilter,
-        page: PageRequest,
-    ) -> CoreResult<Page<Connection>> {
+    /// The columns a connection list sorts by, and its ORDER BY over them.
+    fn connection_order(filter: &ConnectionFilter) -> (&'static str, String) {
         let dir = match filter.order {
             SortOrder::Asc => "ASC",
             SortOrder::Desc => "DESC",
         };
-        // The sort's columns, then the ORDER BY over them.
-        let (columns, order) = match filter.sort {
+        match filter.sort {
             // (The id is carried anyway; the column list must not be empty.)
             ConnectionSort::Id => ("c.created_at", format!("c.id {dir}")),
             ConnectionSort::Name => ("c.sort_name", format!("c.sort_name {dir}, c.id {dir}")),
@@ -211,7 +205,17 @@ impl SqlStore {
             ConnectionSort::UpdatedAt => {
                 ("c.updated_at", format!("c.updated_at {dir}, c.id {dir}"))
             }
-        };
+        }
+    }
+
+    /// Runs a connection list against the database.
+    async fn query_connections(
+        &self,
+        org: OrgId,
+        filter: &ConnectionFilter,
+        page: PageRequest,
+    ) -> CoreResult<Page<Connection>> {
+        let (columns, order) = Self::connection_order(filter);
         if filter.search.is_some() && self.db.backend() == Backend::Postgres {
             return self
                 .search_connections(org, filter, page, columns, &order)
@@ -727,6 +731,22 @@ impl Store for SqlStore {
         let generation = self.generation(org).await?;
         self.list_connections_at(org, filter, page, generation)
             .await
+    }
+
+    async fn all_connections(
+        &self,
+        org: OrgId,
+        filter: &ConnectionFilter,
+    ) -> CoreResult<Vec<Connection>> {
+        let (_, order) = Self::connection_order(filter);
+        let mut q = Sql::new("SELECT c.* FROM connections c");
+        self.connection_conditions(&mut q, org, filter);
+        q.push(" ORDER BY ").push(&order);
+        let rows = self.db.fetch_all(&q).await?;
+        Ok(rows
+            .iter()
+            .map(rows::connection)
+            .collect::<Result<_, DbError>>()?)
     }
 
     async fn list_connections_at(

@@ -69,11 +69,11 @@ impl Remote {
                     "set INLET_API_KEY to an API key (and INLET_URL to the server, default http://127.0.0.1:8080)".into(),
                 )
             })?;
-        Ok(Self {
-            http: reqwest::Client::new(),
-            base,
-            key,
-        })
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| Failure::Transport(format!("starting the HTTP client: {e}")))?;
+        Ok(Self { http, base, key })
     }
 
     /// Sends a request to `path` (below the server's address) and returns

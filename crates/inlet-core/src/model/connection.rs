@@ -150,6 +150,16 @@ pub struct ConnectionPatch {
     pub status: Option<ConnectionStatus>,
 }
 
+impl ConnectionPatch {
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.tags.is_none()
+            && self.status.is_none()
+    }
+}
+
 /// New credentials: the non-secret part and the sealed secret part.
 #[derive(Debug, Clone)]
 pub struct CredentialsUpdate {

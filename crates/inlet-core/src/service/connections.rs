@@ -54,6 +54,26 @@ pub struct ConnectionEdit {
     pub config: Map<String, Value>,
 }
 
+/// `filter` confined to what `who` may read: the key's collections, and a
+/// search term trimmed (an empty one is no search).
+pub(super) fn reachable(
+    who: &Principal,
+    mut filter: ConnectionFilter,
+) -> CoreResult<ConnectionFilter> {
+    who.require(Scope::Read)?;
+    if let Some(c) = filter.collection_id {
+        who.require_collection(c)?;
+    }
+    filter.within_collections = who.collections.clone();
+    if let Some(s) = filter.search.take() {
+        let s = s.trim();
+        if !s.is_empty() {
+            filter.search = Some(s.to_owned());
+        }
+    }
+    Ok(filter)
+}
+
 /// A validated patch of descriptive fields and a settable status.
 fn connection_patch(
     name: Option<&str>,
@@ -161,20 +181,10 @@ impl Services {
     pub async fn list_connections(
         &self,
         who: &Principal,
-        mut filter: ConnectionFilter,
+        filter: ConnectionFilter,
         page: PageRequest,
     ) -> CoreResult<Page<Connection>> {
-        who.require(Scope::Read)?;
-        if let Some(c) = filter.collection_id {
-            who.require_collection(c)?;
-        }
-        filter.within_collections = who.collections.clone();
-        if let Some(s) = filter.search.take() {
-            let s = s.trim();
-            if !s.is_empty() {
-                filter.search = Some(s.to_owned());
-            }
-        }
+        let filter = reachable(who, filter)?;
         match who.list_generation {
             Some(generation) => {
                 self.store
@@ -256,7 +266,7 @@ impl Services {
         test_first: bool,
     ) -> CoreResult<Connection> {
         who.require(Scope::Write)?;
-        let conn = self.get_connection(who, id).await?;
+        let mut conn = self.get_connection(who, id).await?;
         let patch = connection_patch(
             edit.name.as_deref(),
             edit.description.as_deref(),
@@ -293,7 +303,9 @@ impl Services {
             self.run_test(&next.source_type, &self.source_config(&next)?)
                 .await?;
         }
-        let mut conn = self.store.update_connection(who.org_id, id, patch).await?;
+        if !patch.is_empty() {
+            conn = self.store.update_connection(who.org_id, id, patch).await?;
+        }
         if let Some(update) = credentials {
             conn = self
                 .store

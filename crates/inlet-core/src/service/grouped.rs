@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::Services;
+use super::connections::reachable;
 use crate::auth::{Principal, Scope};
 use crate::error::CoreResult;
 use crate::ids::CollectionId;
@@ -23,26 +24,14 @@ pub struct CollectionConnections {
 
 impl Services {
     /// Every connection the caller can reach that matches `filter`, in its
-    /// order (read a page at a time).
+    /// order, read in one query.
     pub async fn list_all_connections(
         &self,
         who: &Principal,
         filter: ConnectionFilter,
     ) -> CoreResult<Vec<Connection>> {
-        let mut all = Vec::new();
-        for page in 1.. {
-            let request = PageRequest {
-                page,
-                page_size: MAX_PAGE_SIZE,
-            };
-            let p = self.list_connections(who, filter.clone(), request).await?;
-            let done = !p.has_next();
-            all.extend(p.items);
-            if done {
-                break;
-            }
-        }
-        Ok(all)
+        let filter = reachable(who, filter)?;
+        self.store.all_connections(who.org_id, &filter).await
     }
 
     /// Every collection the caller can reach, each with its connections

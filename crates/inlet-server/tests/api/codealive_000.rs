@@ -146,6 +146,9 @@ async fn errors_in_000s_envelope() {
     let r = app.get("/api/datasources/all?type=Folder", k).await;
     assert_000_error(&r, StatusCode::BAD_REQUEST, "INVALID_REQUEST");
     assert!(r.text.contains("Repository, Workspace"), "{}", r.text);
+    let r = app.get("/api/datasources/all?colour=red", k).await;
+    assert_000_error(&r, StatusCode::BAD_REQUEST, "INVALID_REQUEST");
+    assert!(r.text.contains("colour"), "{}", r.text);
     let r = app.get("/api/datasources/nothing", k).await;
     assert_000_error(&r, StatusCode::NOT_FOUND, "NOT_FOUND");
     let mut r = app.get("/api/datasources/all", k).await;

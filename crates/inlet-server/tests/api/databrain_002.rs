@@ -256,6 +256,15 @@ async fn errors_before_any_handler_in_002s_envelope() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // A sync body without its datasource, or not 002's shape.
+    for body in [
+        json!({"input": {}}),
+        json!({}),
+        json!({"input": {"datasourceId": 5}}),
+    ] {
+        let r = app.post("/api/v2/datasource/sync", k, body.clone()).await;
+        assert_002_error(&r, StatusCode::BAD_REQUEST, "INVALID_REQUEST_BODY");
+    }
     let r = app.get("/api/v2/datasource/elsewhere", k).await;
     assert_002_error(&r, StatusCode::NOT_FOUND, "NOT_FOUND");
     app.finish().await;

@@ -123,24 +123,29 @@ pub struct DataSourceIn {
 }
 
 impl DataSourceIn {
+    /// The value sent for one of [`FIELDS`], by its 001 name.
+    fn sent(&self, ours: &str) -> Option<&Value> {
+        match ours {
+            "host" => self.host.as_ref(),
+            "port" => self.port.as_ref(),
+            "database_name" => self.database_name.as_ref(),
+            "username" => self.username.as_ref(),
+            "password" => self.password.as_ref(),
+            "file_path" => self.file_path.as_ref(),
+            "use_ssh_tunnel" => self.use_ssh_tunnel.as_ref(),
+            "ssh_host" => self.ssh_host.as_ref(),
+            "ssh_port" => self.ssh_port.as_ref(),
+            "schema_name" => self.schema_name.as_ref(),
+            "schema_auto_refresh" => self.schema_auto_refresh.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The connection fields sent, split into credentials and config.
     fn fields(&self) -> (Map<String, Value>, Map<String, Value>) {
-        let sent = [
-            &self.host,
-            &self.port,
-            &self.database_name,
-            &self.username,
-            &self.password,
-            &self.file_path,
-            &self.use_ssh_tunnel,
-            &self.ssh_host,
-            &self.ssh_port,
-            &self.schema_name,
-            &self.schema_auto_refresh,
-        ];
         let (mut credentials, mut config) = (Map::new(), Map::new());
-        for ((_, home, name), value) in FIELDS.iter().zip(sent) {
-            if let Some(v) = value {
+        for (ours, home, name) in FIELDS {
+            if let Some(v) = self.sent(ours) {
                 let target = match home {
                     Home::Credentials => &mut credentials,
                     Home::Config => &mut config,
@@ -149,6 +154,15 @@ impl DataSourceIn {
             }
         }
         (credentials, config)
+    }
+}
+
+/// The stored value of one of [`FIELDS`], by its 001 name.
+fn stored<'a>(c: &'a Connection, ours: &str) -> Option<&'a Value> {
+    let (_, home, name) = FIELDS.iter().find(|(f, ..)| *f == ours)?;
+    match home {
+        Home::Credentials => c.settings.get(*name),
+        Home::Config => c.config.get(*name),
     }
 }
 
@@ -208,16 +222,16 @@ pub struct DataSourceOut {
     updated_at: DateTime<Utc>,
 }
 
-fn text(m: &Map<String, Value>, key: &str) -> Option<String> {
-    m.get(key).and_then(Value::as_str).map(str::to_owned)
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_owned)
 }
 
-fn int(m: &Map<String, Value>, key: &str) -> Option<i64> {
-    m.get(key).and_then(Value::as_i64)
+fn int(v: Option<&Value>) -> Option<i64> {
+    v.and_then(Value::as_i64)
 }
 
-fn flag(m: &Map<String, Value>, key: &str) -> bool {
-    m.get(key).and_then(Value::as_bool).unwrap_or(false)
+fn flag(v: Option<&Value>) -> bool {
+    v.and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// 001 has no `pending`: a connection never tested is shown `inactive`.
@@ -238,21 +252,21 @@ fn statuses_in(raw: &str) -> Result<Vec<ConnectionStatus>, ApiError> {
 
 impl From<Connection> for DataSourceOut {
     fn from(c: Connection) -> Self {
-        let s = &c.settings;
+        let f = |ours| stored(&c, ours);
         Self {
             id: c.id.0,
             organization_id: c.org_id.0,
             workspace_id: c.collection_id.0,
-            host: text(s, "host"),
-            port: int(s, "port"),
-            database_name: text(s, "database"),
-            schema_name: text(&c.config, "schema"),
-            file_path: text(s, "path"),
-            use_ssh_tunnel: flag(s, "useSshTunnel"),
-            ssh_host: text(s, "sshHost"),
-            ssh_port: int(s, "sshPort"),
+            host: text(f("host")),
+            port: int(f("port")),
+            database_name: text(f("database_name")),
+            schema_name: text(f("schema_name")),
+            file_path: text(f("file_path")),
+            use_ssh_tunnel: flag(f("use_ssh_tunnel")),
+            ssh_host: text(f("ssh_host")),
+            ssh_port: int(f("ssh_port")),
             status: status_out(c.status),
-            schema_auto_refresh: flag(&c.config, "schemaAutoRefresh"),
+            schema_auto_refresh: flag(f("schema_auto_refresh")),
             name: c.name,
             source_type: c.source_type,
             description: c.description,
@@ -582,7 +596,22 @@ fn data_source_id(raw: &str) -> Result<ConnectionId, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    #[test]
+    fn every_field_of_the_table_is_read_from_the_body() {
+        let body: Value = FIELDS
+            .iter()
+            .map(|(f, ..)| ((*f).to_owned(), json!(f)))
+            .collect();
+        let parsed: DataSourceIn = serde_json::from_value(body).unwrap();
+        let (credentials, config) = parsed.fields();
+        assert_eq!(credentials.len() + config.len(), FIELDS.len());
+        assert_eq!(credentials["database"], "database_name");
+        assert_eq!(config["schema"], "schema_name");
+    }
 
     #[test]
     fn validation_errors_use_001s_names() {
