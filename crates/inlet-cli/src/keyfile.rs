@@ -38,7 +38,7 @@ pub fn load_or_create(config: &Config) -> Result<Keyring> {
 pub fn rotate(config: &Config) -> Result<Keyring> {
     if config.master_key.is_some() {
         bail!(
-            "rotate-master works on the key file; unset INLET_MASTER_KEY and point --master-key-file at the key"
+            "rotate-master-key works on the key file; unset INLET_MASTER_KEY and point --master-key-file at the key"
         );
     }
     let path = &config.master_key_file;

@@ -1,6 +1,6 @@
-//! The `inlet` binary: `serve`, `worker`, `migrate`, `openapi` and `keys`
-//! on the store itself, and client commands (`sources`, `collections`,
-//! `connections`) for a running server.
+//! The `inlet` binary: the server (`serve`, `worker`, `migrate`), its
+//! administration on the store itself (`admin`), and a client of a running
+//! server for people and scripts (`login`, `connections`, `sync`, …).
 
 mod client;
 mod config;
@@ -10,7 +10,7 @@ mod output;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use inlet_core::auth::{Principal, Scope};
 use inlet_core::connector::Context as Outbound;
 use inlet_core::ids::{CollectionId, OrgId};
@@ -23,10 +23,16 @@ use crate::config::{Config, ConfigArgs, LogFormat};
 
 /// Inlet: your organization's data source connections in one place.
 #[derive(Parser)]
-#[command(name = "inlet", version, about)]
+#[command(
+    name = "inlet",
+    version,
+    about,
+    after_help = "Start with `inlet serve`, then `inlet login` to use the other commands against it."
+)]
 struct Cli {
-    #[command(flatten)]
-    config: ConfigArgs,
+    /// The client profile to use (see `inlet login`).
+    #[arg(long, env = "INLET_PROFILE", global = true)]
+    profile: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,31 +42,52 @@ enum Command {
     /// Run the server and, unless --no-workers, the job workers (applies migrations first).
     Serve(ServeArgs),
     /// Run job workers only (syncs, schema refreshes), against the same store as the servers.
-    Worker,
+    Worker(StoreArgs),
     /// Apply database migrations and exit.
-    Migrate,
+    Migrate(StoreArgs),
+    /// Administer the store directly: bootstrap keys, rotate the master key.
+    Admin(AdminArgs),
     /// Print the OpenAPI document.
     Openapi,
-    /// Manage API keys and the master key directly in the store.
-    #[command(subcommand)]
-    Keys(KeysCommand),
+    /// Print a shell completion script (e.g. `inlet completions bash > /etc/bash_completion.d/inlet`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     #[command(flatten)]
     Client(client::ClientCommand),
 }
 
+/// The server's settings, for the commands that open the store.
+#[derive(Args)]
+struct StoreArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
 #[derive(Args)]
 struct ServeArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
     /// Serve the API only; run workers elsewhere with `inlet worker`.
     #[arg(long)]
     no_workers: bool,
 }
 
+#[derive(Args)]
+struct AdminArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
 #[derive(Subcommand)]
-enum KeysCommand {
-    /// Create an organization's service token (printed once).
-    Create(CreateKey),
+enum AdminCommand {
+    /// Create an organization's service token (printed once), through the API's validation.
+    CreateKey(CreateKey),
     /// Generate a new master key and re-encrypt every credential under it.
-    RotateMaster,
+    RotateMasterKey,
 }
 
 #[derive(Args)]
@@ -82,46 +109,64 @@ struct CreateKey {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    if let Command::Client(command) = cli.command {
-        return match client::run(command).await {
+    match cli.command {
+        Command::Client(command) => match client::run(command, cli.profile.as_deref()).await {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(failure) => {
                 output::stderr(&format!("error: {failure}\n"));
                 std::process::ExitCode::from(failure.exit_code())
             }
-        };
-    }
-    match run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            // The message and its causes, never a backtrace (even with
-            // RUST_BACKTRACE set): they are for people, not for debugging.
-            output::stderr(&format!("error: {e:#}\n"));
-            std::process::ExitCode::FAILURE
+        },
+        Command::Completions { shell } => {
+            let mut out = std::io::stdout();
+            clap_complete::generate(shell, &mut Cli::command(), "inlet", &mut out);
+            std::process::ExitCode::SUCCESS
         }
+        command => match run(command).await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                // The message and its causes, never a backtrace (even with
+                // RUST_BACKTRACE set): they are for people, not for debugging.
+                output::stderr(&format!("error: {e:#}\n"));
+                std::process::ExitCode::FAILURE
+            }
+        },
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
-    if let Command::Openapi = cli.command {
-        output::stdout(&inlet_server::openapi::document_json());
-        return Ok(());
-    }
-    let config = Config::load(&cli.config)?;
+/// The server's own commands.
+async fn run(command: Command) -> Result<()> {
+    let args = match &command {
+        Command::Openapi => {
+            output::stdout(&inlet_server::openapi::document_json());
+            return Ok(());
+        }
+        Command::Serve(a) => &a.config,
+        Command::Worker(a) | Command::Migrate(a) => &a.config,
+        Command::Admin(a) => &a.config,
+        Command::Completions { .. } | Command::Client(_) => return Ok(()),
+    };
+    let config = Config::load(args)?;
     init_tracing(config.log_format, &config.log);
-    match cli.command {
+    match command {
         Command::Serve(args) => serve(config, !args.no_workers).await,
-        Command::Worker => worker(config).await,
-        Command::Migrate => {
+        Command::Worker(_) => worker(config).await,
+        Command::Migrate(_) => {
             let n = inlet_store::migrate_only(&config.database_url)
                 .await
                 .context("migrating the database")?;
             output::stdout(&format!("applied {n} migration(s)\n"));
             Ok(())
         }
-        Command::Keys(KeysCommand::Create(args)) => create_key(config, args).await,
-        Command::Keys(KeysCommand::RotateMaster) => rotate_master(config).await,
-        Command::Openapi | Command::Client(_) => Ok(()),
+        Command::Admin(AdminArgs {
+            command: AdminCommand::CreateKey(args),
+            ..
+        }) => create_key(config, args).await,
+        Command::Admin(AdminArgs {
+            command: AdminCommand::RotateMasterKey,
+            ..
+        }) => rotate_master(config).await,
+        Command::Openapi | Command::Completions { .. } | Command::Client(_) => Ok(()),
     }
 }
 

@@ -139,7 +139,7 @@ async fn first_start_bootstraps_once_and_rotation_keeps_credentials() {
 
     // Rotate the master key: the file changes and still holds one key.
     let before = std::fs::read_to_string(data.join("master.key")).unwrap();
-    let out = inlet(data, &["keys", "rotate-master"]);
+    let out = inlet(data, &["admin", "rotate-master-key"]);
     assert!(
         out.status.success(),
         "{}",
@@ -168,11 +168,11 @@ async fn first_start_bootstraps_once_and_rotation_keeps_credentials() {
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 
-    // `keys create` makes a working key, through the same services (and
+    // `admin create-key` makes a working key, through the same services (and
     // validation) as the API.
     let out = inlet(
         data,
-        &["keys", "create", "--org", "org_1", "--scopes", "read"],
+        &["admin", "create-key", "--org", "org_1", "--scopes", "read"],
     );
     assert!(
         out.status.success(),
@@ -189,12 +189,15 @@ async fn first_start_bootstraps_once_and_rotation_keeps_credentials() {
         .unwrap();
     assert_eq!(r.status(), 200);
     for (args, says) in [
-        (&["keys", "create", "--org", "org_99"][..], "not found"),
-        (&["keys", "create", "--org", "org_1", "--name", ""], "name"),
+        (&["admin", "create-key", "--org", "org_99"][..], "not found"),
+        (
+            &["admin", "create-key", "--org", "org_1", "--name", ""],
+            "name",
+        ),
         (
             &[
-                "keys",
-                "create",
+                "admin",
+                "create-key",
                 "--org",
                 "org_1",
                 "--collections",

@@ -5,7 +5,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
@@ -19,11 +21,38 @@ fn client(base: &str, key: Option<&str>, args: &[&str]) -> Output {
     cmd.args(args)
         .env("INLET_URL", base)
         .env("RUST_BACKTRACE", "1")
+        // No profile of the machine's user is read.
+        .env("INLET_CLIENT_CONFIG", "/nonexistent/inlet-client-test.toml")
+        .env_remove("INLET_PROFILE")
         .env_remove("INLET_API_KEY");
     if let Some(k) = key {
         cmd.env("INLET_API_KEY", k);
     }
     cmd.output().unwrap()
+}
+
+/// `inlet <args>` with the profiles of `config` (no INLET_URL or
+/// INLET_API_KEY), `stdin` piped in.
+fn profiled(config: &Path, stdin: &str, args: &[&str]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("INLET_CLIENT_CONFIG", config)
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("INLET_URL")
+        .env_remove("INLET_API_KEY")
+        .env_remove("INLET_PROFILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 fn ok(out: &Output) -> String {
@@ -216,4 +245,327 @@ async fn sync_jobs_and_search_from_the_shell() {
     let err = fails(&out, 1);
     assert!(err.contains("failed"), "{err}");
     server.stop();
+}
+
+/// Every output of `outs`, for the secret grep.
+fn all_text(outs: &[&Output]) -> String {
+    outs.iter()
+        .map(|o| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn login_profiles_catalog_fields_keys_and_orgs() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, base) = serve(inlet(data.path(), "serve"), KEY);
+    let db = common::TempDb::create("inlet_cli_fields").await;
+    common::big_table(&db, 3).await;
+    let cfg = data.path().join("client").join("config.toml");
+    let mut outs = Vec::new();
+
+    // A key the server refuses is not saved.
+    let out = profiled(
+        &cfg,
+        "inl_not_a_key\n",
+        &["login", "--url", &base, "--api-key-stdin"],
+    );
+    fails(&out, 4);
+    assert!(!cfg.exists());
+    // Without --api-key-stdin and off a terminal, login asks for it.
+    let err = fails(&profiled(&cfg, "", &["login", "--url", &base]), 2);
+    assert!(err.contains("--api-key-stdin"), "{err}");
+    // The right key is saved, readable by its owner only.
+    let out = profiled(
+        &cfg,
+        &format!("{KEY}\n"),
+        &["login", "--url", &base, "--api-key-stdin"],
+    );
+    assert!(ok(&out).contains("as profile \"default\""));
+    outs.push(out);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cfg).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(std::fs::read_to_string(&cfg).unwrap().contains(&base));
+
+    // Commands use the default profile; a profile that does not exist is a
+    // usage error that says how to make it.
+    let col = ok(&profiled(&cfg, "", &["collections", "create", "Ops", "-q"]));
+    let col = col.trim().to_owned();
+    let err = fails(
+        &profiled(&cfg, "", &["--profile", "staging", "collections", "list"]),
+        2,
+    );
+    assert!(err.contains("inlet login --profile staging"), "{err}");
+
+    // The catalog describes the fields.
+    let out = ok(&profiled(&cfg, "", &["sources", "show", "postgresql"]));
+    assert!(
+        out.lines()
+            .any(|l| l.trim_start().starts_with("password") && l.contains("secret")),
+        "{out}"
+    );
+
+    // A secret on the command line is refused, and not repeated.
+    let base_args = [
+        "connections",
+        "create",
+        "--type",
+        "postgresql",
+        "--name",
+        "wh",
+        "--collection",
+        &col,
+        "--field",
+        "host=127.0.0.1",
+        "--field",
+        "port=5432",
+        "--field",
+        &format!("database={}", db.name),
+        "--field",
+        "username=postgres",
+        "--field",
+        "sslmode=disable",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        base_args
+            .iter()
+            .chain(extra)
+            .map(|s| (*s).to_owned())
+            .collect()
+    };
+    let argv = with(&["--field", "password=pw-argv-secret"]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = profiled(&cfg, "", &argv);
+    let err = fails(&out, 2);
+    assert!(err.contains("password is secret"), "{err}");
+    outs.push(out);
+    // Missing required ones, off a terminal: named, exit 2.
+    let argv = with(&[]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let err = fails(&profiled(&cfg, "", &argv), 2);
+    assert!(err.contains("missing required field(s) password"), "{err}");
+    // A field the source type does not have, or a value of the wrong type.
+    let argv = with(&["--field", "colour=blue"]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let err = fails(&profiled(&cfg, "", &argv), 2);
+    assert!(err.contains("--field colour: no such field"), "{err}");
+    // From standard input, tested first: created and active.
+    let argv = with(&[
+        "--password-stdin",
+        "--test",
+        "--config",
+        "schedule=0 3 * * *",
+        "-q",
+    ]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let out = profiled(&cfg, "pw-stdin-secret\n", &argv);
+    let conn = ok(&out).trim().to_owned();
+    assert!(conn.starts_with("sc_"), "{conn}");
+    outs.push(out);
+    let out = profiled(&cfg, "", &["connections", "show", &conn, "--json"]);
+    let shown: Value = serde_json::from_str(&ok(&out)).unwrap();
+    outs.push(out);
+    let c = &shown["sourceConnection"];
+    assert_eq!(c["status"], "active");
+    assert_eq!(c["secretFieldsSet"], json!(["password"]));
+    assert_eq!(c["credentials"]["port"], 5432);
+    assert_eq!(c["config"]["schedule"], "0 3 * * *");
+    assert!(c["nextSyncAt"].is_string(), "{c}");
+
+    // Credentials: a file for the secret; the other fields keep their values.
+    let pw = data.path().join("pw");
+    std::fs::write(&pw, "pw-file-secret\n").unwrap();
+    let out = profiled(
+        &cfg,
+        "",
+        &[
+            "connections",
+            "set-credentials",
+            &conn,
+            "--field",
+            &format!("password=@{}", pw.display()),
+        ],
+    );
+    assert!(ok(&out).contains("changed password"));
+    outs.push(out);
+    let err = fails(
+        &profiled(
+            &cfg,
+            "",
+            &[
+                "connections",
+                "set-credentials",
+                &conn,
+                "--field",
+                "password=x",
+            ],
+        ),
+        2,
+    );
+    assert!(err.contains("password is secret"), "{err}");
+    let out = profiled(
+        &cfg,
+        "",
+        &[
+            "connections",
+            "set-credentials",
+            &conn,
+            "--field",
+            "sslmode=prefer",
+            "--json",
+        ],
+    );
+    let after: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(
+        after["sourceConnection"]["credentials"]["sslmode"],
+        "prefer"
+    );
+    assert_eq!(
+        after["sourceConnection"]["credentials"]["host"],
+        "127.0.0.1"
+    );
+    assert_eq!(
+        after["sourceConnection"]["secretFieldsSet"],
+        json!(["password"])
+    );
+    ok(&profiled(&cfg, "", &["connections", "test", &conn]));
+    // Config: an empty value removes a field.
+    let out = profiled(
+        &cfg,
+        "",
+        &[
+            "connections",
+            "set-config",
+            &conn,
+            "--config",
+            "schedule=",
+            "--json",
+        ],
+    );
+    let after: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert!(
+        after["sourceConnection"]["config"]
+            .get("schedule")
+            .is_none(),
+        "{after}"
+    );
+    assert!(after["sourceConnection"]["nextSyncAt"].is_null(), "{after}");
+
+    // The schema as a tree.
+    let out = ok(&profiled(&cfg, "", &["schema", "refresh", &conn]));
+    assert!(out.starts_with("public\n  big (table"), "{out}");
+    assert!(out.contains("id") && out.contains("primary key"), "{out}");
+    let shown: Value = serde_json::from_str(&ok(&profiled(
+        &cfg,
+        "",
+        &["schema", "show", &conn, "--json"],
+    )))
+    .unwrap();
+    assert_eq!(shown["schema"]["schemas"][0]["tables"][0]["name"], "big");
+    fails(&profiled(&cfg, "", &["schema", "show", "sc_999"]), 3);
+
+    // Keys: the secret once on creation, never in the list; revoked keys stop working.
+    let created: Value = serde_json::from_str(&ok(&profiled(
+        &cfg,
+        "",
+        &["keys", "create", "reports", "--scopes", "read", "--json"],
+    )))
+    .unwrap();
+    let new_key = created["apiKey"]["key"].as_str().unwrap().to_owned();
+    let id = created["apiKey"]["id"].as_str().unwrap().to_owned();
+    let out = profiled(&cfg, "", &["keys", "list"]);
+    let listed = ok(&out);
+    assert!(
+        listed.contains("reports") && !listed.contains(&new_key),
+        "{listed}"
+    );
+    assert!(
+        listed.lines().next().unwrap().contains("PREFIX"),
+        "{listed}"
+    );
+    ok(&client(&base, Some(&new_key), &["collections", "list"]));
+    ok(&profiled(&cfg, "", &["keys", "revoke", &id]));
+    fails(&client(&base, Some(&new_key), &["collections", "list"]), 4);
+    let err = fails(
+        &profiled(&cfg, "", &["keys", "create", "x", "--scopes", "root"]),
+        1,
+    );
+    assert!(err.contains("scopes"), "{err}");
+
+    // Organizations (the bootstrap key is an instance administrator).
+    let org = ok(&profiled(&cfg, "", &["orgs", "create", "Acme", "-q"]));
+    let orgs: Value =
+        serde_json::from_str(&ok(&profiled(&cfg, "", &["orgs", "list", "--json"]))).unwrap();
+    assert!(
+        orgs.as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == org.trim() && o["name"] == "Acme"),
+        "{orgs}"
+    );
+    // A read key may not: exit 4.
+    let reader: Value = serde_json::from_str(&ok(&profiled(
+        &cfg,
+        "",
+        &["keys", "create", "r", "--scopes", "read", "--json"],
+    )))
+    .unwrap();
+    fails(
+        &client(
+            &base,
+            reader["apiKey"]["key"].as_str(),
+            &["orgs", "create", "Nope"],
+        ),
+        4,
+    );
+
+    // No secret was ever shown.
+    let text = all_text(&outs.iter().collect::<Vec<_>>());
+    for secret in ["pw-argv-secret", "pw-stdin-secret", "pw-file-secret", KEY] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+
+    // Logging out forgets the key.
+    ok(&profiled(&cfg, "", &["logout"]));
+    let err = fails(&profiled(&cfg, "", &["collections", "list"]), 2);
+    assert!(err.contains("inlet login"), "{err}");
+    server.stop();
+    db.drop().await;
+}
+
+#[test]
+fn completion_scripts_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "_inlet()"),
+        ("zsh", "#compdef inlet"),
+        ("fish", "complete -c inlet"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        let script = ok(&out);
+        assert!(
+            script.contains(marker),
+            "{shell}: {}",
+            &script[..200.min(script.len())]
+        );
+        assert!(script.contains("set-credentials"), "{shell}");
+    }
+    fails(
+        &Command::new(BIN)
+            .args(["completions", "tcsh"])
+            .output()
+            .unwrap(),
+        2,
+    );
 }

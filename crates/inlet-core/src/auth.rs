@@ -47,7 +47,7 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// The operator at the server's command line (`inlet keys create`):
+    /// The operator at the server's command line (`inlet admin create-key`):
     /// holding the store and its master key already, they act as an
     /// instance administrator of `org` — through the same services, and
     /// the same validation, as any API caller. Key id 0 is no stored key.

@@ -3,7 +3,7 @@
 //! AES-256-GCM with a random 96-bit nonce per message. Each ciphertext is
 //! stored beside the id of the key that sealed it (the first 16 hex digits of
 //! the key's SHA-256), so a [`Keyring`] holding the new key and the retired
-//! ones can open old rows while `inlet keys rotate-master` re-seals them.
+//! ones can open old rows while `inlet admin rotate-master-key` re-seals them.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};

@@ -1,12 +1,19 @@
 //! `inlet` as a client of a running server, for people and scripts: the
-//! server's address and key from `INLET_URL` and `INLET_API_KEY`, one
-//! request per command, answers as aligned tables (`--json` for scripts,
-//! `--quiet` for ids only), and exit codes scripts can rely on.
+//! server and key from the environment or a profile written by `inlet
+//! login`, answers as aligned tables (`--json` for scripts, `--quiet` for
+//! ids only), and exit codes scripts can rely on: 0 success, 1 the server
+//! reported a failure, 2 usage, 3 not found, 4 authentication or
+//! permission, 130 interrupted.
 //!
-//! The key is read from the environment only, never from an argument,
-//! so it stays out of shell history and process lists.
+//! Keys and secrets are never taken from the command line itself, where
+//! shell history and process lists would keep them.
 
 mod commands;
+mod fields;
+mod profile;
+mod progress;
 mod remote;
+mod show;
+mod sse;
 
 pub use commands::{ClientCommand, run};
