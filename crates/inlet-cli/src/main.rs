@@ -26,8 +26,11 @@ use crate::config::{Config, ConfigArgs, LogFormat};
 #[command(
     name = "inlet",
     version,
-    about,
-    after_help = "Start with `inlet serve`, then `inlet login` to use the other commands against it."
+    about = "Inlet: your organization's data source connections in one place.",
+    after_help = "Start with `inlet serve`, then `inlet login` to use the other commands against it.
+
+Client exit codes: 0 success, 1 the server reported a failure, 2 usage error, 3 not found,
+4 authentication or permission error, 130 interrupted."
 )]
 struct Cli {
     /// The client profile to use (see `inlet login`).

@@ -240,17 +240,17 @@ async fn bootstrap_key_from_the_environment() {
 fn invalid_settings_fail_at_start_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
     for (args, needle) in [
-        (vec!["--listen", "not-an-address", "migrate"], "listen"),
+        (vec!["migrate", "--listen", "not-an-address"], "listen"),
         (
-            vec!["--database-url", "mysql://x", "migrate"],
+            vec!["migrate", "--database-url", "mysql://x"],
             "database_url",
         ),
         (
-            vec!["--rate-limit-per-minute", "0", "migrate"],
+            vec!["migrate", "--rate-limit-per-minute", "0"],
             "rate_limit_per_minute",
         ),
         (
-            vec!["--master-key", "c2hvcnQ=", "migrate"],
+            vec!["migrate", "--master-key", "c2hvcnQ="],
             "INLET_MASTER_KEY",
         ),
     ] {

@@ -133,6 +133,8 @@ async fn the_client_against_a_real_server() {
         "{out}"
     );
     assert!(out.contains("page 1 of 1, 1 in all"), "{out}");
+    // Not a terminal: no colour codes.
+    assert!(!out.contains('\x1b'), "{out:?}");
     let shown = ok(&client(&base, Some(KEY), &["connections", "show", &conn]));
     assert!(shown.contains("secrets set  password"), "{shown}");
     let test = client(&base, Some(KEY), &["connections", "test", &conn]);

@@ -162,11 +162,11 @@ async fn follow(remote: &Remote, id: &str, watch: &OnCtrlC, show: Format) -> Res
     }
 }
 
-/// A job in a few lines: status, counts, error.
+/// A job in a few lines: status, counts, and its error if it has one.
 fn summary(job: &Value) -> String {
     let c = &job["counts"];
-    format!(
-        "{} {} ({} ms)\nread {}, inserted {}, updated {}, deleted {}, unchanged {}, skipped {}\nerror: {}",
+    let mut out = format!(
+        "{} {} ({} ms)\nread {}, inserted {}, updated {}, deleted {}, unchanged {}, skipped {}",
         text(&job["id"]),
         text(&job["status"]),
         text(&job["durationMs"]),
@@ -176,6 +176,9 @@ fn summary(job: &Value) -> String {
         c["deleted"],
         c["unchanged"],
         c["skipped"],
-        text(&job["error"]["message"]),
-    )
+    );
+    if let Some(error) = job["error"]["message"].as_str() {
+        out.push_str(&format!("\nerror: {error}"));
+    }
+    out
 }
