@@ -116,6 +116,10 @@ pub struct ConfigArgs {
     #[arg(long, env = "INLET_MIN_SYNC_INTERVAL", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_sync_interval: Option<String>,
+    /// Days audit events are kept.
+    #[arg(long, env = "INLET_AUDIT_RETENTION", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_retention: Option<u32>,
     /// Time between two syncs of a `continuous` connection (e.g. 30s).
     #[arg(long, env = "INLET_CONTINUOUS_INTERVAL", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,6 +157,7 @@ struct Raw {
     job_lease: String,
     min_sync_interval: String,
     continuous_interval: String,
+    audit_retention: u32,
 }
 
 impl Default for Raw {
@@ -179,6 +184,7 @@ impl Default for Raw {
             job_lease: "30s".into(),
             min_sync_interval: "1m".into(),
             continuous_interval: "30s".into(),
+            audit_retention: 365,
         }
     }
 }
@@ -198,6 +204,8 @@ pub struct Config {
     pub bootstrap_api_key: Option<String>,
     /// Per-key rate limit.
     pub rate_limit_per_minute: NonZeroU32,
+    /// How long audit events are kept.
+    pub audit_retention: chrono::Duration,
     /// Log format.
     pub log_format: LogFormat,
     /// Log filter.
@@ -346,6 +354,9 @@ impl Config {
         if continuous_interval < Duration::from_secs(1) {
             bail!("continuous_interval (INLET_CONTINUOUS_INTERVAL) must be at least 1s");
         }
+        if raw.audit_retention == 0 {
+            bail!("audit_retention (INLET_AUDIT_RETENTION) must be at least 1 (days)");
+        }
         if let Some(key) = &raw.master_key {
             inlet_core::crypto::MasterKey::from_base64(key).map_err(|e| {
                 anyhow::anyhow!("master_key (--master-key / INLET_MASTER_KEY): {e}")
@@ -375,6 +386,7 @@ impl Config {
                 min_interval: min_sync_interval,
                 continuous_interval,
             },
+            audit_retention: chrono::Duration::days(i64::from(raw.audit_retention)),
         })
     }
 

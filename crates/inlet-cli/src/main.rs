@@ -223,6 +223,7 @@ fn start_workers(config: &Config, services: &Services) {
     if let Some(interval) = config.schema_refresh_interval {
         inlet_worker::spawn_schema_scheduler(services.clone(), interval);
     }
+    inlet_worker::spawn_audit_pruner(services.clone(), config.audit_retention);
     inlet_worker::spawn_sync_scheduler(
         services.clone(),
         inlet_worker::sync_scheduler_tick(config.schedules.continuous_interval),

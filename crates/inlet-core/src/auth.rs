@@ -9,6 +9,7 @@ use rand::RngCore;
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{ApiKeyId, CollectionId, OrgId, UserId};
+use crate::model::audit::{Actor, AuditAction, AuditDraft, Origin};
 use crate::secret::Secret;
 
 /// What a key may do. Scopes are ordered: `admin` includes `write`, which includes `read`.
@@ -29,6 +30,8 @@ crate::wire_enum!(Scope { Read => "read", Write => "write", Admin => "admin" });
 pub struct Principal {
     /// The key used.
     pub key_id: ApiKeyId,
+    /// Its name, for the audit trail.
+    pub key_name: String,
     /// The organization every query is scoped to.
     pub org_id: OrgId,
     /// The user, for user keys.
@@ -44,6 +47,8 @@ pub struct Principal {
     /// made from one). Writes committed before the request started are
     /// counted in it, so a list page cached at it is current for the request.
     pub list_generation: Option<i64>,
+    /// Where the request came from (set by the HTTP layer).
+    pub origin: Origin,
 }
 
 impl Principal {
@@ -54,12 +59,31 @@ impl Principal {
     pub fn operator(org: OrgId) -> Self {
         Self {
             key_id: ApiKeyId(0),
+            key_name: "operator".into(),
             org_id: org,
             user_id: None,
             scope: Scope::Admin,
             collections: Vec::new(),
             instance_admin: true,
             list_generation: None,
+            origin: Origin::default(),
+        }
+    }
+
+    /// An audit event of `action` by this caller, in its organization.
+    pub fn audit(&self, action: AuditAction) -> AuditDraft {
+        AuditDraft {
+            org_id: self.org_id,
+            actor: Actor {
+                // Key id 0 is the operator, no stored key.
+                key_id: (self.key_id.0 != 0).then_some(self.key_id),
+                key_name: self.key_name.clone(),
+                user_id: self.user_id,
+            },
+            origin: self.origin.clone(),
+            action,
+            object_id: None,
+            summary: serde_json::Map::new(),
         }
     }
 
@@ -164,6 +188,8 @@ mod tests {
     fn scopes_are_ordered() {
         let p = Principal {
             key_id: ApiKeyId(1),
+            key_name: "k".into(),
+            origin: Origin::default(),
             org_id: OrgId(1),
             user_id: None,
             scope: Scope::Write,

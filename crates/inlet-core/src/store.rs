@@ -2,13 +2,17 @@
 //! organization id and filters by it: a query without it would be a bug.
 //! Implementations live in `inlet-store` (SQLite and PostgreSQL).
 
+mod audit;
 mod documents;
 mod jobs;
 mod schedules;
 mod search;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
+pub use audit::AuditStore;
 pub use documents::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
 pub use jobs::{Heartbeat, JobStore};
 pub use schedules::ScheduleStore;
@@ -20,6 +24,7 @@ use crate::ids::{ApiKeyId, CollectionId, ConnectionId, OrgId, UserId};
 use crate::list::{ConnectionFilter, Page, PageRequest};
 use crate::model::Timestamp;
 use crate::model::api_key::{ApiKey, NewApiKey};
+use crate::model::audit::AuditDraft;
 use crate::model::collection::{Collection, CollectionPatch, NewCollection};
 use crate::model::connection::{
     Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
@@ -32,8 +37,14 @@ use crate::model::user::{Membership, Role, User};
 /// their own.
 #[async_trait]
 pub trait Store:
-    JobStore + DocumentStore + SearchStore + ScheduleStore + Send + Sync + 'static
+    JobStore + DocumentStore + SearchStore + ScheduleStore + AuditStore + Send + Sync + 'static
 {
+    /// The same store, writing `event` in the same transaction as the next
+    /// change made through it (creating methods fill in the object's id).
+    /// Changes made through the plain store record nothing: every service
+    /// that changes something a person would ask about goes through this.
+    fn audited(&self, event: AuditDraft) -> Arc<dyn Store>;
+
     /// Checks that the store answers (for `/readyz`).
     async fn ping(&self) -> CoreResult<()>;
 

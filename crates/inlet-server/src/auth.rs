@@ -2,11 +2,14 @@
 //! key to a [`Principal`](inlet_core::auth::Principal), takes a rate-limit
 //! token, and adds the `RateLimit-*` headers to the answer.
 
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use inlet_core::CoreError;
+use inlet_core::model::audit::Origin;
 
 use crate::error::ApiError;
 use crate::rate_limit::Decision;
@@ -20,10 +23,11 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         ))
         .into_response();
     };
-    let principal = match state.services.authenticate(key).await {
+    let mut principal = match state.services.authenticate(key).await {
         Ok(p) => p,
         Err(e) => return ApiError::Core(e).into_response(),
     };
+    principal.origin = origin(&req);
     let limit = state.limiter.limit();
     let (mut resp, remaining, reset) = match state.limiter.check(principal.key_id) {
         Decision::Allowed { remaining } => {
@@ -51,6 +55,22 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         }
     }
     resp
+}
+
+/// Where a request came from, for the audit trail: its request id (set by
+/// the outer layer when the client sent none) and the peer's address.
+pub fn origin(req: &Request) -> Origin {
+    Origin {
+        request_id: req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        client_addr: req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+    }
 }
 
 /// The token of `Authorization: Bearer <token>`.

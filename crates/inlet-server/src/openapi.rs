@@ -25,6 +25,7 @@ use crate::{dialects, health};
         (name = "documents", description = "What syncs indexed"),
         (name = "api-keys", description = "Bearer keys"),
         (name = "organizations", description = "Tenants"),
+        (name = "audit", description = "Who changed what, and when"),
         (name = "users", description = "Users and memberships"),
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "rivergen-001", description = "Document 001: /api/v1/data-sources"),

@@ -595,6 +595,7 @@ impl DocumentStore for SqlStore {
         )
         .await?;
         tx.query(&bump(org)).await?;
+        self.audit_in(&mut tx, None).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use inlet_core::error::{CoreError, CoreResult};
-use inlet_core::ids::{ConnectionId, JobId, OrgId};
+use inlet_core::ids::{ConnectionId, JobId, OrgId, job_label};
 use inlet_core::list::{Page, PageRequest};
 use inlet_core::model::Timestamp;
 use inlet_core::model::connection::ConnectionStatus;
@@ -289,6 +289,8 @@ impl JobStore for SqlStore {
             .await?;
         }
         Self::note_sync_status(&mut tx, &created, status, now).await?;
+        self.audit_in(&mut tx, Some(job_label(created.id, created.kind)))
+            .await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -510,6 +512,10 @@ impl JobStore for SqlStore {
         let updated = one(tx.query(&q).await?, "job", job)?;
         if updated.status == JobStatus::Cancelled && updated.finished_at == Some(now) {
             Self::note_sync_status(&mut tx, &updated, JobStatus::Cancelled, now).await?;
+        }
+        // Only a cancel that stops something is a change.
+        if updated.cancel_requested || updated.finished_at == Some(now) {
+            self.audit_in(&mut tx, None).await?;
         }
         tx.commit().await?;
         Ok(self

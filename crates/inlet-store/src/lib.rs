@@ -6,6 +6,7 @@
 //! `documents.rs` (PostgreSQL takes array parameters and computes its
 //! `tsvector`, SQLite takes multi-row statements and indexes by trigger).
 
+mod audit;
 pub mod db;
 mod documents;
 mod jobs;

@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0007_search.sql"),
         include_str!("migrations/postgres/0007_search.sql"),
     ),
+    (
+        8,
+        include_str!("migrations/sqlite/0008_audit.sql"),
+        include_str!("migrations/postgres/0008_audit.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.

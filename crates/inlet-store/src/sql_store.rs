@@ -2,12 +2,16 @@
 //! tenant query filters by `org_id`; constraint violations become domain
 //! conflicts here, the one place that knows which constraint means what.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
 use async_trait::async_trait;
 use inlet_core::crypto::Sealed;
 use inlet_core::error::{CoreError, CoreResult};
 use inlet_core::ids::{ApiKeyId, CollectionId, ConnectionId, OrgId, UserId};
 use inlet_core::list::{ConnectionFilter, ConnectionSort, Page, PageRequest, SortOrder};
 use inlet_core::model::api_key::{ApiKey, NewApiKey};
+use inlet_core::model::audit::AuditDraft;
 use inlet_core::model::collection::{Collection, CollectionPatch, NewCollection};
 use inlet_core::model::connection::{
     Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
@@ -20,6 +24,7 @@ use inlet_core::model::{Timestamp, now};
 use inlet_core::store::Store;
 use serde_json::{Map, Value};
 
+use crate::audit::first_id;
 use crate::db::{Backend, Db, DbError, Row, Sql, Tx};
 use crate::list_cache::ListCache;
 use crate::rows::{self, ms, to_json};
@@ -31,15 +36,19 @@ impl From<DbError> for CoreError {
 }
 
 /// The store over either engine.
+#[derive(Clone)]
 pub struct SqlStore {
     pub(crate) db: Db,
     /// Connection-list pages (see [`ListCache`]).
-    cache: ListCache,
+    cache: Arc<ListCache>,
     /// Documents this process inserted since it last analysed them
     /// (PostgreSQL; see `analyze_if_grown`).
-    pub(crate) inserted_since_analyze: std::sync::atomic::AtomicU64,
+    pub(crate) inserted_since_analyze: Arc<AtomicU64>,
     /// Documents this process had inserted at its last analysis.
-    pub(crate) analyzed_documents: std::sync::atomic::AtomicU64,
+    pub(crate) analyzed_documents: Arc<AtomicU64>,
+    /// In an audited view ([`Store::audited`]): the event the next change
+    /// writes in its transaction.
+    pub(crate) audit: Option<Arc<AuditDraft>>,
 }
 
 /// The condition on connections `c` that [`Connection::alive`] states:
@@ -54,9 +63,10 @@ impl SqlStore {
     pub fn new(db: Db) -> Self {
         Self {
             db,
-            cache: ListCache::new(1024),
-            inserted_since_analyze: std::sync::atomic::AtomicU64::new(0),
-            analyzed_documents: std::sync::atomic::AtomicU64::new(0),
+            cache: Arc::new(ListCache::new(1024)),
+            inserted_since_analyze: Arc::new(AtomicU64::new(0)),
+            analyzed_documents: Arc::new(AtomicU64::new(0)),
+            audit: None,
         }
     }
 
@@ -68,11 +78,13 @@ impl SqlStore {
 
     /// Runs a write and, when it touched a row, bumps `org`'s list
     /// generation in the same transaction.
+    /// The pending audit event (if any) goes in the same transaction.
     async fn write_bumping(&self, org: OrgId, q: &Sql) -> Result<Vec<Row>, DbError> {
         let mut tx = self.db.begin().await?;
         let rows = tx.query(q).await?;
         if !rows.is_empty() {
             tx.query(&bump(org)).await?;
+            self.audit_in(&mut tx, None).await?;
         }
         tx.commit().await?;
         Ok(rows)
@@ -361,6 +373,13 @@ fn total_from_page(page: PageRequest, len: usize) -> Option<u64> {
 
 #[async_trait]
 impl Store for SqlStore {
+    fn audited(&self, event: AuditDraft) -> Arc<dyn Store> {
+        Arc::new(Self {
+            audit: Some(Arc::new(event)),
+            ..self.clone()
+        })
+    }
+
     async fn ping(&self) -> CoreResult<()> {
         self.db.fetch_all(&Sql::new("SELECT 1 AS one")).await?;
         Ok(())
@@ -372,7 +391,23 @@ impl Store for SqlStore {
         )
         .arg(name)
         .arg(ms(now()));
-        match self.db.write(&q).await {
+        let result = async {
+            let mut tx = self.db.begin().await?;
+            let rows = tx.query(&q).await?;
+            if let (Some(e), Some(id)) = (&self.audit, rows.first().and_then(|r| r.i64("id").ok()))
+            {
+                // Its creation is the new organization's first event.
+                let e = AuditDraft {
+                    org_id: OrgId(id),
+                    ..(**e).clone()
+                };
+                crate::audit::write_event(&mut tx, &e, Some(OrgId(id).to_string())).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, DbError>(rows)
+        }
+        .await;
+        match result {
             Ok(rows) => one(rows, "organization", rows::org),
             Err(DbError::Unique(_)) => Err(CoreError::Conflict(
                 "an organization with this name already exists".into(),
@@ -404,7 +439,7 @@ impl Store for SqlStore {
         .arg(email)
         .arg(name)
         .arg(ms(now()));
-        match self.db.write(&q).await {
+        match self.write_audited(&q, |r| first_id(r, UserId)).await {
             Ok(rows) => one(rows, "user", rows::user),
             Err(DbError::Unique(_)) => Err(CoreError::Conflict(
                 "a user with this email already exists".into(),
@@ -439,7 +474,7 @@ impl Store for SqlStore {
         .arg(user.0)
         .arg(role.as_str())
         .arg(ms(now()));
-        match self.db.write(&q).await {
+        match self.write_audited(&q, |_| None).await {
             Ok(rows) => one(rows, "membership", rows::membership),
             Err(DbError::ForeignKey(_)) => Err(CoreError::NotFound("organization or user")),
             Err(e) => Err(e.into()),
@@ -451,7 +486,7 @@ impl Store for SqlStore {
             Sql::new("DELETE FROM memberships WHERE org_id = ? AND user_id = ? RETURNING org_id")
                 .arg(org.0)
                 .arg(user.0);
-        if self.db.write(&q).await?.is_empty() {
+        if self.write_audited(&q, |_| None).await?.is_empty() {
             return Err(CoreError::NotFound("membership"));
         }
         Ok(())
@@ -486,7 +521,7 @@ impl Store for SqlStore {
         .arg(key.instance_admin)
         .arg(key.expires_at.map(ms))
         .arg(ms(now()));
-        match self.db.write(&q).await {
+        match self.write_audited(&q, |r| first_id(r, ApiKeyId)).await {
             Ok(rows) => one(rows, "api key", rows::api_key),
             Err(DbError::Unique(_)) => {
                 Err(CoreError::Conflict("this API key already exists".into()))
@@ -540,7 +575,11 @@ impl Store for SqlStore {
         .arg(org.0)
         .arg(id.0)
         .arg(instance_admin_keys);
-        one(self.db.write(&q).await?, "api key", rows::api_key)
+        one(
+            self.write_audited(&q, |_| None).await?,
+            "api key",
+            rows::api_key,
+        )
     }
 
     async fn create_collection(&self, org: OrgId, new: NewCollection) -> CoreResult<Collection> {
@@ -556,7 +595,7 @@ impl Store for SqlStore {
         .arg(new.description)
         .arg(t)
         .arg(t);
-        match self.db.write(&q).await {
+        match self.write_audited(&q, |r| first_id(r, CollectionId)).await {
             Ok(rows) => one(rows, "collection", rows::collection),
             Err(DbError::Unique(_)) => Err(CoreError::Conflict(
                 "a collection with this name already exists in the organization".into(),
@@ -615,7 +654,7 @@ impl Store for SqlStore {
         }
         q.push(" WHERE org_id = ").bind(org.0);
         q.push(" AND id = ").bind(id.0).push(" RETURNING id");
-        match self.db.write(&q).await {
+        match self.write_audited(&q, |_| None).await {
             Ok(rows) if rows.is_empty() => Err(CoreError::NotFound("collection")),
             Ok(_) => self.get_collection(org, id).await,
             Err(DbError::Unique(_)) => Err(CoreError::Conflict(
@@ -657,6 +696,7 @@ impl Store for SqlStore {
             Ok(rows) if rows.is_empty() => Err(CoreError::NotFound("collection")),
             Ok(_) => {
                 tx.query(&bump(org)).await?;
+                self.audit_in(&mut tx, None).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -705,6 +745,7 @@ impl Store for SqlStore {
         };
         Self::insert_tags(&mut tx, new.org_id, created.id.0, &new.tags).await?;
         tx.query(&bump(new.org_id)).await?;
+        self.audit_in(&mut tx, Some(created.id.to_string())).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -799,6 +840,7 @@ impl Store for SqlStore {
             Self::insert_tags(&mut tx, org, id.0, tags).await?;
         }
         tx.query(&bump(org)).await?;
+        self.audit_in(&mut tx, None).await?;
         tx.commit().await?;
         Ok(updated)
     }
@@ -876,6 +918,7 @@ impl Store for SqlStore {
             return Err(CoreError::NotFound("source connection"));
         }
         tx.query(&bump(org)).await?;
+        self.audit_in(&mut tx, None).await?;
         tx.commit().await?;
         Ok(())
     }

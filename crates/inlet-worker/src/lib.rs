@@ -13,4 +13,6 @@ mod sync;
 
 pub use kind::{BackgroundJob, Registry, registry};
 pub use runner::{Runner, RunnerConfig};
-pub use schedule::{spawn_schema_scheduler, spawn_sync_scheduler, sync_scheduler_tick};
+pub use schedule::{
+    spawn_audit_pruner, spawn_schema_scheduler, spawn_sync_scheduler, sync_scheduler_tick,
+};

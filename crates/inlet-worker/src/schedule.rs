@@ -35,6 +35,20 @@ pub fn spawn_sync_scheduler(services: Services, tick: Duration) {
     );
 }
 
+/// At start and then hourly, deletes audit events older than `retention`.
+pub fn spawn_audit_pruner(services: Services, retention: chrono::Duration) {
+    tokio::spawn(async move {
+        let mut timer = tokio::time::interval(Duration::from_secs(3600));
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            timer.tick().await;
+            if let Err(e) = services.prune_audit_events(retention).await {
+                tracing::warn!(error = %e, "pruning audit events failed");
+            }
+        }
+    });
+}
+
 /// Runs `pass` every `tick` (a late tick waits rather than bunching up) and
 /// logs how many jobs it queued, or why it failed.
 fn every<F, Fut>(tick: Duration, what: &'static str, pass: F)

@@ -2,6 +2,7 @@
 //! shapes here; each API renders these in its own dialect.
 
 pub mod api_key;
+pub mod audit;
 pub mod catalog;
 pub mod collection;
 pub mod connection;

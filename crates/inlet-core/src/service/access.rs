@@ -3,6 +3,7 @@
 use super::Services;
 use crate::auth::{Principal, Scope, hash_key};
 use crate::error::{CoreError, CoreResult};
+use crate::model::audit::Origin;
 use crate::model::now;
 
 impl Services {
@@ -31,6 +32,8 @@ impl Services {
         };
         Ok(Principal {
             key_id: key.id,
+            key_name: key.name,
+            origin: Origin::default(),
             org_id: key.org_id,
             user_id: key.user_id,
             scope,

@@ -6,6 +6,7 @@ use crate::auth::{Principal, Scope};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::CollectionId;
 use crate::list::{Page, PageRequest};
+use crate::model::audit::AuditAction;
 use crate::model::collection::{Collection, CollectionPatch, NewCollection};
 use crate::validate;
 
@@ -27,7 +28,13 @@ impl Services {
             name: validate::name("name", name)?,
             description: validate::description("description", description.unwrap_or(""))?,
         };
-        self.store.create_collection(who.org_id, new).await
+        let event = who
+            .audit(AuditAction::CollectionCreated)
+            .note("name", new.name.as_str());
+        self.store
+            .audited(event)
+            .create_collection(who.org_id, new)
+            .await
     }
 
     /// One collection.
@@ -70,7 +77,17 @@ impl Services {
                 .map(|d| validate::description("description", d))
                 .transpose()?,
         };
-        self.store.update_collection(who.org_id, id, patch).await
+        let mut event = who.audit(AuditAction::CollectionUpdated).object(id);
+        if let Some(n) = &patch.name {
+            event = event.note("name", n.as_str());
+        }
+        if let Some(d) = &patch.description {
+            event = event.note("description", d.as_str());
+        }
+        self.store
+            .audited(event)
+            .update_collection(who.org_id, id, patch)
+            .await
     }
 
     /// Deletes a collection; with `cascade` its connections go too.
@@ -82,7 +99,12 @@ impl Services {
     ) -> CoreResult<()> {
         who.require(Scope::Write)?;
         self.get_collection(who, id).await?;
+        let event = who
+            .audit(AuditAction::CollectionDeleted)
+            .object(id)
+            .note("cascade", cascade);
         self.store
+            .audited(event)
             .delete_collection(who.org_id, id, cascade)
             .await?;
         tracing::info!(collection = %id, cascade, "collection deleted");

@@ -12,6 +12,7 @@ use crate::crypto::Sealed;
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{CollectionId, ConnectionId};
 use crate::list::{ConnectionFilter, Page, PageRequest};
+use crate::model::audit::{AuditAction, AuditDraft};
 use crate::model::catalog::SourceType;
 use crate::model::connection::{
     Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
@@ -139,8 +140,14 @@ impl Services {
         }
         let secret_fields: Vec<String> = creds.secret.keys().cloned().collect();
         let secrets = self.seal(&creds.secret)?;
+        let event = who
+            .audit(AuditAction::ConnectionCreated)
+            .note("name", name.as_str())
+            .note("sourceShortName", spec.short_name)
+            .note("collectionId", input.collection_id.to_string());
         let mut conn = self
             .store
+            .audited(event)
             .create_connection(NewConnection {
                 org_id: who.org_id,
                 collection_id: input.collection_id,
@@ -158,6 +165,7 @@ impl Services {
         if test_first {
             conn = self
                 .store
+                .audited(tested(who, conn.id, true))
                 .record_test(who.org_id, conn.id, now(), None)
                 .await?;
         }
@@ -209,7 +217,10 @@ impl Services {
         who.require(Scope::Write)?;
         self.get_connection(who, id).await?;
         let patch = connection_patch(name, description, tags, status)?;
-        self.store.update_connection(who.org_id, id, patch).await
+        self.store
+            .audited(patch_event(who, id, &patch))
+            .update_connection(who.org_id, id, patch)
+            .await
     }
 
     /// Replaces credentials. Secret fields left out keep their stored value
@@ -225,8 +236,10 @@ impl Services {
         let conn = self.get_connection(who, id).await?;
         self.ensure_no_active_sync(who, id).await?;
         let update = self.credentials_update(&conn, &credentials)?;
+        let event = credentials_event(who, &conn, &credentials, true);
         let conn = self
             .store
+            .audited(event)
             .update_credentials(who.org_id, id, update)
             .await?;
         tracing::info!(connection = %id, "credentials replaced");
@@ -247,6 +260,7 @@ impl Services {
         self.ensure_no_active_sync(who, id).await?;
         let (config, next_sync_at) = self.config_update(&conn, &config)?;
         self.store
+            .audited(config_event(who, id, &conn.config, &config))
             .update_config(who.org_id, id, config, next_sync_at)
             .await
     }
@@ -273,6 +287,7 @@ impl Services {
             edit.tags.as_deref(),
             None,
         )?;
+        let credentials_named = credentials_event(who, &conn, &edit.credentials, false);
         let credentials = if edit.credentials.is_empty() {
             None
         } else {
@@ -304,23 +319,34 @@ impl Services {
                 .await?;
         }
         if !patch.is_empty() {
-            conn = self.store.update_connection(who.org_id, id, patch).await?;
+            conn = self
+                .store
+                .audited(patch_event(who, id, &patch))
+                .update_connection(who.org_id, id, patch)
+                .await?;
         }
         if let Some(update) = credentials {
             conn = self
                 .store
+                .audited(credentials_named)
                 .update_credentials(who.org_id, id, update)
                 .await?;
             tracing::info!(connection = %id, "credentials replaced");
         }
         if let Some((config, next_sync_at)) = config {
+            let event = config_event(who, id, &conn.config, &config);
             conn = self
                 .store
+                .audited(event)
                 .update_config(who.org_id, id, config, next_sync_at)
                 .await?;
         }
         if test_first {
-            conn = self.store.record_test(who.org_id, id, now(), None).await?;
+            conn = self
+                .store
+                .audited(tested(who, id, true))
+                .record_test(who.org_id, id, now(), None)
+                .await?;
         }
         Ok(conn)
     }
@@ -389,7 +415,10 @@ impl Services {
         } else {
             self.ensure_no_active_sync(who, id).await?;
         }
-        self.store.delete_connection(who.org_id, id).await?;
+        self.store
+            .audited(who.audit(AuditAction::ConnectionDeleted).object(id))
+            .delete_connection(who.org_id, id)
+            .await?;
         tracing::info!(connection = %id, "connection deleted");
         Ok(())
     }
@@ -400,7 +429,11 @@ impl Services {
         who.require(Scope::Write)?;
         self.get_connection(who, id).await?;
         self.ensure_no_active_sync(who, id).await?;
-        let n = self.store.clear_documents(who.org_id, id).await?;
+        let n = self
+            .store
+            .audited(who.audit(AuditAction::DataCleared).object(id))
+            .clear_documents(who.org_id, id)
+            .await?;
         tracing::info!(connection = %id, documents = n, "indexed data cleared");
         Ok(n)
     }
@@ -424,11 +457,13 @@ impl Services {
         // leave the connection `testing` with no result recorded.
         let this = self.clone();
         let org = who.org_id;
+        let who = who.clone();
         let task = tokio::spawn(async move {
             let outcome = this.run_test(&conn.source_type, &source).await;
             let error = outcome.as_ref().err().map(ToString::to_string);
             let recorded = this
                 .store
+                .audited(tested(&who, id, outcome.is_ok()))
                 .record_test(org, id, now(), error.as_deref())
                 .await?;
             tracing::info!(connection = %id, ok = outcome.is_ok(), "connection tested");
@@ -542,4 +577,74 @@ pub(crate) async fn bounded<T>(
             message: format!("the source did not answer within {} s", limit.as_secs_f32()),
         }),
     }
+}
+
+/// The event of a descriptive change: which fields, and their new values
+/// (none of them is secret).
+fn patch_event(who: &Principal, id: ConnectionId, patch: &ConnectionPatch) -> AuditDraft {
+    let mut event = who.audit(AuditAction::ConnectionUpdated).object(id);
+    if let Some(n) = &patch.name {
+        event = event.note("name", n.as_str());
+    }
+    if let Some(d) = &patch.description {
+        event = event.note("description", d.as_str());
+    }
+    if let Some(t) = &patch.tags {
+        event = event.note("tags", t.clone());
+    }
+    if let Some(s) = patch.status {
+        event = event.note("status", s.as_str());
+    }
+    event
+}
+
+/// The event of new credentials: the names of the fields that change
+/// (every secret sent counts: its old value is not compared), never their
+/// values. With `replacing`, plain fields not sent are removed.
+fn credentials_event(
+    who: &Principal,
+    conn: &Connection,
+    sent: &Map<String, Value>,
+    replacing: bool,
+) -> AuditDraft {
+    let old = &conn.settings;
+    let mut fields: Vec<&String> = sent
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    if replacing {
+        fields.extend(old.keys().filter(|k| !sent.contains_key(*k)));
+    }
+    fields.sort();
+    fields.dedup();
+    who.audit(AuditAction::CredentialsReplaced)
+        .object(conn.id)
+        .note("fields", serde_json::json!(fields))
+}
+
+/// The event of a new configuration: the names of the fields that changed.
+fn config_event(
+    who: &Principal,
+    id: ConnectionId,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+) -> AuditDraft {
+    let mut changed: Vec<&String> = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .chain(old.keys().filter(|k| !new.contains_key(*k)))
+        .collect();
+    changed.sort();
+    who.audit(AuditAction::ConfigUpdated)
+        .object(id)
+        .note("fields", serde_json::json!(changed))
+}
+
+/// The event of a test and its outcome.
+fn tested(who: &Principal, id: ConnectionId, ok: bool) -> AuditDraft {
+    who.audit(AuditAction::ConnectionTested)
+        .object(id)
+        .note("ok", ok)
 }

@@ -5,11 +5,13 @@ use super::Services;
 use super::ensure_switched_on;
 use crate::auth::{Principal, Scope};
 use crate::error::{CoreError, CoreResult};
-use crate::ids::{ConnectionId, JobId};
+use crate::ids::{ConnectionId, JobId, job_label};
 use crate::list::{Page, PageRequest};
+use crate::model::audit::{AuditAction, AuditDraft};
 use crate::model::connection::Connection;
 use crate::model::job::{Job, JobKind, JobStatus, JobTrigger, NewJob};
 use crate::model::now;
+use crate::model::wire::WireEnum;
 
 /// A job being followed (see [`Services::watch_job`]).
 pub struct JobWatch {
@@ -44,22 +46,34 @@ impl Services {
     ) -> CoreResult<Job> {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
-        self.enqueue_sync(&conn, trigger, force_full).await
+        let event = who
+            .audit(AuditAction::JobStarted)
+            .note("kind", JobKind::Sync.as_str())
+            .note("sourceConnectionId", id.to_string())
+            .note("forceFullSync", force_full);
+        self.enqueue_sync(&conn, trigger, force_full, Some(event))
+            .await
     }
 
     /// Queues a sync of a connection already read (and, for a caller,
     /// access-checked): the one path of manual, API and scheduled syncs.
+    /// A caller's sync is recorded in the audit trail (`event`); the
+    /// scheduler's are not (they are the schedule a caller set).
     pub(crate) async fn enqueue_sync(
         &self,
         conn: &Connection,
         trigger: JobTrigger,
         force_full: bool,
+        event: Option<AuditDraft>,
     ) -> CoreResult<Job> {
         ensure_switched_on(conn, "sync")?;
         let id = conn.id;
         let force_full = force_full || self.full_refresh_due(conn).await?;
-        let job = self
-            .store
+        let store = match event {
+            Some(e) => self.store.audited(e),
+            None => self.store.clone(),
+        };
+        let job = store
             .enqueue_job(
                 NewJob {
                     org_id: conn.org_id,
@@ -139,8 +153,15 @@ impl Services {
     /// keeping the batches it committed.
     pub async fn cancel_job(&self, who: &Principal, id: JobId) -> CoreResult<Job> {
         who.require(Scope::Write)?;
-        self.get_job(who, id).await?;
-        let job = self.store.request_cancel(who.org_id, id, now()).await?;
+        let current = self.get_job(who, id).await?;
+        let event = who
+            .audit(AuditAction::JobCancelled)
+            .object(job_label(id, current.kind));
+        let job = self
+            .store
+            .audited(event)
+            .request_cancel(who.org_id, id, now())
+            .await?;
         tracing::info!(job = %id, status = %job.status, "job cancel requested");
         Ok(job)
     }
@@ -182,7 +203,15 @@ impl Services {
             return Ok(());
         };
         let deadline = tokio::time::Instant::now() + wait;
-        let mut job = self.store.request_cancel(who.org_id, active, now()).await?;
+        let event = who
+            .audit(AuditAction::JobCancelled)
+            .object(job_label(active, JobKind::Sync))
+            .note("reason", "connection deleted with force");
+        let mut job = self
+            .store
+            .audited(event)
+            .request_cancel(who.org_id, active, now())
+            .await?;
         while job.status == JobStatus::Running && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             job = self.store.get_job(who.org_id, job.id).await?;

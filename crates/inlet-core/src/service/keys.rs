@@ -7,6 +7,8 @@ use crate::error::{CoreError, CoreResult};
 use crate::ids::{ApiKeyId, CollectionId, OrgId, UserId};
 use crate::list::{Page, PageRequest};
 use crate::model::api_key::{ApiKey, NewApiKey};
+use crate::model::audit::AuditAction;
+use crate::model::wire::WireEnum;
 use crate::model::{Timestamp, now};
 use crate::secret::Secret;
 use crate::validate;
@@ -98,8 +100,25 @@ impl Services {
         let mut scopes = input.scopes;
         scopes.sort();
         scopes.dedup();
+        let event = who
+            .audit(AuditAction::ApiKeyCreated)
+            .in_org(org)
+            .note("name", name.as_str())
+            .note(
+                "scopes",
+                scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            )
+            .note(
+                "collectionIds",
+                input
+                    .collection_ids
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+            );
         let key = self
             .store
+            .audited(event)
             .create_api_key(NewApiKey {
                 org_id: org,
                 user_id: input.user_id,
@@ -138,6 +157,7 @@ impl Services {
         self.forbid_restricted(who)?;
         // Only an instance administrator may revoke an instance administrator's key.
         self.store
+            .audited(who.audit(AuditAction::ApiKeyRevoked).object(id))
             .revoke_api_key(who.org_id, id, who.instance_admin)
             .await
     }
@@ -156,7 +176,7 @@ impl Services {
 
     /// The organization a key operation targets: the caller's own, or any
     /// for instance administrators.
-    fn target_org(&self, who: &Principal, asked: Option<OrgId>) -> CoreResult<OrgId> {
+    pub(super) fn target_org(&self, who: &Principal, asked: Option<OrgId>) -> CoreResult<OrgId> {
         match asked {
             None => Ok(who.org_id),
             Some(org) if org == who.org_id || who.instance_admin => Ok(org),

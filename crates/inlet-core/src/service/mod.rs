@@ -3,6 +3,7 @@
 //! the same functions.
 
 mod access;
+mod audit;
 mod collections;
 mod connections;
 mod documents;

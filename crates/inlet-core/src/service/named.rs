@@ -9,6 +9,7 @@ use crate::auth::{Principal, Scope};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{CollectionId, ConnectionId};
 use crate::list::{ConnectionFilter, ConnectionSort, PageRequest, SortOrder};
+use crate::model::audit::AuditAction;
 use crate::model::connection::Connection;
 use crate::model::job::{Job, JobKind, JobStatus, JobTrigger};
 
@@ -82,7 +83,16 @@ impl Services {
         }
         let conn = self.create_connection(who, input, true).await?;
         if let Err(e) = self.refresh_schema(who, conn.id).await {
-            if let Err(d) = self.store.delete_connection(who.org_id, conn.id).await {
+            let removed = who
+                .audit(AuditAction::ConnectionDeleted)
+                .object(conn.id)
+                .note("reason", "schema discovery failed");
+            if let Err(d) = self
+                .store
+                .audited(removed)
+                .delete_connection(who.org_id, conn.id)
+                .await
+            {
                 tracing::error!(connection = %conn.id, error = %d, "could not remove a connection whose discovery failed");
             }
             return Err(as_discovery(e));

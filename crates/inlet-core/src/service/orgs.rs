@@ -7,8 +7,10 @@ use crate::error::CoreResult;
 use crate::ids::{OrgId, UserId};
 use crate::list::{Page, PageRequest};
 use crate::model::api_key::NewApiKey;
+use crate::model::audit::AuditAction;
 use crate::model::organization::Organization;
 use crate::model::user::{Membership, Role, User};
+use crate::model::wire::WireEnum;
 use crate::secret::Secret;
 use crate::validate;
 
@@ -49,7 +51,10 @@ impl Services {
     pub async fn create_org(&self, who: &Principal, name: &str) -> CoreResult<Organization> {
         who.require_instance_admin()?;
         let name = validate::name("name", name)?;
-        self.store.create_org(&name).await
+        let event = who
+            .audit(AuditAction::OrganizationCreated)
+            .note("name", name.as_str());
+        self.store.audited(event).create_org(&name).await
     }
 
     /// Lists organizations.
@@ -75,7 +80,11 @@ impl Services {
         who.require_instance_admin()?;
         let email = validate::email("email", email)?;
         let name = validate::name("name", name)?;
-        self.store.create_user(&email, &name).await
+        let event = who
+            .audit(AuditAction::UserCreated)
+            .note("email", email.as_str())
+            .note("name", name.as_str());
+        self.store.audited(event).create_user(&email, &name).await
     }
 
     /// Lists users.
@@ -101,7 +110,15 @@ impl Services {
         who.require_instance_admin()?;
         self.store.get_user(user).await?;
         self.store.get_org(org).await?;
-        self.store.upsert_membership(org, user, role).await
+        let event = who
+            .audit(AuditAction::MembershipSet)
+            .in_org(org)
+            .object(user)
+            .note("role", role.as_str());
+        self.store
+            .audited(event)
+            .upsert_membership(org, user, role)
+            .await
     }
 
     /// A user's memberships.
@@ -123,6 +140,10 @@ impl Services {
         org: OrgId,
     ) -> CoreResult<()> {
         who.require_instance_admin()?;
-        self.store.delete_membership(org, user).await
+        let event = who
+            .audit(AuditAction::MembershipRemoved)
+            .in_org(org)
+            .object(user);
+        self.store.audited(event).delete_membership(org, user).await
     }
 }

@@ -71,7 +71,10 @@ impl Services {
         {
             return Ok(false);
         }
-        match self.enqueue_sync(conn, JobTrigger::Schedule, false).await {
+        match self
+            .enqueue_sync(conn, JobTrigger::Schedule, false, None)
+            .await
+        {
             Ok(_) => Ok(true),
             Err(CoreError::JobActive { job, .. }) => {
                 tracing::debug!(connection = %conn.id, active = %job, "scheduled sync skipped: a sync is already queued or running");

@@ -2,6 +2,7 @@
 //! `{"success": true, "<resource>": …}` envelopes, prefixed string ids.
 
 mod api_keys;
+mod audit;
 mod collections;
 mod connections;
 mod documents;
@@ -52,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search::search_all))
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))
+        .routes(routes!(audit::list))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::get))
         .routes(routes!(users::list, users::create))

@@ -1,0 +1,25 @@
+//! Reading and pruning the audit trail (events are written by the other
+//! store methods, with their changes: see [`crate::store::Store::audited`]).
+
+use async_trait::async_trait;
+
+use crate::error::CoreResult;
+use crate::ids::OrgId;
+use crate::list::{Page, PageRequest};
+use crate::model::Timestamp;
+use crate::model::audit::{AuditEvent, AuditFilter};
+
+/// The audit trail.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// An organization's events matching `filter`, newest first.
+    async fn list_audit_events(
+        &self,
+        org: OrgId,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> CoreResult<Page<AuditEvent>>;
+
+    /// Deletes events older than `before` (retention); returns how many.
+    async fn prune_audit_events(&self, before: Timestamp) -> CoreResult<u64>;
+}
