@@ -152,6 +152,13 @@ pub fn generate_key() -> GeneratedKey {
     key_from_secret(Secret::new(secret))
 }
 
+/// 32 random bytes, URL-safe base64: a session token.
+pub fn random_token() -> Secret {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    Secret::new(URL_SAFE_NO_PAD.encode(bytes))
+}
+
 /// Wraps a given secret (the bootstrap key) with its hash and prefix.
 pub fn key_from_secret(secret: Secret) -> GeneratedKey {
     let hash = hash_key(secret.expose());

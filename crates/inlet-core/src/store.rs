@@ -3,6 +3,7 @@
 //! Implementations live in `inlet-store` (SQLite and PostgreSQL).
 
 mod audit;
+mod console;
 mod documents;
 mod jobs;
 mod schedules;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use audit::AuditStore;
+pub use console::ConsoleStore;
 pub use documents::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
 pub use jobs::{Heartbeat, JobStore};
 pub use schedules::ScheduleStore;
@@ -37,7 +39,15 @@ use crate::model::user::{Membership, Role, User};
 /// their own.
 #[async_trait]
 pub trait Store:
-    JobStore + DocumentStore + SearchStore + ScheduleStore + AuditStore + Send + Sync + 'static
+    JobStore
+    + DocumentStore
+    + SearchStore
+    + ScheduleStore
+    + AuditStore
+    + ConsoleStore
+    + Send
+    + Sync
+    + 'static
 {
     /// The same store, writing `event` in the same transaction as the next
     /// change made through it (creating methods fill in the object's id).

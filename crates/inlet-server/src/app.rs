@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::console;
 use crate::error::ApiError;
 use crate::openapi;
 use crate::rate_limit::KeyRateLimiter;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, doc) = openapi::public_routes().merge(api).split_for_parts();
     routes
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .merge(console::routes())
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use inlet_core::CoreError;
@@ -60,14 +60,17 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
 /// Where a request came from, for the audit trail: its request id (set by
 /// the outer layer when the client sent none) and the peer's address.
 pub fn origin(req: &Request) -> Origin {
+    origin_of(req.headers(), req.extensions())
+}
+
+/// [`origin`] from a request's parts.
+pub fn origin_of(headers: &HeaderMap, extensions: &Extensions) -> Origin {
     Origin {
-        request_id: req
-            .headers()
+        request_id: headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        client_addr: req
-            .extensions()
+        client_addr: extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip().to_string()),
     }

@@ -5,6 +5,7 @@
 
 mod app;
 mod auth;
+mod console;
 mod dialects;
 mod error;
 mod extract;

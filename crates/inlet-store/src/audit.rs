@@ -149,6 +149,13 @@ impl AuditStore for SqlStore {
         self.paged(q, count, page, event).await
     }
 
+    async fn record_audit_event(&self, event: &AuditDraft) -> CoreResult<()> {
+        let mut tx = self.db.begin().await?;
+        write_event(&mut tx, event, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn prune_audit_events(&self, before: Timestamp) -> CoreResult<u64> {
         let q = Sql::new("DELETE FROM audit_events WHERE at < ?").arg(ms(before));
         let mut tx = self.db.begin().await?;

@@ -7,6 +7,7 @@
 //! `tsvector`, SQLite takes multi-row statements and indexes by trigger).
 
 mod audit;
+mod console;
 pub mod db;
 mod documents;
 mod jobs;

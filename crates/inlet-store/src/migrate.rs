@@ -45,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0008_audit.sql"),
         include_str!("migrations/postgres/0008_audit.sql"),
     ),
+    (
+        9,
+        include_str!("migrations/sqlite/0009_console_sessions.sql"),
+        include_str!("migrations/postgres/0009_console_sessions.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.

@@ -99,37 +99,15 @@ pub fn text(v: &Value) -> String {
     }
 }
 
-/// An RFC 3339 timestamp relative to `now` ("just now", "5 min ago",
-/// "in 2 h", "3 days ago"); anything else as [`text`].
+/// An RFC 3339 timestamp relative to `now` (see
+/// [`inlet_core::model::relative_time`]); anything else as [`text`].
 pub fn relative(v: &Value, now: DateTime<Utc>) -> String {
-    let Some(at) = v
+    match v
         .as_str()
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-    else {
-        return text(v);
-    };
-    let secs = (now - at.with_timezone(&Utc)).num_seconds();
-    let (n, future) = (secs.unsigned_abs(), secs < 0);
-    let span = match n {
-        0..45 => return "just now".into(),
-        45..3_600 => format!("{} min", n.div_ceil(60).max(1)),
-        3_600..86_400 => format!("{} h", n / 3_600),
-        86_400..2_592_000 => plural(n / 86_400, "day"),
-        2_592_000..31_536_000 => plural(n / 2_592_000, "month"),
-        _ => plural(n / 31_536_000, "year"),
-    };
-    if future {
-        format!("in {span}")
-    } else {
-        format!("{span} ago")
-    }
-}
-
-fn plural(n: u64, unit: &str) -> String {
-    if n == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{n} {unit}s")
+    {
+        Some(at) => inlet_core::model::relative_time(at.with_timezone(&Utc), now),
+        None => text(v),
     }
 }
 

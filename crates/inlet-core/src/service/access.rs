@@ -11,12 +11,14 @@ impl Services {
     /// `Unauthorized`; a user key whose user is not a member of the key's
     /// organization is `Forbidden` (001: "User is not a member of any organization").
     pub async fn authenticate(&self, presented: &str) -> CoreResult<Principal> {
+        self.authenticate_hash(&hash_key(presented)).await
+    }
+
+    /// [`Services::authenticate`] for a key known by its hash (a console
+    /// session keeps the hash, never the key).
+    pub(crate) async fn authenticate_hash(&self, hash: &str) -> CoreResult<Principal> {
         let invalid = || CoreError::Unauthorized("invalid or missing API key".into());
-        let (key, role, generation) = self
-            .store
-            .find_api_key(&hash_key(presented))
-            .await?
-            .ok_or_else(invalid)?;
+        let (key, role, generation) = self.store.find_api_key(hash).await?.ok_or_else(invalid)?;
         if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now()) {
             return Err(invalid());
         }

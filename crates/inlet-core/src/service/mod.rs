@@ -6,6 +6,7 @@ mod access;
 mod audit;
 mod collections;
 mod connections;
+mod console;
 mod documents;
 mod grouped;
 mod jobs;
@@ -21,6 +22,7 @@ mod sync;
 use std::sync::Arc;
 
 pub use connections::{ConnectionEdit, ConnectionInput};
+pub use console::{ConsoleSession, SESSION_HOURS, csrf_matches, csrf_token};
 pub use grouped::CollectionConnections;
 pub use jobs::{JobWatch, SYNC_ATTEMPTS};
 pub use keys::{ApiKeyInput, CreatedKey};

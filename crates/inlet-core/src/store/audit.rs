@@ -7,7 +7,7 @@ use crate::error::CoreResult;
 use crate::ids::OrgId;
 use crate::list::{Page, PageRequest};
 use crate::model::Timestamp;
-use crate::model::audit::{AuditEvent, AuditFilter};
+use crate::model::audit::{AuditDraft, AuditEvent, AuditFilter};
 
 /// The audit trail.
 #[async_trait]
@@ -19,6 +19,10 @@ pub trait AuditStore: Send + Sync {
         filter: &AuditFilter,
         page: PageRequest,
     ) -> CoreResult<Page<AuditEvent>>;
+
+    /// Records an event that goes with no change (a refused console
+    /// sign-in).
+    async fn record_audit_event(&self, event: &AuditDraft) -> CoreResult<()>;
 
     /// Deletes events older than `before` (retention); returns how many.
     async fn prune_audit_events(&self, before: Timestamp) -> CoreResult<u64>;

@@ -11,6 +11,7 @@ mod codealive_000;
 mod collections;
 mod connections;
 mod connectors;
+mod console;
 mod cross_dialect;
 mod databrain_002;
 mod file_roots;

@@ -1,0 +1,133 @@
+//! Web console sign-in: an API key (or a user's key) is exchanged for a
+//! server-side session. The browser holds a random token in a cookie; the
+//! store holds only the token's hash and the key's hash, so the session
+//! can do exactly what the key may do, and stops when the key is revoked.
+
+use super::Services;
+use crate::auth::{Principal, hash_key, random_token};
+use crate::digest::sha256_hex;
+use crate::error::{CoreError, CoreResult};
+use crate::model::audit::{Actor, AuditAction, AuditDraft, Origin};
+use crate::model::{Timestamp, now};
+use crate::secret::Secret;
+
+/// How long a console session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// A signed-in console session.
+pub struct ConsoleSession {
+    /// The cookie's token (shown to the browser only).
+    pub token: Secret,
+    /// When it ends.
+    pub expires_at: Timestamp,
+    /// Who it acts as.
+    pub principal: Principal,
+}
+
+impl Services {
+    /// Signs in with a presented key. A refused key of a known organization
+    /// (revoked, expired, not a member) is recorded in that organization's
+    /// audit trail; an unknown one only in the log (it has no organization).
+    pub async fn console_sign_in(
+        &self,
+        presented: &str,
+        origin: Origin,
+    ) -> CoreResult<ConsoleSession> {
+        let key_hash = hash_key(presented.trim());
+        let mut who = match self.authenticate_hash(&key_hash).await {
+            Ok(who) => who,
+            Err(e) => {
+                self.record_refused_sign_in(&key_hash, origin).await?;
+                return Err(e);
+            }
+        };
+        who.origin = origin;
+        let token = random_token();
+        let expires_at = now() + chrono::Duration::hours(SESSION_HOURS);
+        let event = who.audit(AuditAction::ConsoleSignIn).object(who.key_id);
+        self.store
+            .audited(event)
+            .create_console_session(&hash_key(token.expose()), &key_hash, expires_at)
+            .await?;
+        tracing::info!(key = %who.key_id, "console sign-in");
+        Ok(ConsoleSession {
+            token,
+            expires_at,
+            principal: who,
+        })
+    }
+
+    async fn record_refused_sign_in(&self, key_hash: &str, origin: Origin) -> CoreResult<()> {
+        let Some((key, _, _)) = self.store.find_api_key(key_hash).await? else {
+            tracing::warn!(client = ?origin.client_addr, "console sign-in with an unknown key refused");
+            return Ok(());
+        };
+        let event = AuditDraft {
+            org_id: key.org_id,
+            actor: Actor {
+                key_id: Some(key.id),
+                key_name: key.name,
+                user_id: key.user_id,
+            },
+            origin,
+            action: AuditAction::ConsoleSignInFailed,
+            object_id: Some(key.id.to_string()),
+            summary: serde_json::Map::new(),
+        };
+        self.store.record_audit_event(&event).await
+    }
+
+    /// The caller behind a session token: `Unauthorized` when the session
+    /// ended or expired, or its key no longer works.
+    pub async fn console_principal(&self, token: &str, origin: Origin) -> CoreResult<Principal> {
+        let key_hash = self
+            .store
+            .console_session_key(&hash_key(token), now())
+            .await?
+            .ok_or_else(|| {
+                CoreError::Unauthorized("the session has ended; sign in again".into())
+            })?;
+        let mut who = self.authenticate_hash(&key_hash).await?;
+        who.origin = origin;
+        Ok(who)
+    }
+
+    /// Ends a session.
+    pub async fn console_sign_out(&self, token: &str) -> CoreResult<()> {
+        self.store
+            .delete_console_session(&hash_key(token), now())
+            .await
+    }
+}
+
+/// The CSRF token of a session: derived from its token, so forms can carry
+/// it without the store keeping another secret.
+pub fn csrf_token(session_token: &str) -> String {
+    sha256_hex(format!("inlet-csrf:{session_token}").as_bytes())
+}
+
+/// Whether `presented` is the session's CSRF token (compared in constant
+/// time).
+pub fn csrf_matches(session_token: &str, presented: &str) -> bool {
+    let expected = csrf_token(session_token);
+    expected.len() == presented.len()
+        && expected
+            .bytes()
+            .zip(presented.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csrf_tokens_belong_to_their_session() {
+        let t = csrf_token("abc");
+        assert!(csrf_matches("abc", &t));
+        assert!(!csrf_matches("abd", &t));
+        assert!(!csrf_matches("abc", ""));
+        assert!(!csrf_matches("abc", &t[1..]));
+    }
+}

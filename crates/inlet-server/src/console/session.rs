@@ -1,0 +1,229 @@
+//! Signing in and out of the console, and the session every page needs:
+//! a random token in an `HttpOnly`, `SameSite=Strict` cookie (`Secure`
+//! behind https), the caller it stands for, and the CSRF token its forms
+//! carry.
+
+use axum::Form;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use inlet_core::CoreError;
+use inlet_core::auth::Principal;
+use inlet_core::model::audit::Origin;
+use inlet_core::service::{SESSION_HOURS, csrf_matches, csrf_token};
+use maud::html;
+use serde::Deserialize;
+
+use super::layout::bare;
+use crate::auth::origin_of;
+use crate::state::AppState;
+
+/// The session cookie's name.
+const COOKIE: &str = "inlet_session";
+
+/// A signed-in request: its token and the caller it acts as. Without a
+/// live session the request is sent to the sign-in page.
+pub struct Session {
+    token: String,
+    /// The caller (the key that signed in).
+    pub who: Principal,
+}
+
+impl Session {
+    /// The CSRF token this session's forms carry.
+    pub fn csrf(&self) -> String {
+        csrf_token(&self.token)
+    }
+
+    /// The refusal of a submitted form that does not carry this session's
+    /// CSRF token (a forged form); `None` when it does.
+    pub fn refuse_forged(&self, presented: &str) -> Option<Response> {
+        (!csrf_matches(&self.token, presented)).then(|| {
+            problem(
+                StatusCode::FORBIDDEN,
+                "This form is not from this session",
+                "It carries no valid CSRF token. Go back, reload the page and try again.",
+            )
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(token) = cookie(&parts.headers) else {
+            return Err(Redirect::to("/sign-in").into_response());
+        };
+        let origin = origin_of(&parts.headers, &parts.extensions);
+        match state.services.console_principal(&token, origin).await {
+            Ok(who) => Ok(Self { token, who }),
+            Err(CoreError::Unauthorized(_) | CoreError::Forbidden(_)) => Err(with_cookie(
+                Redirect::to("/sign-in"),
+                &clear_cookie(&parts.headers),
+            )),
+            Err(e) => {
+                tracing::error!(error = %e, "reading a console session failed");
+                Err(problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The server could not read your session; see its log.",
+                ))
+            }
+        }
+    }
+}
+
+/// The request's origin, for handlers that take a body too.
+pub struct ClientOrigin(pub Origin);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientOrigin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(origin_of(&parts.headers, &parts.extensions)))
+    }
+}
+
+/// `GET /sign-in`
+pub async fn sign_in_page() -> Response {
+    sign_in_form(None, StatusCode::OK)
+}
+
+/// The sign-in form's fields.
+#[derive(Deserialize)]
+pub struct SignIn {
+    #[serde(default)]
+    key: String,
+}
+
+/// `POST /sign-in`: a key for a session.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientOrigin(origin): ClientOrigin,
+    Form(form): Form<SignIn>,
+) -> Response {
+    if form.key.trim().is_empty() {
+        return sign_in_form(Some("Enter an API key."), StatusCode::BAD_REQUEST);
+    }
+    match state.services.console_sign_in(&form.key, origin).await {
+        Ok(session) => {
+            let value = format!(
+                "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                session.token.expose(),
+                SESSION_HOURS * 3600,
+                secure(&headers)
+            );
+            with_cookie(Redirect::to("/"), &value)
+        }
+        Err(CoreError::Unauthorized(_) | CoreError::Forbidden(_)) => sign_in_form(
+            Some("That key was refused: it is unknown, revoked or expired."),
+            StatusCode::UNAUTHORIZED,
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "console sign-in failed");
+            sign_in_form(
+                Some("The server could not sign you in; see its log."),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            )
+        }
+    }
+}
+
+/// A form that carries only its CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /sign-out`: ends the session.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    session: Session,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(refused) = session.refuse_forged(&form.csrf) {
+        return refused;
+    }
+    if let Err(e) = state.services.console_sign_out(&session.token).await {
+        tracing::error!(error = %e, "ending a console session failed");
+    }
+    with_cookie(Redirect::to("/sign-in"), &clear_cookie(&headers))
+}
+
+fn sign_in_form(error: Option<&str>, status: StatusCode) -> Response {
+    let body = html! {
+        div.sign-in.stack {
+            h1 { "Sign in to Inlet" }
+            @if let Some(e) = error {
+                p.error role="alert" { (e) }
+            }
+            form method="post" action="/sign-in" class="stack" {
+                div {
+                    label for="key" { "API key" }
+                    input #key type="password" name="key" autocomplete="off" required
+                        aria-describedby="key-hint";
+                    p #key-hint .hint {
+                        "An organization's service token or your user key. The console can do exactly what the key may do."
+                    }
+                }
+                button type="submit" { "Sign in" }
+            }
+        }
+    };
+    (status, bare("Sign in", body)).into_response()
+}
+
+/// An error page.
+pub fn problem(status: StatusCode, title: &str, text: &str) -> Response {
+    let body = html! {
+        div.sign-in.stack {
+            h1 { (title) }
+            p { (text) }
+            p { a href="/" { "Back to the overview" } }
+        }
+    };
+    (status, bare(title, body)).into_response()
+}
+
+/// The session token of the request's cookie.
+fn cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `; Secure` when the browser reached us over https (through a proxy that
+/// says so): the cookie then never travels in clear.
+fn secure(headers: &HeaderMap) -> &'static str {
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    if https { "; Secure" } else { "" }
+}
+
+fn clear_cookie(headers: &HeaderMap) -> String {
+    format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure(headers)
+    )
+}
+
+fn with_cookie(redirect: Redirect, cookie: &str) -> Response {
+    let mut resp = redirect.into_response();
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
