@@ -7,7 +7,8 @@
 
 use std::io::IsTerminal;
 
-use serde_json::{Map, Number, Value};
+use inlet_core::model::catalog::FieldType;
+use serde_json::{Map, Value};
 
 use super::remote::Failure;
 
@@ -57,33 +58,10 @@ impl Field {
         if text.is_empty() {
             return Ok(None);
         }
-        let bad = |what: &str| format!("{} must be {what}, not {text:?}", self.name);
-        let v = match self.kind.as_str() {
-            "integer" => Value::from(text.parse::<i64>().map_err(|_| bad("a whole number"))?),
-            // Whole numbers stay whole (5432, not 5432.0).
-            "number" => match text.parse::<i64>() {
-                Ok(n) => Value::from(n),
-                Err(_) => text
-                    .parse::<f64>()
-                    .ok()
-                    .and_then(Number::from_f64)
-                    .map(Value::Number)
-                    .ok_or_else(|| bad("a number"))?,
-            },
-            "boolean" => match text.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "1" => Value::Bool(true),
-                "false" | "no" | "0" => Value::Bool(false),
-                _ => return Err(bad("true or false")),
-            },
-            "array" => Value::Array(
-                text.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| Value::String(s.to_owned()))
-                    .collect(),
-            ),
-            _ => Value::String(text.to_owned()),
-        };
+        let kind = FieldType::from_wire(&self.kind).unwrap_or(FieldType::String);
+        let v = kind
+            .parse_text(text)
+            .map_err(|what| format!("{} must be {what}, not {text:?}", self.name))?;
         if !self.options.is_empty() && !self.options.iter().any(|o| o == text) {
             return Err(format!(
                 "{} must be one of {}, not {text:?}",

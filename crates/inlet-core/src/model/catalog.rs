@@ -21,6 +21,58 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// The type of a wire name (`number`, …).
+    pub fn from_wire(name: &str) -> Option<Self> {
+        [
+            Self::String,
+            Self::Number,
+            Self::Integer,
+            Self::Boolean,
+            Self::Password,
+            Self::Array,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == name)
+    }
+
+    /// Typed text (a form field, a command-line value) as this type's
+    /// JSON: whole numbers stay whole, booleans accept true/false, yes/no,
+    /// 1/0 and on (a checked checkbox), arrays are comma-separated. The
+    /// error says what the text must be.
+    pub fn parse_text(self, text: &str) -> Result<serde_json::Value, &'static str> {
+        use serde_json::Value;
+        match self {
+            Self::Integer => text
+                .trim()
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| "a whole number"),
+            Self::Number => match text.trim().parse::<i64>() {
+                Ok(n) => Ok(Value::from(n)),
+                Err(_) => text
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+                    .ok_or("a number"),
+            },
+            Self::Boolean => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" | "on" => Ok(Value::Bool(true)),
+                "false" | "no" | "0" | "off" => Ok(Value::Bool(false)),
+                _ => Err("true or false"),
+            },
+            Self::Array => Ok(Value::Array(
+                text.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Value::String(s.to_owned()))
+                    .collect(),
+            )),
+            Self::String | Self::Password => Ok(Value::String(text.to_owned())),
+        }
+    }
+
     /// Wire name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -31,6 +83,25 @@ impl FieldType {
             Self::Password => "password",
             Self::Array => "array",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::FieldType;
+
+    #[test]
+    fn text_takes_the_fields_type() {
+        assert_eq!(FieldType::Number.parse_text("5432"), Ok(json!(5432)));
+        assert_eq!(FieldType::Number.parse_text("1.5"), Ok(json!(1.5)));
+        assert_eq!(FieldType::Integer.parse_text("1.5"), Err("a whole number"));
+        assert_eq!(FieldType::Boolean.parse_text("on"), Ok(json!(true)));
+        assert_eq!(FieldType::Array.parse_text("a, b,"), Ok(json!(["a", "b"])));
+        assert_eq!(FieldType::Password.parse_text(" x "), Ok(json!(" x ")));
+        assert_eq!(FieldType::from_wire("array"), Some(FieldType::Array));
+        assert_eq!(FieldType::from_wire("blob"), None);
     }
 }
 

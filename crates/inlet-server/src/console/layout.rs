@@ -8,11 +8,16 @@ use maud::{DOCTYPE, Markup, html};
 pub enum Section {
     /// The overview.
     Overview,
+    /// Connections.
+    Connections,
 }
 
 /// A signed-in page: `title`, the navigation, and `body`.
 pub fn page(title: &str, section: Section, csrf: &str, body: Markup) -> Markup {
-    let nav = [(Section::Overview, "/", "Overview")];
+    let nav = [
+        (Section::Overview, "/", "Overview"),
+        (Section::Connections, "/connections", "Connections"),
+    ];
     html! {
         (DOCTYPE)
         html lang="en" {

@@ -2,7 +2,9 @@
 //! key, served by the same binary with its one stylesheet embedded. Pages
 //! call the same services as the API, as the key that signed in.
 
+mod connections;
 mod layout;
+mod new_connection;
 mod pages;
 mod session;
 
@@ -22,6 +24,14 @@ const CSS: &str = include_str!("app.css");
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::overview))
+        .route("/connections", get(connections::list))
+        .route(
+            "/connections/new",
+            get(new_connection::form).post(new_connection::create),
+        )
+        .route("/connections/{id}", get(connections::show))
+        .route("/connections/{id}/test", post(connections::test))
+        .route("/connections/{id}/sync", post(connections::sync))
         .route(
             "/sign-in",
             get(session::sign_in_page).post(session::sign_in),

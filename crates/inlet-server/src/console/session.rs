@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::layout::bare;
 use crate::auth::origin_of;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The session cookie's name.
@@ -139,6 +140,13 @@ pub struct CsrfForm {
     csrf: String,
 }
 
+impl CsrfForm {
+    /// The token it carries.
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /sign-out`: ends the session.
 pub async fn sign_out(
     State(state): State<AppState>,
@@ -176,6 +184,14 @@ fn sign_in_form(error: Option<&str>, status: StatusCode) -> Response {
         }
     };
     (status, bare("Sign in", body)).into_response()
+}
+
+/// The page of a refused or failed request: the API's classification
+/// (status and message; internal errors stay generic) in HTML.
+pub fn failure(e: impl Into<ApiError>) -> Response {
+    let p = e.into().problem();
+    let title = p.status.canonical_reason().unwrap_or("Error");
+    problem(p.status, title, &p.message)
 }
 
 /// An error page.

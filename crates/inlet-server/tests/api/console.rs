@@ -234,3 +234,212 @@ async fn an_expired_session_is_closed() {
     assert_eq!(r.headers()[LOCATION], "/sign-in");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn connection_pages_list_show_test_and_sync() {
+    let app = TestApp::spawn().await;
+    let k = app.admin_key.clone();
+    let col = app.collection(&k, "Pages").await;
+    let conn = app
+        .pg_connection(&k, &col, "warehouse", "pages-secret-pw")
+        .await;
+    app.pg_connection(&k, &col, "archive", "pages-secret-pw")
+        .await;
+    let cookie = session_cookie(&sign_in(&app, &k, false).await);
+
+    // The list: the API's filters, search, sort and pages.
+    let html = page(
+        &app,
+        "/connections?search=ware&status=&sortBy=name",
+        &cookie,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        html.contains(&format!("href=\"/connections/{conn}\"")),
+        "{html}"
+    );
+    assert!(!html.contains(">archive<"), "{html}");
+    assert!(html.contains("Page 1 of 1"), "{html}");
+    let html = page(&app, "/connections?status=active", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("No connections match."), "{html}");
+    let r = page(&app, "/connections?status=exploded", &cookie).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("status"));
+    let r = page(&app, "/connections?pageSize=1&page=2&search=", &cookie).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Page 2 of 2"), "{html}");
+    assert!(
+        html.contains("href=\"/connections?page=1&amp;pageSize=1\" rel=\"prev\""),
+        "{html}"
+    );
+
+    // One connection: settings, which secrets are set, never their values.
+    let r = page(&app, &format!("/connections/{conn}"), &cookie).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<dt>host</dt><dd>127.0.0.1</dd>"), "{html}");
+    assert!(
+        html.contains("<dt>Secrets set</dt><dd>password</dd>"),
+        "{html}"
+    );
+    assert!(!html.contains("pages-secret-pw"), "{html}");
+    assert!(html.contains("No syncs yet."), "{html}");
+    let csrf = csrf_of(&html);
+
+    // Test: a forged form is refused; a real one tests and records why it failed.
+    let post = |path: String, csrf: Option<String>| {
+        let cookie = cookie.clone();
+        let base = app.base.clone();
+        async move {
+            let form: Vec<(&str, String)> = csrf.map(|c| vec![("csrf", c)]).unwrap_or_default();
+            browser()
+                .post(format!("{base}{path}"))
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = post(format!("/connections/{conn}/test"), None).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post(format!("/connections/{conn}/test"), Some(csrf.clone())).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let html = page(&app, &format!("/connections/{conn}"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("class=\"badge failed\""), "{html}");
+    assert!(html.contains("Last test failed: "), "{html}");
+
+    // Sync: queued, and listed in the connection's jobs.
+    let r = post(format!("/connections/{conn}/sync"), Some(csrf.clone())).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = page(&app, &format!("/connections/{conn}"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<td>sync_1</td>"), "{html}");
+
+    // Another organization's connection, or none: not found.
+    let (_, other_key) = app.org_with_key("Elsewhere", &["admin"]).await;
+    let other = session_cookie(&sign_in(&app, &other_key, false).await);
+    assert_eq!(
+        page(&app, &format!("/connections/{conn}"), &other)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        page(&app, "/connections/sc_999", &cookie).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_new_connection_from_the_catalogs_form() {
+    let app = TestApp::spawn().await;
+    let k = app.admin_key.clone();
+    let col = app.collection(&k, "Forms").await;
+    let cookie = session_cookie(&sign_in(&app, &k, false).await);
+
+    let html = page(&app, "/connections/new", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("href=\"/connections/new?type=postgresql\""),
+        "{html}"
+    );
+    let html = page(&app, "/connections/new?type=postgresql", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    // Every catalog field has a labelled input; secrets are password inputs.
+    for f in ["host", "port", "database", "username", "password"] {
+        assert!(
+            html.contains(&format!("<label for=\"auth-{f}\">")),
+            "{f}: {html}"
+        );
+    }
+    assert!(
+        html.contains("id=\"auth-password\" type=\"password\""),
+        "{html}"
+    );
+    assert!(html.contains("id=\"auth-port\" type=\"number\""), "{html}");
+    let csrf = csrf_of(&html);
+
+    let submit = |fields: Vec<(&'static str, String)>| {
+        let cookie = cookie.clone();
+        let base = app.base.clone();
+        async move {
+            browser()
+                .post(format!("{base}/connections/new"))
+                .header("cookie", cookie)
+                .form(&fields)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let base_fields = |csrf: &str, port: &str| {
+        vec![
+            ("csrf", csrf.to_owned()),
+            ("type", "postgresql".to_owned()),
+            ("name", "from the form".to_owned()),
+            ("collection", col.clone()),
+            ("auth.host", "127.0.0.1".to_owned()),
+            ("auth.port", port.to_owned()),
+            ("auth.database", "postgres".to_owned()),
+            ("auth.username", "postgres".to_owned()),
+            ("auth.password", "form-secret-pw".to_owned()),
+            ("auth.sslmode", "disable".to_owned()),
+            ("test", "on".to_owned()),
+        ]
+    };
+    // A wrong type: the form again, naming the field, values kept but the secret.
+    let r = submit(base_fields(&csrf, "not-a-port")).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("credentials.port: must be a number"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"from the form\""), "{html}");
+    assert!(!html.contains("form-secret-pw"), "{html}");
+    // Forged: refused.
+    let r = submit(base_fields("", "5432")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Right: tested against the real PostgreSQL, created active.
+    let r = submit(base_fields(&csrf, "5432")).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let at = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(at.starts_with("/connections/sc_"), "{at}");
+    let html = page(&app, &at, &cookie).await.text().await.unwrap();
+    assert!(html.contains("class=\"badge active\""), "{html}");
+    assert!(!html.contains("form-secret-pw"), "{html}");
+    app.finish().await;
+}

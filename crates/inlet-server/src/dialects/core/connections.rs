@@ -241,6 +241,25 @@ fn id(raw: &str) -> Result<ConnectionId, ApiError> {
     path_id(raw, ConnectionId::parse, "source connection")
 }
 
+/// The list's filters and page from query parameters as an HTML form
+/// sends them (empty ones dropped): the console's connection list takes
+/// exactly the API's parameters, checked the same way.
+pub(crate) fn list_request(
+    params: &std::collections::BTreeMap<String, String>,
+) -> Result<(ConnectionFilter, inlet_core::list::PageRequest), ApiError> {
+    let given: Map<String, Value> = params
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let q: ListQuery = serde_json::from_value(Value::Object(given))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok((
+        filter(&q)?,
+        page_request(q.page.as_deref(), q.page_size.as_deref())?,
+    ))
+}
+
 fn filter(q: &ListQuery) -> Result<ConnectionFilter, ApiError> {
     let collection_id = q
         .collection_id

@@ -5,6 +5,7 @@ mod api_keys;
 mod audit;
 mod collections;
 mod connections;
+pub(crate) use connections::list_request;
 mod documents;
 pub(crate) mod dto;
 pub mod error;

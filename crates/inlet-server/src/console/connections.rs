@@ -1,0 +1,311 @@
+//! The connection pages: the list (the API's filters, search, sort and
+//! pages), one connection (settings without secrets, its test, its jobs,
+//! its schema), and the forms that test or sync it.
+
+use std::collections::BTreeMap;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use inlet_core::ids::{ConnectionId, job_label};
+use inlet_core::list::PageRequest;
+use inlet_core::model::connection::{Connection, ConnectionStatus};
+use inlet_core::model::job::JobTrigger;
+use inlet_core::model::schema::DiscoveredSchema;
+use inlet_core::model::wire::WireEnum;
+use inlet_core::model::{Timestamp, now, relative_time};
+use maud::{Markup, html};
+use serde_json::Value;
+
+use super::layout::{Section, badge, page};
+use super::session::{CsrfForm, Session, failure};
+use crate::dialects::core::list_request;
+use crate::state::AppState;
+
+/// `GET /connections`
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<BTreeMap<String, String>>,
+) -> Response {
+    let (filter, paging) = match list_request(&params) {
+        Ok(r) => r,
+        Err(e) => return failure(e),
+    };
+    let result = match state
+        .services
+        .list_connections(&session.who, filter, paging)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return failure(e),
+    };
+    let t = now();
+    let value = |k: &str| params.get(k).cloned().unwrap_or_default();
+    let body = html! {
+        h1 { "Connections" }
+        form.filters method="get" action="/connections" role="search" {
+            div {
+                label for="search" { "Search" }
+                input #search type="text" name="search" value=(value("search"));
+            }
+            div {
+                label for="status" { "Status" }
+                select #status name="status" {
+                    option value="" { "any" }
+                    @for s in ConnectionStatus::ALL {
+                        option value=(s.as_str()) selected[value("status") == s.as_str()] { (s.as_str()) }
+                    }
+                }
+            }
+            div {
+                label for="type" { "Type" }
+                select #type name="type" {
+                    option value="" { "any" }
+                    @for t in state.services.catalog().specs() {
+                        option value=(t.short_name) selected[value("type") == t.short_name] { (t.name) }
+                    }
+                }
+            }
+            div {
+                label for="sortBy" { "Sort by" }
+                select #sortBy name="sortBy" {
+                    @for (v, l) in [("createdAt", "newest"), ("name", "name"), ("status", "status"), ("type", "type"), ("updatedAt", "last changed")] {
+                        option value=(v) selected[value("sortBy") == v] { (l) }
+                    }
+                }
+            }
+            button type="submit" { "Apply" }
+        }
+        @if result.items.is_empty() {
+            div.empty {
+                p { strong { "No connections match." } }
+                p { "Clear the filters, or create one with " code { "inlet connections create" } "." }
+            }
+        } @else {
+            div.table-wrap {
+                table {
+                    thead { tr {
+                        th scope="col" { "Name" }
+                        th scope="col" { "Status" }
+                        th scope="col" { "Type" }
+                        th scope="col" { "Documents" }
+                        th scope="col" { "Last sync" }
+                    } }
+                    tbody {
+                        @for c in &result.items {
+                            tr {
+                                td { a href={"/connections/" (c.id)} { (c.name.as_str()) } }
+                                td { (badge(c.status.as_str())) }
+                                td { (c.source_type) }
+                                td { (c.document_count) }
+                                td { (when(c.last_synced_at, t)) }
+                            }
+                        }
+                    }
+                }
+            }
+            (pager(&params, result.request, result.total_pages()))
+        }
+    };
+    page("Connections", Section::Connections, &session.csrf(), body).into_response()
+}
+
+/// Previous and next links that keep the filters.
+fn pager(params: &BTreeMap<String, String>, at: PageRequest, pages: u64) -> Markup {
+    let link = |n: u32| {
+        let mut q = params.clone();
+        q.insert("page".into(), n.to_string());
+        let query: Vec<String> = q
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect();
+        format!("/connections?{}", query.join("&"))
+    };
+    html! {
+        nav.pager aria-label="Pages" {
+            @if at.page > 1 { a href=(link(at.page - 1)) rel="prev" { "← Previous" } }
+            span { "Page " (at.page) " of " (pages.max(1)) }
+            @if u64::from(at.page) < pages { a href=(link(at.page + 1)) rel="next" { "Next →" } }
+        }
+    }
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// A time as "5 min ago" with the exact time for assistive tech and hover.
+fn when(at: Option<Timestamp>, t: Timestamp) -> Markup {
+    html! {
+        @match at {
+            Some(at) => time datetime=(at.to_rfc3339()) title=(at.to_rfc3339()) { (relative_time(at, t)) },
+            None => span.hint { "never" },
+        }
+    }
+}
+
+/// `GET /connections/{id}`
+pub async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path(raw): Path<String>,
+) -> Response {
+    let Some(id) = ConnectionId::parse(&raw) else {
+        return failure(inlet_core::CoreError::NotFound("source connection"));
+    };
+    let who = &session.who;
+    let conn = match state.services.get_connection(who, id).await {
+        Ok(c) => c,
+        Err(e) => return failure(e),
+    };
+    let jobs = match state
+        .services
+        .list_jobs(
+            who,
+            id,
+            PageRequest {
+                page: 1,
+                page_size: 10,
+            },
+        )
+        .await
+    {
+        Ok(j) => j.items,
+        Err(e) => return failure(e),
+    };
+    let schema = state.services.get_schema(who, id).await.ok();
+    let t = now();
+    let csrf = session.csrf();
+    let body = html! {
+        p { a href="/connections" { "← Connections" } }
+        h1 { (conn.name.as_str()) " " (badge(conn.status.as_str())) }
+        @if !conn.description.is_empty() { p.hint { (conn.description) } }
+        div.actions {
+            form method="post" action={"/connections/" (conn.id) "/test"} {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { "Test" }
+            }
+            form method="post" action={"/connections/" (conn.id) "/sync"} {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { "Sync now" }
+            }
+        }
+        @if conn.status == ConnectionStatus::Failed {
+            p.error role="alert" { "Last test failed: " (conn.last_error.as_deref().unwrap_or("no reason recorded")) }
+        }
+        (settings(&conn, t))
+        h2 { "Jobs" }
+        @if jobs.is_empty() {
+            div.empty { p { "No syncs yet. " strong { "Sync now" } " reads its data into the index." } }
+        } @else {
+            div.table-wrap { table {
+                thead { tr {
+                    th scope="col" { "Job" } th scope="col" { "Status" } th scope="col" { "Trigger" }
+                    th scope="col" { "Records" } th scope="col" { "Started" }
+                } }
+                tbody { @for j in &jobs { tr {
+                    td { (job_label(j.id, j.kind)) }
+                    td { (badge(j.status.as_str())) }
+                    td { (j.trigger.as_str()) }
+                    td { (j.counts.read) }
+                    td { (when(Some(j.created_at), t)) }
+                } } }
+            } }
+        }
+        h2 { "Schema" }
+        @match &schema {
+            Some(s) => (schema_tree(&s.schema)),
+            None => div.empty { p { "Not discovered yet: a passing test discovers it." } },
+        }
+    };
+    page(&conn.name, Section::Connections, &csrf, body).into_response()
+}
+
+/// Settings without secrets: which secret fields are set, never values.
+fn settings(c: &Connection, t: Timestamp) -> Markup {
+    let plain = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    html! {
+        dl.settings {
+            dt { "Type" } dd { (c.source_type) }
+            dt { "Collection" } dd { (c.collection_id) }
+            @for (k, v) in &c.settings { dt { (k) } dd { (plain(v)) } }
+            dt { "Secrets set" }
+            dd { @if c.secret_fields.is_empty() { "none" } @else { (c.secret_fields.join(", ")) } }
+            @for (k, v) in &c.config { dt { (k) } dd { (plain(v)) } }
+            dt { "Last tested" } dd { (when(c.last_tested_at, t)) }
+            dt { "Last synced" } dd { (when(c.last_synced_at, t)) }
+            dt { "Documents" } dd { (c.document_count) }
+        }
+    }
+}
+
+/// Schemas → tables → columns, or files, as nested lists.
+fn schema_tree(s: &DiscoveredSchema) -> Markup {
+    html! {
+        ul.tree {
+            @for schema in &s.schemas {
+                li { strong { (schema.name) }
+                    ul { @for table in &schema.tables {
+                        li { (table.name) " " span.hint { "(" (table.kind) ")" }
+                            ul { @for c in &table.columns {
+                                li { code { (c.name) } " " span.hint { (c.data_type) @if c.primary_key { ", primary key" } } }
+                            } }
+                        }
+                    } }
+                }
+            }
+            @for f in &s.files { li { code { (f.path) } " " span.hint { (f.size) " bytes" } } }
+        }
+    }
+}
+
+/// `POST /connections/{id}/test`: tests it for real, then back to its page
+/// (which shows the outcome).
+pub async fn test(
+    State(state): State<AppState>,
+    session: Session,
+    Path(raw): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(refused) = session.refuse_forged(form.csrf()) {
+        return refused;
+    }
+    let Some(id) = ConnectionId::parse(&raw) else {
+        return failure(inlet_core::CoreError::NotFound("source connection"));
+    };
+    // A failed test is recorded on the connection; its page shows why.
+    match state.services.test_connection(&session.who, id).await {
+        Ok(_) | Err(inlet_core::CoreError::Source { .. }) => {
+            Redirect::to(&format!("/connections/{id}")).into_response()
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// `POST /connections/{id}/sync`: queues a sync, then back to its page.
+pub async fn sync(
+    State(state): State<AppState>,
+    session: Session,
+    Path(raw): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(refused) = session.refuse_forged(form.csrf()) {
+        return refused;
+    }
+    let Some(id) = ConnectionId::parse(&raw) else {
+        return failure(inlet_core::CoreError::NotFound("source connection"));
+    };
+    match state
+        .services
+        .run_sync(&session.who, id, JobTrigger::Manual, false)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/connections/{id}")).into_response(),
+        Err(e) => failure(e),
+    }
+}
