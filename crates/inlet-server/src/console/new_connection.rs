@@ -127,8 +127,8 @@ fn typed(
         };
         let v = f.kind.parse_text(text).map_err(|what| {
             ApiError::from(inlet_core::CoreError::invalid(
-                &format!("{wire}.{}", f.name),
-                &format!("must be {what}"),
+                format!("{wire}.{}", f.name),
+                format!("must be {what}"),
             ))
         })?;
         out.insert(f.name.to_owned(), v);
