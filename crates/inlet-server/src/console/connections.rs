@@ -191,6 +191,16 @@ pub async fn show(
                 input type="hidden" name="csrf" value=(csrf);
                 button type="submit" { "Sync now" }
             }
+            a.button.quiet href={"/connections/" (conn.id) "/clear"} { "Clear data" }
+            a.button.danger href={"/connections/" (conn.id) "/delete"} { "Delete" }
+        }
+        @if let Some(j) = jobs.iter().find(|j| !j.status.is_final()) {
+            // Filled live by app.js from the job's events.
+            div.live role="status" aria-live="polite" data-job-events={"/jobs/" (job_label(j.id, j.kind)) "/events"} {
+                strong { (job_label(j.id, j.kind)) } " "
+                span.badge.(j.status.as_str()) data-field="status" { (j.status.as_str()) } " · "
+                span data-field="read" { (j.counts.read) } " records read"
+            }
         }
         @if conn.status == ConnectionStatus::Failed {
             p.error role="alert" { "Last test failed: " (conn.last_error.as_deref().unwrap_or("no reason recorded")) }
@@ -306,6 +316,118 @@ pub async fn sync(
         .await
     {
         Ok(_) => Redirect::to(&format!("/connections/{id}")).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+/// What a confirmation page asks about.
+#[derive(Clone, Copy)]
+enum Drastic {
+    Delete,
+    Clear,
+}
+
+impl Drastic {
+    fn of(action: &str) -> Option<Self> {
+        match action {
+            "delete" => Some(Self::Delete),
+            "clear" => Some(Self::Clear),
+            _ => None,
+        }
+    }
+}
+
+/// `GET /connections/{id}/{delete|clear}`: asks before doing it.
+pub async fn confirm(
+    State(state): State<AppState>,
+    session: Session,
+    Path((raw, action)): Path<(String, String)>,
+) -> Response {
+    let (Some(id), Some(what)) = (ConnectionId::parse(&raw), Drastic::of(&action)) else {
+        return failure(inlet_core::CoreError::NotFound("source connection"));
+    };
+    let conn = match state.services.get_connection(&session.who, id).await {
+        Ok(c) => c,
+        Err(e) => return failure(e),
+    };
+    let csrf = session.csrf();
+    let (title, text, button) = match what {
+        Drastic::Delete => (
+            format!("Delete {}?", conn.name.as_str()),
+            format!(
+                "The connection, its {} indexed documents, its jobs and its sync state go. This cannot be undone.",
+                conn.document_count
+            ),
+            "Delete connection",
+        ),
+        Drastic::Clear => (
+            format!("Clear the data of {}?", conn.name.as_str()),
+            format!(
+                "Its {} indexed documents and its sync cursors go; the connection stays, and its next sync reads everything again.",
+                conn.document_count
+            ),
+            "Clear data",
+        ),
+    };
+    let body = html! {
+        div.sign-in.stack {
+            h1 { (title) }
+            p { (text) }
+            form method="post" action={"/connections/" (conn.id) "/" (action)} {
+                input type="hidden" name="csrf" value=(csrf);
+                button.danger type="submit" { (button) }
+                " "
+                a href={"/connections/" (conn.id)} { "Cancel" }
+            }
+        }
+    };
+    page(&title, Section::Connections, &csrf, body).into_response()
+}
+
+/// `POST /connections/{id}/{delete|clear}`
+pub async fn drastic(
+    State(state): State<AppState>,
+    session: Session,
+    Path((raw, action)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(refused) = session.refuse_forged(form.csrf()) {
+        return refused;
+    }
+    let (Some(id), Some(what)) = (ConnectionId::parse(&raw), Drastic::of(&action)) else {
+        return failure(inlet_core::CoreError::NotFound("source connection"));
+    };
+    let done = match what {
+        Drastic::Delete => state
+            .services
+            .delete_connection(&session.who, id, false, false)
+            .await
+            .map(|()| "/connections".to_owned()),
+        Drastic::Clear => state
+            .services
+            .clear_data(&session.who, id)
+            .await
+            .map(|_| format!("/connections/{id}")),
+    };
+    match done {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+/// `GET /jobs/{id}/events`: the job's Server-Sent Events for the page's
+/// live progress (the API's stream, authorized by the session).
+pub async fn job_events(
+    State(state): State<AppState>,
+    session: Session,
+    Path(raw): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Some(id) = inlet_core::ids::JobId::parse(&raw) else {
+        return failure(inlet_core::CoreError::NotFound("job"));
+    };
+    match crate::dialects::core::event_stream(&state, &session.who, id, &headers).await {
+        Ok(sse) => sse.into_response(),
         Err(e) => failure(e),
     }
 }

@@ -10,6 +10,14 @@ pub enum Section {
     Overview,
     /// Connections.
     Connections,
+    /// Collections.
+    Collections,
+    /// Search.
+    Search,
+    /// API keys.
+    Keys,
+    /// The audit log.
+    Audit,
 }
 
 /// A signed-in page: `title`, the navigation, and `body`.
@@ -17,6 +25,10 @@ pub fn page(title: &str, section: Section, csrf: &str, body: Markup) -> Markup {
     let nav = [
         (Section::Overview, "/", "Overview"),
         (Section::Connections, "/connections", "Connections"),
+        (Section::Collections, "/collections", "Collections"),
+        (Section::Search, "/search", "Search"),
+        (Section::Keys, "/keys", "API keys"),
+        (Section::Audit, "/audit", "Audit log"),
     ];
     html! {
         (DOCTYPE)
@@ -63,6 +75,7 @@ fn head(title: &str) -> Markup {
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · Inlet" }
             link rel="stylesheet" href="/console/app.css";
+            script src="/console/app.js" defer {}
         }
     }
 }

@@ -443,3 +443,208 @@ async fn a_new_connection_from_the_catalogs_form() {
     assert!(!html.contains("form-secret-pw"), "{html}");
     app.finish().await;
 }
+
+/// Posts a form as the browser of `cookie`.
+async fn submit(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    browser()
+        .post(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn collections_keys_audit_search_clear_and_delete() {
+    use crate::sync::{SourceDb, pg_source, run, wait};
+    let app = TestApp::spawn().await;
+    let k = app.admin_key.clone();
+    let cookie = session_cookie(&sign_in(&app, &k, false).await);
+    let csrf = csrf_of(&page(&app, "/", &cookie).await.text().await.unwrap());
+
+    // Collections: the empty state says what to do; create one.
+    let html = page(&app, "/collections", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("No collections yet."), "{html}");
+    let r = submit(
+        &app,
+        &cookie,
+        "/collections",
+        &[("csrf", &csrf), ("name", "Ops")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = page(&app, "/collections", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(">Ops</a>"), "{html}");
+
+    // Keys: a new key is shown once, then only its first characters.
+    let r = submit(
+        &app,
+        &cookie,
+        "/keys",
+        &[("csrf", &csrf), ("name", "dash"), ("scope.read", "on")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let html = r.text().await.unwrap();
+    let needle = "id=\"new-key\" type=\"text\" readonly value=\"";
+    let at = html.find(needle).unwrap() + needle.len();
+    let secret = html[at..].split('"').next().unwrap().to_owned();
+    assert!(secret.starts_with("inl_"), "{secret}");
+    let html = page(&app, "/keys", &cookie).await.text().await.unwrap();
+    assert!(html.contains("dash") && !html.contains(&secret), "{html}");
+    assert_eq!(
+        app.get("/api/v1/collections", &secret).await.status,
+        StatusCode::OK
+    );
+    let id = app.get("/api/v1/api-keys", &k).await.body["apiKeys"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = submit(&app, &cookie, &format!("/keys/{id}/revoke"), &[]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a forged revoke");
+    let r = submit(
+        &app,
+        &cookie,
+        &format!("/keys/{id}/revoke"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/api/v1/collections", &secret).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The audit log shows all of it.
+    let html = page(&app, "/audit?action=api_key.revoked", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<code>api_key.revoked</code>") && html.contains(&id),
+        "{html}"
+    );
+    assert!(!html.contains("<code>collection.created</code>"), "{html}");
+    let html = page(&app, "/audit", &cookie).await.text().await.unwrap();
+    assert!(html.contains("<code>console.sign_in</code>"), "{html}");
+
+    // A synced connection: live progress markup, search with marked snippets.
+    let db = SourceDb::create(
+        "CREATE TABLE tickets (id int PRIMARY KEY, body text);
+         INSERT INTO tickets VALUES (1, 'a late delivery of parcels'), (2, 'all fine');",
+    )
+    .await;
+    let conn = pg_source(&app, &db, json!({})).await;
+    app.post(
+        &format!("/api/v1/source-connections/{conn}/test"),
+        &k,
+        json!({}),
+    )
+    .await;
+    let job = run(&app, &conn).await;
+    let html = page(&app, &format!("/connections/{conn}"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    // Live while it runs; a job that already ended is in the table instead.
+    let live = html.contains(&format!("data-job-events=\"/jobs/{job}/events\""));
+    let ended = html.contains(&format!("<td>{job}</td>")) && html.contains("badge completed");
+    assert!(live || ended, "{html}");
+    assert_eq!(wait(&app, &job).await["status"], "completed");
+    let events = page(&app, &format!("/jobs/{job}/events"), &cookie).await;
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    assert!(events.text().await.unwrap().contains("event: end"));
+    assert_eq!(
+        page(&app, &format!("/jobs/{job}/events"), "")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let js = page(&app, "/console/app.js", "").await;
+    assert_eq!(
+        js.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    let html = page(&app, "/search?q=late+delivery", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<mark>late</mark> <mark>delivery</mark>"),
+        "{html}"
+    );
+    assert!(html.contains("1 matches"), "{html}");
+
+    // Clear data and delete: each asks first, and a forged form does nothing.
+    let html = page(&app, &format!("/connections/{conn}/clear"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Clear the data of src?") && html.contains("Its 2 indexed documents"),
+        "{html}"
+    );
+    let r = submit(
+        &app,
+        &cookie,
+        &format!("/connections/{conn}/clear"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = page(&app, "/search?q=late", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Nothing matches."), "{html}");
+    let html = page(&app, &format!("/connections/{conn}/delete"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Delete src?"), "{html}");
+    let r = submit(
+        &app,
+        &cookie,
+        &format!("/connections/{conn}/delete"),
+        &[("csrf", "forged")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = submit(
+        &app,
+        &cookie,
+        &format!("/connections/{conn}/delete"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[LOCATION], "/connections");
+    assert_eq!(
+        page(&app, &format!("/connections/{conn}"), &cookie)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    db.drop_db().await;
+    app.finish().await;
+}

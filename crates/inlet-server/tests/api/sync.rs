@@ -63,7 +63,7 @@ async fn exec(conn: &mut sqlx::PgConnection, sql: &str) {
 }
 
 /// A connection to `db` in a collection of its own.
-async fn pg_source(app: &TestApp, db: &SourceDb, config: Value) -> String {
+pub(crate) async fn pg_source(app: &TestApp, db: &SourceDb, config: Value) -> String {
     source(
         app,
         json!({"sourceShortName": "postgresql", "name": "src",

@@ -241,9 +241,18 @@ pub async fn events(
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let id = job_id(&raw)?;
-    // Answer 404 before the stream starts.
-    let (first, watch) = state.services.watch_job(&who, id).await?;
+    event_stream(&state, &who, job_id(&raw)?, &headers).await
+}
+
+/// A job's events for `who` (the API's route and the console's):
+/// `NotFound` before the stream starts when the job is not theirs.
+pub(crate) async fn event_stream(
+    state: &AppState,
+    who: &inlet_core::auth::Principal,
+    id: JobId,
+    headers: &HeaderMap,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>> {
+    let (first, watch) = state.services.watch_job(who, id).await?;
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

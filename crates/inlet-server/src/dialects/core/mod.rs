@@ -6,6 +6,7 @@ mod audit;
 mod collections;
 mod connections;
 pub(crate) use connections::list_request;
+pub(crate) use jobs::event_stream;
 mod documents;
 pub(crate) mod dto;
 pub mod error;
