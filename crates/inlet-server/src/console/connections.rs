@@ -151,6 +151,7 @@ pub async fn show(
     State(state): State<AppState>,
     session: Session,
     Path(raw): Path<String>,
+    Query(params): Query<BTreeMap<String, String>>,
 ) -> Response {
     let Some(id) = ConnectionId::parse(&raw) else {
         return failure(inlet_core::CoreError::NotFound("source connection"));
@@ -176,6 +177,28 @@ pub async fn show(
         Err(e) => return failure(e),
     };
     let schema = state.services.get_schema(who, id).await.ok();
+    // The documents browser: `?docs=N` pages through them, 20 at a time.
+    let docs_page = params
+        .get("docs")
+        .and_then(|p| p.parse::<u32>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let docs = match state
+        .services
+        .list_documents(
+            who,
+            id,
+            None,
+            PageRequest {
+                page: docs_page,
+                page_size: 20,
+            },
+        )
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => return failure(e),
+    };
     let t = now();
     let csrf = session.csrf();
     let body = html! {
@@ -223,6 +246,22 @@ pub async fn show(
                     td { (when(Some(j.created_at), t)) }
                 } } }
             } }
+        }
+        h2 { "Documents" }
+        @if docs.items.is_empty() {
+            div.empty { p { "Nothing indexed yet: a completed sync fills this." } }
+        } @else {
+            div.table-wrap { table {
+                thead { tr { th scope="col" { "Stream" } th scope="col" { "Key" } th scope="col" { "Title" } th scope="col" { "Synced" } } }
+                tbody { @for d in &docs.items { tr {
+                    td { (d.stream) } td { code { (d.key) } } td { (d.title) } td { (when(Some(d.synced_at), t)) }
+                } } }
+            } }
+            nav.pager aria-label="Document pages" {
+                @if docs_page > 1 { a href={"?docs=" (docs_page - 1)} rel="prev" { "← Previous" } }
+                span { "Page " (docs_page) " of " (docs.total_pages().max(1)) ", " (docs.total) " documents" }
+                @if u64::from(docs_page) < docs.total_pages() { a href={"?docs=" (docs_page + 1)} rel="next" { "Next →" } }
+            }
         }
         h2 { "Schema" }
         @match &schema {

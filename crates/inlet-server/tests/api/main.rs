@@ -6,6 +6,7 @@ mod harness;
 mod audit;
 mod auth;
 mod bad_input;
+mod browser;
 mod catalog;
 mod codealive_000;
 mod collections;

@@ -1,0 +1,340 @@
+//! The web console in a real browser: Debian's Chromium, headless, driven
+//! through chromedriver (WebDriver) against the real server and a real
+//! PostgreSQL source. Screenshots of the main pages land in
+//! `target/console-screenshots/` for review.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::harness::TestApp;
+use crate::sync::SourceDb;
+
+/// chromedriver on a free loopback port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (Debian's chromium-driver) is installed; .ci/run installs it");
+    // Owned by the guard from here on, so every path kills and reaps it.
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..100 {
+        if reqwest::get(format!("{}/status", driver.url)).await.is_ok() {
+            return driver;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not answer on {}", driver.url);
+}
+
+async fn browser(driver: &Driver) -> Client {
+    // Two crypto providers are linked in (ring and aws-lc, through other
+    // crates); WebDriver here is plain http, but the client needs one named.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900", "--no-first-run", "--no-default-browser-check"]
+        }),
+    );
+    ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a headless Chromium session")
+}
+
+/// Polls `check` for up to `secs` seconds.
+async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..secs * 10 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what} did not happen within {secs} s");
+}
+
+/// The text of `css`, once the page has it: a click that submits a form
+/// may still be navigating, so a missing or stale element is looked up
+/// again for up to 10 s.
+async fn text_of(c: &Client, css: &str) -> String {
+    let mut last = None;
+    for _ in 0..100 {
+        match c.find(Locator::Css(css)).await {
+            Ok(e) => match e.text().await {
+                Ok(t) => return t,
+                Err(err) => last = Some(err.to_string()),
+            },
+            Err(err) => last = Some(err.to_string()),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {css}: {last:?}");
+}
+
+/// Waits (10 s at most) until `css` says `want`: after a click the old page
+/// may still be showing.
+async fn see(c: &Client, css: &str, want: &str) {
+    let mut seen = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+        {
+            if t == want {
+                return;
+            }
+            seen = t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} says {seen:?}, not {want:?}");
+}
+
+/// Types `value` into `css` (looked up again while the page navigates).
+async fn fill(c: &Client, css: &str, value: &str) {
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && e.clear().await.is_ok()
+            && e.send_keys(value).await.is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot type into {css}");
+}
+
+/// Clicks `css` (looked up again while the page navigates).
+async fn click(c: &Client, css: &str) {
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && e.click().await.is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot click {css}");
+}
+
+async fn shot(c: &Client, name: &str) {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/console-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join(format!("{name}.png")),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_console_in_a_real_browser() {
+    let app = TestApp::spawn().await;
+    let db = SourceDb::create(
+        "CREATE TABLE tickets (id int PRIMARY KEY, body text);
+         INSERT INTO tickets SELECT g, 'parcel ' || g || ' had a late delivery' FROM generate_series(1, 500) g;",
+    )
+    .await;
+    let driver = driver().await;
+    let c = browser(&driver).await;
+    let base = app.base.clone();
+
+    // Closed until signed in; a wrong key is refused.
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/sign-in"));
+    shot(&c, "sign-in").await;
+    fill(&c, "#key", "inl_wrong").await;
+    click(&c, "button[type=submit]").await;
+    assert!(text_of(&c, ".error").await.contains("That key was refused"));
+    fill(&c, "#key", &app.admin_key).await;
+    click(&c, "button[type=submit]").await;
+    see(&c, "h1", "Overview").await;
+    assert!(c.source().await.unwrap().contains("No connections yet."));
+
+    // A collection, then a PostgreSQL connection through the catalog's form.
+    c.goto(&format!("{base}/collections")).await.unwrap();
+    fill(&c, "#name", "Support").await;
+    click(&c, "form.form button[type=submit]").await;
+    c.goto(&format!("{base}/connections/new?type=postgresql"))
+        .await
+        .unwrap();
+    fill(&c, "#name", "tickets db").await;
+    fill(&c, "#auth-host", "127.0.0.1").await;
+    fill(&c, "#auth-port", "5432").await;
+    fill(&c, "#auth-database", &db.name).await;
+    fill(&c, "#auth-username", "postgres").await;
+    fill(&c, "#auth-password", "browser-secret-pw").await;
+    c.find(Locator::Css("#auth-sslmode"))
+        .await
+        .unwrap()
+        .select_by_value("disable")
+        .await
+        .unwrap();
+    shot(&c, "new-connection").await;
+    click(&c, "form.form button[type=submit]").await;
+    see(&c, "h1 .badge", "active").await;
+    assert!(!c.source().await.unwrap().contains("browser-secret-pw"));
+
+    // Test it again, then sync and watch the live progress reach completed.
+    click(&c, "form[action$='/test'] button").await;
+    see(&c, "h1 .badge", "active").await;
+    click(&c, "form[action$='/sync'] button").await;
+    eventually(60, "the live progress reaching completed", || async {
+        let live = c.find(Locator::Css("[data-field=status]")).await;
+        match live {
+            Ok(e) => e.text().await.unwrap_or_default() == "completed",
+            Err(_) => c
+                .source()
+                .await
+                .unwrap_or_default()
+                .contains("badge completed"),
+        }
+    })
+    .await;
+    shot(&c, "connection").await;
+    // Reloaded: the documents browser pages through what was indexed.
+    c.refresh().await.unwrap();
+    assert!(
+        text_of(&c, "nav[aria-label='Document pages'] span")
+            .await
+            .ends_with("500 documents")
+    );
+    click(&c, "nav[aria-label='Document pages'] a[rel=next]").await;
+    assert!(
+        text_of(&c, "nav[aria-label='Document pages'] span")
+            .await
+            .starts_with("Page 2 of 25")
+    );
+
+    // Search: a marked snippet.
+    c.goto(&format!("{base}/search?q=late+delivery"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&c, ".snippet mark").await, "late");
+    shot(&c, "search").await;
+
+    // A key: shown once, then revoked.
+    c.goto(&format!("{base}/keys")).await.unwrap();
+    fill(&c, "#key-name", "browser").await;
+    click(&c, "form.form button[type=submit]").await;
+    // The page after the click may still be loading: look for the key.
+    let mut secret = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Css("#new-key")).await {
+            secret = e.prop("value").await.ok().flatten().unwrap_or_default();
+            if secret.starts_with("inl_") {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(secret.starts_with("inl_"), "no new key shown");
+    shot(&c, "keys").await;
+    c.goto(&format!("{base}/keys")).await.unwrap();
+    assert!(!c.source().await.unwrap().contains(&secret));
+    click(&c, "button[aria-label='Revoke browser']").await;
+    see(&c, "td .badge.failed", "revoked").await;
+    assert_eq!(
+        app.get("/api/v1/collections", &secret).await.status,
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+
+    // The audit log tells the story.
+    c.goto(&format!("{base}/audit")).await.unwrap();
+    let log = c.source().await.unwrap();
+    for action in [
+        "console.sign_in",
+        "collection.created",
+        "connection.created",
+        "job.started",
+        "api_key.revoked",
+    ] {
+        assert!(log.contains(action), "{action}");
+    }
+    shot(&c, "audit").await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    shot(&c, "overview").await;
+
+    // A forged form (no CSRF token) is refused.
+    c.execute(
+        "const f = document.createElement('form'); f.method = 'post'; f.action = '/sign-out';
+         document.body.appendChild(f); f.submit();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    eventually(10, "the forged form's answer", || async {
+        c.source()
+            .await
+            .unwrap_or_default()
+            .contains("This form is not from this session")
+    })
+    .await;
+
+    // Sign out: the pages are closed.
+    c.goto(&format!("{base}/")).await.unwrap();
+    click(&c, "header form button").await;
+    see(&c, "h1", "Sign in to Inlet").await;
+    c.goto(&format!("{base}/connections")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/sign-in"));
+
+    // An expired session is refused too.
+    {
+        use inlet_core::store::ConsoleStore;
+        app.store
+            .create_console_session(
+                &inlet_core::auth::hash_key("old-browser-session"),
+                &inlet_core::auth::hash_key(&app.admin_key),
+                inlet_core::model::now() - chrono::Duration::seconds(1),
+            )
+            .await
+            .unwrap();
+    }
+    c.goto(&format!("{base}/sign-in")).await.unwrap();
+    c.execute(
+        "document.cookie = 'inlet_session=old-browser-session; path=/';",
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/sign-in"));
+
+    c.close().await.unwrap();
+    db.drop_db().await;
+    app.finish().await;
+}
