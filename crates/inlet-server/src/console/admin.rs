@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,7 +16,8 @@ use inlet_core::service::ApiKeyInput;
 use maud::{Markup, html};
 
 use super::layout::{Section, page};
-use super::session::{CsrfForm, Session, failure};
+use super::session::{Session, SessionForm, failure};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// A page of 50 from `?page=`.
@@ -37,20 +37,23 @@ fn ago(at: Timestamp, t: Timestamp) -> Markup {
     html! { time datetime=(at.to_rfc3339()) title=(at.to_rfc3339()) { (relative_time(at, t)) } }
 }
 
+/// The collections the caller can reach (the first 100: forms list them
+/// in a select).
+pub(super) async fn collections_of(
+    state: &AppState,
+    who: &inlet_core::auth::Principal,
+) -> Result<Vec<inlet_core::model::collection::Collection>, ApiError> {
+    let page = PageRequest {
+        page: 1,
+        page_size: 100,
+    };
+    Ok(state.services.list_collections(who, page).await?.items)
+}
+
 /// `GET /collections`
 pub async fn collections(State(state): State<AppState>, session: Session) -> Response {
-    let list = match state
-        .services
-        .list_collections(
-            &session.who,
-            PageRequest {
-                page: 1,
-                page_size: 100,
-            },
-        )
-        .await
-    {
-        Ok(p) => p.items,
+    let list = match collections_of(&state, &session.who).await {
+        Ok(c) => c,
         Err(e) => return failure(e),
     };
     let t = now();
@@ -84,12 +87,11 @@ pub async fn collections(State(state): State<AppState>, session: Session) -> Res
 /// `POST /collections`
 pub async fn create_collection(
     State(state): State<AppState>,
-    session: Session,
-    Form(form): Form<BTreeMap<String, String>>,
+    SessionForm {
+        session,
+        values: form,
+    }: SessionForm,
 ) -> Response {
-    if let Some(refused) = session.refuse_forged(form.get("csrf").map_or("", String::as_str)) {
-        return refused;
-    }
     let name = form.get("name").map_or("", String::as_str);
     let description = form
         .get("description")
@@ -179,12 +181,11 @@ async fn keys_page(
 /// `POST /keys`: creates a key and shows its secret, once.
 pub async fn create_key(
     State(state): State<AppState>,
-    session: Session,
-    Form(form): Form<BTreeMap<String, String>>,
+    SessionForm {
+        session,
+        values: form,
+    }: SessionForm,
 ) -> Response {
-    if let Some(refused) = session.refuse_forged(form.get("csrf").map_or("", String::as_str)) {
-        return refused;
-    }
     let scopes: Vec<Scope> = Scope::ALL
         .iter()
         .copied()
@@ -212,13 +213,9 @@ pub async fn create_key(
 /// `POST /keys/{id}/revoke`
 pub async fn revoke_key(
     State(state): State<AppState>,
-    session: Session,
     Path(raw): Path<String>,
-    Form(form): Form<CsrfForm>,
+    SessionForm { session, .. }: SessionForm,
 ) -> Response {
-    if let Some(refused) = session.refuse_forged(form.csrf()) {
-        return refused;
-    }
     let Some(id) = ApiKeyId::parse(&raw) else {
         return failure(inlet_core::CoreError::NotFound("api key"));
     };

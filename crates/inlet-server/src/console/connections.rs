@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use inlet_core::ids::{ConnectionId, job_label};
@@ -18,7 +17,7 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 use super::layout::{Section, badge, page};
-use super::session::{CsrfForm, Session, failure};
+use super::session::{Session, SessionForm, failure};
 use crate::dialects::core::list_request;
 use crate::state::AppState;
 
@@ -317,13 +316,9 @@ fn schema_tree(s: &DiscoveredSchema) -> Markup {
 /// (which shows the outcome).
 pub async fn test(
     State(state): State<AppState>,
-    session: Session,
     Path(raw): Path<String>,
-    Form(form): Form<CsrfForm>,
+    SessionForm { session, .. }: SessionForm,
 ) -> Response {
-    if let Some(refused) = session.refuse_forged(form.csrf()) {
-        return refused;
-    }
     let Some(id) = ConnectionId::parse(&raw) else {
         return failure(inlet_core::CoreError::NotFound("source connection"));
     };
@@ -339,13 +334,9 @@ pub async fn test(
 /// `POST /connections/{id}/sync`: queues a sync, then back to its page.
 pub async fn sync(
     State(state): State<AppState>,
-    session: Session,
     Path(raw): Path<String>,
-    Form(form): Form<CsrfForm>,
+    SessionForm { session, .. }: SessionForm,
 ) -> Response {
-    if let Some(refused) = session.refuse_forged(form.csrf()) {
-        return refused;
-    }
     let Some(id) = ConnectionId::parse(&raw) else {
         return failure(inlet_core::CoreError::NotFound("source connection"));
     };
@@ -426,13 +417,9 @@ pub async fn confirm(
 /// `POST /connections/{id}/{delete|clear}`
 pub async fn drastic(
     State(state): State<AppState>,
-    session: Session,
     Path((raw, action)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    SessionForm { session, .. }: SessionForm,
 ) -> Response {
-    if let Some(refused) = session.refuse_forged(form.csrf()) {
-        return refused;
-    }
     let (Some(id), Some(what)) = (ConnectionId::parse(&raw), Drastic::of(&action)) else {
         return failure(inlet_core::CoreError::NotFound("source connection"));
     };

@@ -4,19 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use inlet_core::ids::CollectionId;
-use inlet_core::list::PageRequest;
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::service::ConnectionInput;
 use maud::{Markup, html};
 use serde_json::Map;
 
+use super::admin::collections_of;
 use super::layout::{Section, page};
-use super::session::{Session, failure};
+use super::session::{Session, SessionForm, failure};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -40,12 +39,8 @@ pub async fn form(
 /// values kept.
 pub async fn create(
     State(state): State<AppState>,
-    session: Session,
-    Form(values): Form<Values>,
+    SessionForm { session, values }: SessionForm,
 ) -> Response {
-    if let Some(refused) = session.refuse_forged(values.get("csrf").map_or("", String::as_str)) {
-        return refused;
-    }
     let source_type = values.get("type").cloned().unwrap_or_default();
     let Some(spec) = state.services.catalog().get(&source_type).map(|c| c.spec()) else {
         return failure(inlet_core::CoreError::invalid(
@@ -170,18 +165,8 @@ async fn render(
     let Some(spec) = state.services.catalog().get(source_type).map(|c| c.spec()) else {
         return failure(inlet_core::CoreError::NotFound("source type"));
     };
-    let collections = match state
-        .services
-        .list_collections(
-            &session.who,
-            PageRequest {
-                page: 1,
-                page_size: 100,
-            },
-        )
-        .await
-    {
-        Ok(p) => p.items,
+    let collections = match collections_of(state, &session.who).await {
+        Ok(c) => c,
         Err(e) => return failure(e),
     };
     let value = |k: &str| values.get(k).cloned().unwrap_or_default();

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use inlet_core::ids::CollectionId;
-use inlet_core::list::PageRequest;
 use inlet_core::service::SearchInput;
 use maud::{PreEscaped, html};
 
+use super::admin::collections_of;
 use super::layout::{Section, page};
 use super::session::{Session, failure};
 use crate::state::AppState;
@@ -22,18 +22,8 @@ pub async fn search(
 ) -> Response {
     let query = q.get("q").cloned().unwrap_or_default();
     let collection = q.get("collection").cloned().unwrap_or_default();
-    let collections = match state
-        .services
-        .list_collections(
-            &session.who,
-            PageRequest {
-                page: 1,
-                page_size: 100,
-            },
-        )
-        .await
-    {
-        Ok(p) => p.items,
+    let collections = match collections_of(&state, &session.who).await {
+        Ok(c) => c,
         Err(e) => return failure(e),
     };
     let results = if query.trim().is_empty() {

@@ -4,7 +4,9 @@
 //! carry.
 
 use axum::Form;
-use axum::extract::{FromRequestParts, State};
+use std::collections::BTreeMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -133,17 +135,37 @@ pub async fn sign_in(
     }
 }
 
-/// A form that carries only its CSRF token.
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
+/// A submitted form of a live session, proven to come from it: its CSRF
+/// token matched. A forged form is refused (403) before any handler runs.
+pub struct SessionForm {
+    /// The session.
+    pub session: Session,
+    /// The form's fields by name.
+    pub values: BTreeMap<String, String>,
 }
 
-impl CsrfForm {
-    /// The token it carries.
-    pub fn csrf(&self) -> &str {
-        &self.csrf
+impl SessionForm {
+    /// A field's value (empty when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+}
+
+impl FromRequest<AppState> for SessionForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let session = Session::from_request_parts(&mut parts, state).await?;
+        let Form(values) =
+            Form::<BTreeMap<String, String>>::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let form = Self { session, values };
+        match form.session.refuse_forged(form.get("csrf")) {
+            Some(refused) => Err(refused),
+            None => Ok(form),
+        }
     }
 }
 
@@ -151,13 +173,9 @@ impl CsrfForm {
 pub async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
-    session: Session,
-    Form(form): Form<CsrfForm>,
+    form: SessionForm,
 ) -> Response {
-    if let Some(refused) = session.refuse_forged(&form.csrf) {
-        return refused;
-    }
-    if let Err(e) = state.services.console_sign_out(&session.token).await {
+    if let Err(e) = state.services.console_sign_out(&form.session.token).await {
         tracing::error!(error = %e, "ending a console session failed");
     }
     with_cookie(Redirect::to("/sign-in"), &clear_cookie(&headers))
