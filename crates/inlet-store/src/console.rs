@@ -26,6 +26,12 @@ impl ConsoleStore for SqlStore {
         .arg(ms(now()))
         .arg(ms(expires_at));
         self.write_audited(&q, |_| None).await?;
+        // Sessions nobody signed out of would pile up: each sign-in sweeps
+        // the expired ones (indexed by expiry).
+        let sweep = Sql::new("DELETE FROM console_sessions WHERE expires_at <= ?").arg(ms(now()));
+        let mut tx = self.db.begin().await?;
+        tx.execute(&sweep).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -49,6 +55,7 @@ impl ConsoleStore for SqlStore {
         let q = Sql::new("DELETE FROM console_sessions WHERE token_hash = ? OR expires_at <= ?")
             .arg(token_hash)
             .arg(ms(now));
+        // (Expired sessions go too, as at every sign-in.)
         let mut tx = self.db.begin().await?;
         tx.execute(&q).await?;
         tx.commit().await?;

@@ -36,10 +36,12 @@ impl Services {
         let key_hash = hash_key(presented.trim());
         let mut who = match self.authenticate_hash(&key_hash).await {
             Ok(who) => who,
-            Err(e) => {
+            // Only a refusal is a failed sign-in; a store error is not.
+            Err(e @ (CoreError::Unauthorized(_) | CoreError::Forbidden(_))) => {
                 self.record_refused_sign_in(&key_hash, origin).await?;
                 return Err(e);
             }
+            Err(e) => return Err(e),
         };
         who.origin = origin;
         let token = random_token();

@@ -9,7 +9,8 @@ use crate::model::Timestamp;
 /// Console sessions.
 #[async_trait]
 pub trait ConsoleStore: Send + Sync {
-    /// Stores a session (through an audited view: the sign-in event).
+    /// Stores a session (through an audited view: the sign-in event) and
+    /// deletes the expired ones.
     async fn create_console_session(
         &self,
         token_hash: &str,
@@ -24,6 +25,6 @@ pub trait ConsoleStore: Send + Sync {
         now: Timestamp,
     ) -> CoreResult<Option<String>>;
 
-    /// Ends a session (and, by the way, every expired one).
+    /// Ends a session (and deletes the expired ones).
     async fn delete_console_session(&self, token_hash: &str, now: Timestamp) -> CoreResult<()>;
 }

@@ -153,7 +153,7 @@ pub async fn show(
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Response {
     let Some(id) = ConnectionId::parse(&raw) else {
-        return failure(inlet_core::CoreError::NotFound("source connection"));
+        return not_found();
     };
     let who = &session.who;
     let conn = match state.services.get_connection(who, id).await {
@@ -175,7 +175,12 @@ pub async fn show(
         Ok(j) => j.items,
         Err(e) => return failure(e),
     };
-    let schema = state.services.get_schema(who, id).await.ok();
+    // Not discovered yet is an empty state; any other failure is shown.
+    let schema = match state.services.get_schema(who, id).await {
+        Ok(s) => Some(s),
+        Err(inlet_core::CoreError::NotFound(_)) => None,
+        Err(e) => return failure(e),
+    };
     // The documents browser: `?docs=N` pages through them, 20 at a time.
     let docs_page = params
         .get("docs")
@@ -320,7 +325,7 @@ pub async fn test(
     SessionForm { session, .. }: SessionForm,
 ) -> Response {
     let Some(id) = ConnectionId::parse(&raw) else {
-        return failure(inlet_core::CoreError::NotFound("source connection"));
+        return not_found();
     };
     // A failed test is recorded on the connection; its page shows why.
     match state.services.test_connection(&session.who, id).await {
@@ -338,7 +343,7 @@ pub async fn sync(
     SessionForm { session, .. }: SessionForm,
 ) -> Response {
     let Some(id) = ConnectionId::parse(&raw) else {
-        return failure(inlet_core::CoreError::NotFound("source connection"));
+        return not_found();
     };
     match state
         .services
@@ -374,7 +379,7 @@ pub async fn confirm(
     Path((raw, action)): Path<(String, String)>,
 ) -> Response {
     let (Some(id), Some(what)) = (ConnectionId::parse(&raw), Drastic::of(&action)) else {
-        return failure(inlet_core::CoreError::NotFound("source connection"));
+        return not_found();
     };
     let conn = match state.services.get_connection(&session.who, id).await {
         Ok(c) => c,
@@ -421,7 +426,7 @@ pub async fn drastic(
     SessionForm { session, .. }: SessionForm,
 ) -> Response {
     let (Some(id), Some(what)) = (ConnectionId::parse(&raw), Drastic::of(&action)) else {
-        return failure(inlet_core::CoreError::NotFound("source connection"));
+        return not_found();
     };
     let done = match what {
         Drastic::Delete => state
@@ -456,4 +461,9 @@ pub async fn job_events(
         Ok(sse) => sse.into_response(),
         Err(e) => failure(e),
     }
+}
+
+/// The page of an id that names no connection.
+fn not_found() -> Response {
+    failure(inlet_core::CoreError::NotFound("source connection"))
 }

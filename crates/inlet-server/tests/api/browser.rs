@@ -319,10 +319,12 @@ async fn the_console_in_a_real_browser() {
             .create_console_session(
                 &inlet_core::auth::hash_key("old-browser-session"),
                 &inlet_core::auth::hash_key(&app.admin_key),
-                inlet_core::model::now() - chrono::Duration::seconds(1),
+                // Stored already expired, it would be swept at once.
+                inlet_core::model::now() + chrono::Duration::milliseconds(500),
             )
             .await
             .unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
     }
     c.goto(&format!("{base}/sign-in")).await.unwrap();
     c.execute(

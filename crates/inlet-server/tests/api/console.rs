@@ -104,6 +104,11 @@ async fn sign_in_pages_sign_out_and_refusals() {
         "{html}"
     );
 
+    // No key: asked for one.
+    let r = sign_in(&app, "  ", false).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("Enter an API key."));
+
     // A wrong key is refused, and records nothing (it has no organization).
     let before = audit_actions(&app).await.len();
     let r = sign_in(&app, "inl_not_a_key", false).await;
@@ -225,13 +230,28 @@ async fn an_expired_session_is_closed() {
         .create_console_session(
             &inlet_core::auth::hash_key(token),
             &inlet_core::auth::hash_key(&app.admin_key),
-            inlet_core::model::now() - chrono::Duration::minutes(1),
+            // (A session stored already expired would be swept at once.)
+            inlet_core::model::now() + chrono::Duration::milliseconds(500),
         )
         .await
         .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     let r = page(&app, "/", &format!("inlet_session={token}")).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[LOCATION], "/sign-in");
+    // The next sign-in sweeps it from the store.
+    let count = || async {
+        let q = inlet_store::db::Sql::new(
+            "SELECT count(*) AS n FROM console_sessions WHERE token_hash = ?",
+        )
+        .arg(inlet_core::auth::hash_key(token));
+        app.store.db().fetch_all(&q).await.unwrap()[0]
+            .i64("n")
+            .unwrap()
+    };
+    assert_eq!(count().await, 1);
+    sign_in(&app, &app.admin_key, false).await;
+    assert_eq!(count().await, 0);
     app.finish().await;
 }
 
