@@ -29,7 +29,8 @@ use crate::model::api_key::{ApiKey, NewApiKey};
 use crate::model::audit::AuditDraft;
 use crate::model::collection::{Collection, CollectionPatch, NewCollection};
 use crate::model::connection::{
-    Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
+    ConfigUpdate, Connection, ConnectionChange, ConnectionPatch, ConnectionStatus,
+    CredentialsUpdate, NewConnection,
 };
 use crate::model::organization::Organization;
 use crate::model::schema::{DiscoveredSchema, StoredSchema};
@@ -169,20 +170,41 @@ pub trait Store:
         page: PageRequest,
         generation: i64,
     ) -> CoreResult<Page<Connection>>;
+    /// Applies one edit — descriptive fields, credentials, configuration and
+    /// a passing test, whichever are given — in one transaction: all of it
+    /// or none. (An audited view records its one event in it too.)
+    async fn change_connection(
+        &self,
+        org: OrgId,
+        id: ConnectionId,
+        change: ConnectionChange,
+    ) -> CoreResult<Connection>;
     /// Updates name, description, tags or status.
     async fn update_connection(
         &self,
         org: OrgId,
         id: ConnectionId,
         patch: ConnectionPatch,
-    ) -> CoreResult<Connection>;
+    ) -> CoreResult<Connection> {
+        let change = ConnectionChange {
+            patch,
+            ..ConnectionChange::default()
+        };
+        self.change_connection(org, id, change).await
+    }
     /// Replaces credentials.
     async fn update_credentials(
         &self,
         org: OrgId,
         id: ConnectionId,
         update: CredentialsUpdate,
-    ) -> CoreResult<Connection>;
+    ) -> CoreResult<Connection> {
+        let change = ConnectionChange {
+            credentials: Some(update),
+            ..ConnectionChange::default()
+        };
+        self.change_connection(org, id, change).await
+    }
     /// Replaces configuration and the next scheduled sync time computed
     /// from it (`None`: no schedule).
     async fn update_config(
@@ -191,7 +213,16 @@ pub trait Store:
         id: ConnectionId,
         config: serde_json::Map<String, serde_json::Value>,
         next_sync_at: Option<Timestamp>,
-    ) -> CoreResult<Connection>;
+    ) -> CoreResult<Connection> {
+        let change = ConnectionChange {
+            config: Some(ConfigUpdate {
+                config,
+                next_sync_at,
+            }),
+            ..ConnectionChange::default()
+        };
+        self.change_connection(org, id, change).await
+    }
     /// Deletes a connection.
     async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()>;
 

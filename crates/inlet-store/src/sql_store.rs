@@ -14,7 +14,8 @@ use inlet_core::model::api_key::{ApiKey, NewApiKey};
 use inlet_core::model::audit::AuditDraft;
 use inlet_core::model::collection::{Collection, CollectionPatch, NewCollection};
 use inlet_core::model::connection::{
-    Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
+    ConfigUpdate, Connection, ConnectionChange, ConnectionPatch, ConnectionStatus,
+    CredentialsUpdate, NewConnection,
 };
 use inlet_core::model::organization::Organization;
 use inlet_core::model::schema::{DiscoveredSchema, StoredSchema};
@@ -805,32 +806,38 @@ impl Store for SqlStore {
         Ok(result)
     }
 
-    async fn update_connection(
+    async fn change_connection(
         &self,
         org: OrgId,
         id: ConnectionId,
-        patch: ConnectionPatch,
+        change: ConnectionChange,
     ) -> CoreResult<Connection> {
-        let mut q = Sql::new("UPDATE connections SET updated_at = ");
-        q.bind(ms(now()));
-        if let Some(name) = &patch.name {
-            q.push(", name = ").bind(name.as_str());
-            q.push(", sort_name = ").bind(name.to_lowercase());
+        let mut statements = Vec::new();
+        if !change.patch.is_empty() {
+            statements.push(patch_sql(org, id, &change.patch));
         }
-        if let Some(d) = patch.description {
-            q.push(", description = ").bind(d);
+        if let Some(update) = change.credentials {
+            statements.push(credentials_sql(org, id, update));
         }
-        if let Some(tags) = &patch.tags {
-            q.push(", tags = ").bind(to_json(tags));
+        if let Some(update) = change.config {
+            statements.push(config_sql(org, id, update));
         }
-        if let Some(s) = patch.status {
-            q.push(", status = ").bind(s.as_str());
+        if let Some(at) = change.tested_at {
+            statements.push(test_sql(org, id, at, None));
         }
-        q.push(" WHERE org_id = ").bind(org.0);
-        q.push(" AND id = ").bind(id.0).push(" RETURNING *");
+        if statements.is_empty() {
+            return self.get_connection(org, id).await;
+        }
         let mut tx = self.db.begin().await?;
-        let updated = one(tx.query(&q).await?, "source connection", rows::connection)?;
-        if let Some(tags) = &patch.tags {
+        let mut changed = None;
+        for q in &statements {
+            changed = Some(one(
+                tx.query(q).await?,
+                "source connection",
+                rows::connection,
+            )?);
+        }
+        if let Some(tags) = &change.patch.tags {
             tx.query(
                 &Sql::new("DELETE FROM connection_tags WHERE org_id = ? AND connection_id = ?")
                     .arg(org.0)
@@ -842,62 +849,7 @@ impl Store for SqlStore {
         tx.query(&bump(org)).await?;
         self.audit_in(&mut tx, None).await?;
         tx.commit().await?;
-        Ok(updated)
-    }
-
-    async fn update_credentials(
-        &self,
-        org: OrgId,
-        id: ConnectionId,
-        update: CredentialsUpdate,
-    ) -> CoreResult<Connection> {
-        let (secrets, key_id) = match update.secrets {
-            Some(s) => (Some(s.data), Some(s.key_id)),
-            None => (None, None),
-        };
-        // New credentials are untested: the connection goes back to pending
-        // unless a user switched it off.
-        let q = Sql::new(
-            "UPDATE connections SET settings = ?, secret_fields = ?, secrets = ?, secrets_key_id = ?, \
-             status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE 'pending' END, \
-             updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
-        )
-        .arg(to_json(&update.settings))
-        .arg(to_json(&update.secret_fields))
-        .arg(secrets)
-        .arg(key_id)
-        .arg(ms(now()))
-        .arg(org.0)
-        .arg(id.0);
-        one(
-            self.write_bumping(org, &q).await?,
-            "source connection",
-            rows::connection,
-        )
-    }
-
-    async fn update_config(
-        &self,
-        org: OrgId,
-        id: ConnectionId,
-        config: Map<String, Value>,
-        next_sync_at: Option<Timestamp>,
-    ) -> CoreResult<Connection> {
-        let q = Sql::new(
-            "UPDATE connections SET config = ?, schema_auto_refresh = ?, next_sync_at = ?, updated_at = ? \
-             WHERE org_id = ? AND id = ? RETURNING *",
-        )
-        .arg(to_json(&config))
-        .arg(auto_refresh(&config))
-        .arg(next_sync_at.map(ms))
-        .arg(ms(now()))
-        .arg(org.0)
-        .arg(id.0);
-        one(
-            self.write_bumping(org, &q).await?,
-            "source connection",
-            rows::connection,
-        )
+        changed.ok_or(CoreError::NotFound("source connection"))
     }
 
     async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()> {
@@ -947,27 +899,9 @@ impl Store for SqlStore {
         at: Timestamp,
         error: Option<&str>,
     ) -> CoreResult<Connection> {
-        let status = match error {
-            None => ConnectionStatus::Active,
-            Some(_) => ConnectionStatus::Failed,
-        };
-        let q = Sql::new(
-            "UPDATE connections SET \
-             status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE ? END, \
-             last_tested_at = ?, \
-             last_successful_connection_at = CASE WHEN ? = 1 THEN ? ELSE last_successful_connection_at END, \
-             last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
-        )
-        .arg(status.as_str())
-        .arg(ms(at))
-        .arg(error.is_none())
-        .arg(ms(at))
-        .arg(error)
-        .arg(ms(at))
-        .arg(org.0)
-        .arg(id.0);
         one(
-            self.write_bumping(org, &q).await?,
+            self.write_bumping(org, &test_sql(org, id, at, error))
+                .await?,
             "source connection",
             rows::connection,
         )
@@ -1079,4 +1013,86 @@ impl Store for SqlStore {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// Sets a connection's descriptive fields and status (its tags table is
+/// rewritten separately).
+fn patch_sql(org: OrgId, id: ConnectionId, patch: &ConnectionPatch) -> Sql {
+    let mut q = Sql::new("UPDATE connections SET updated_at = ");
+    q.bind(ms(now()));
+    if let Some(name) = &patch.name {
+        q.push(", name = ").bind(name.as_str());
+        q.push(", sort_name = ").bind(name.to_lowercase());
+    }
+    if let Some(d) = &patch.description {
+        q.push(", description = ").bind(d.as_str());
+    }
+    if let Some(tags) = &patch.tags {
+        q.push(", tags = ").bind(to_json(tags));
+    }
+    if let Some(s) = patch.status {
+        q.push(", status = ").bind(s.as_str());
+    }
+    q.push(" WHERE org_id = ").bind(org.0);
+    q.push(" AND id = ").bind(id.0).push(" RETURNING *");
+    q
+}
+
+/// Replaces credentials. New credentials are untested: the connection goes
+/// back to pending unless a user switched it off.
+fn credentials_sql(org: OrgId, id: ConnectionId, update: CredentialsUpdate) -> Sql {
+    let (secrets, key_id) = match update.secrets {
+        Some(s) => (Some(s.data), Some(s.key_id)),
+        None => (None, None),
+    };
+    Sql::new(
+        "UPDATE connections SET settings = ?, secret_fields = ?, secrets = ?, secrets_key_id = ?, \
+         status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE 'pending' END, \
+         updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
+    )
+    .arg(to_json(&update.settings))
+    .arg(to_json(&update.secret_fields))
+    .arg(secrets)
+    .arg(key_id)
+    .arg(ms(now()))
+    .arg(org.0)
+    .arg(id.0)
+}
+
+/// Replaces the configuration and the schedule's next run.
+fn config_sql(org: OrgId, id: ConnectionId, update: ConfigUpdate) -> Sql {
+    Sql::new(
+        "UPDATE connections SET config = ?, schema_auto_refresh = ?, next_sync_at = ?, updated_at = ? \
+         WHERE org_id = ? AND id = ? RETURNING *",
+    )
+    .arg(to_json(&update.config))
+    .arg(auto_refresh(&update.config))
+    .arg(update.next_sync_at.map(ms))
+    .arg(ms(now()))
+    .arg(org.0)
+    .arg(id.0)
+}
+
+/// Records a finished test: `active` (or `failed` with `error`), unless a
+/// user switched the connection off meanwhile.
+fn test_sql(org: OrgId, id: ConnectionId, at: Timestamp, error: Option<&str>) -> Sql {
+    let status = match error {
+        None => ConnectionStatus::Active,
+        Some(_) => ConnectionStatus::Failed,
+    };
+    Sql::new(
+        "UPDATE connections SET \
+         status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE ? END, \
+         last_tested_at = ?, \
+         last_successful_connection_at = CASE WHEN ? = 1 THEN ? ELSE last_successful_connection_at END, \
+         last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
+    )
+    .arg(status.as_str())
+    .arg(ms(at))
+    .arg(error.is_none())
+    .arg(ms(at))
+    .arg(error)
+    .arg(ms(at))
+    .arg(org.0)
+    .arg(id.0)
 }

@@ -160,6 +160,30 @@ impl ConnectionPatch {
     }
 }
 
+/// Everything one edit changes on a connection, written in one transaction
+/// (so an edit is applied whole or not at all) with at most one audit event.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionChange {
+    /// Descriptive fields and status (may be empty).
+    pub patch: ConnectionPatch,
+    /// New credentials; the connection goes back to `pending` (untested).
+    pub credentials: Option<CredentialsUpdate>,
+    /// New configuration and the next scheduled sync time computed from it.
+    pub config: Option<ConfigUpdate>,
+    /// A passing test of the connection as changed, taken at this time.
+    pub tested_at: Option<Timestamp>,
+}
+
+/// A new configuration and the next scheduled sync computed from it
+/// (`None`: no schedule).
+#[derive(Debug, Clone)]
+pub struct ConfigUpdate {
+    /// The whole configuration.
+    pub config: Map<String, Value>,
+    /// When the schedule next fires.
+    pub next_sync_at: Option<Timestamp>,
+}
+
 /// New credentials: the non-secret part and the sealed secret part.
 #[derive(Debug, Clone)]
 pub struct CredentialsUpdate {

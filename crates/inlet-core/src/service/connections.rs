@@ -15,7 +15,8 @@ use crate::list::{ConnectionFilter, Page, PageRequest};
 use crate::model::audit::{AuditAction, AuditDraft};
 use crate::model::catalog::SourceType;
 use crate::model::connection::{
-    Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate, NewConnection,
+    ConfigUpdate, Connection, ConnectionChange, ConnectionPatch, ConnectionStatus,
+    CredentialsUpdate, NewConnection,
 };
 use crate::model::wire::WireEnum;
 use crate::model::{Timestamp, now};
@@ -236,7 +237,7 @@ impl Services {
         let conn = self.get_connection(who, id).await?;
         self.ensure_no_active_sync(who, id).await?;
         let update = self.credentials_update(&conn, &credentials)?;
-        let event = credentials_event(who, &conn, &credentials, true);
+        let event = credentials_event(who, id, changed_credentials(&conn, &credentials, true));
         let conn = self
             .store
             .audited(event)
@@ -260,7 +261,7 @@ impl Services {
         self.ensure_no_active_sync(who, id).await?;
         let (config, next_sync_at) = self.config_update(&conn, &config)?;
         self.store
-            .audited(config_event(who, id, &conn.config, &config))
+            .audited(config_event(who, id, changed_config(&conn.config, &config)))
             .update_config(who.org_id, id, config, next_sync_at)
             .await
     }
@@ -280,14 +281,14 @@ impl Services {
         test_first: bool,
     ) -> CoreResult<Connection> {
         who.require(Scope::Write)?;
-        let mut conn = self.get_connection(who, id).await?;
+        let conn = self.get_connection(who, id).await?;
         let patch = connection_patch(
             edit.name.as_deref(),
             edit.description.as_deref(),
             edit.tags.as_deref(),
             None,
         )?;
-        let credentials_named = credentials_event(who, &conn, &edit.credentials, false);
+        let credential_fields = changed_credentials(&conn, &edit.credentials, false);
         let credentials = if edit.credentials.is_empty() {
             None
         } else {
@@ -300,7 +301,11 @@ impl Services {
         } else {
             let mut merged = conn.config.clone();
             merged.extend(edit.config);
-            Some(self.config_update(&conn, &merged)?)
+            let (config, next_sync_at) = self.config_update(&conn, &merged)?;
+            Some(ConfigUpdate {
+                config,
+                next_sync_at,
+            })
         };
         if credentials.is_some() || config.is_some() {
             self.ensure_no_active_sync(who, id).await?;
@@ -311,43 +316,35 @@ impl Services {
                 next.settings.clone_from(&update.settings);
                 next.secrets.clone_from(&update.secrets);
             }
-            if let Some((config, _)) = &config {
-                next.config.clone_from(config);
+            if let Some(update) = &config {
+                next.config.clone_from(&update.config);
             }
             ensure_switched_on(&next, "test")?;
             self.run_test(&next.source_type, &self.source_config(&next)?)
                 .await?;
         }
-        if !patch.is_empty() {
-            conn = self
-                .store
-                .audited(patch_event(who, id, &patch))
-                .update_connection(who.org_id, id, patch)
-                .await?;
-        }
-        if let Some(update) = credentials {
-            conn = self
-                .store
-                .audited(credentials_named)
-                .update_credentials(who.org_id, id, update)
-                .await?;
-            tracing::info!(connection = %id, "credentials replaced");
-        }
-        if let Some((config, next_sync_at)) = config {
-            let event = config_event(who, id, &conn.config, &config);
-            conn = self
-                .store
-                .audited(event)
-                .update_config(who.org_id, id, config, next_sync_at)
-                .await?;
-        }
-        if test_first {
-            conn = self
-                .store
-                .audited(tested(who, id, true))
-                .record_test(who.org_id, id, now(), None)
-                .await?;
-        }
+        let event = edit_event(
+            who,
+            id,
+            &patch,
+            credentials.is_some().then_some(credential_fields),
+            config
+                .as_ref()
+                .map(|update| changed_config(&conn.config, &update.config)),
+            test_first,
+        );
+        let change = ConnectionChange {
+            patch,
+            credentials,
+            config,
+            tested_at: test_first.then(now),
+        };
+        let conn = self
+            .store
+            .audited(event)
+            .change_connection(who.org_id, id, change)
+            .await?;
+        tracing::info!(connection = %id, "connection edited");
         Ok(conn)
     }
 
@@ -583,63 +580,114 @@ pub(crate) async fn bounded<T>(
 /// (none of them is secret).
 fn patch_event(who: &Principal, id: ConnectionId, patch: &ConnectionPatch) -> AuditDraft {
     let mut event = who.audit(AuditAction::ConnectionUpdated).object(id);
-    if let Some(n) = &patch.name {
-        event = event.note("name", n.as_str());
-    }
-    if let Some(d) = &patch.description {
-        event = event.note("description", d.as_str());
-    }
-    if let Some(t) = &patch.tags {
-        event = event.note("tags", t.clone());
-    }
-    if let Some(s) = patch.status {
-        event = event.note("status", s.as_str());
+    for (field, value) in patch_notes(patch) {
+        event = event.note(field, value);
     }
     event
 }
 
-/// The event of new credentials: the names of the fields that change
-/// (every secret sent counts: its old value is not compared), never their
-/// values. With `replacing`, plain fields not sent are removed.
-fn credentials_event(
-    who: &Principal,
+/// A patch's fields and new values, for an event's summary.
+fn patch_notes(patch: &ConnectionPatch) -> Vec<(&'static str, Value)> {
+    let mut notes = Vec::new();
+    if let Some(n) = &patch.name {
+        notes.push(("name", Value::from(n.as_str())));
+    }
+    if let Some(d) = &patch.description {
+        notes.push(("description", Value::from(d.as_str())));
+    }
+    if let Some(t) = &patch.tags {
+        notes.push(("tags", Value::from(t.clone())));
+    }
+    if let Some(s) = patch.status {
+        notes.push(("status", Value::from(s.as_str())));
+    }
+    notes
+}
+
+/// The names of the credential fields a change touches (every secret sent
+/// counts: its old value is not compared), never their values. With
+/// `replacing`, plain fields not sent are removed and count too.
+fn changed_credentials(
     conn: &Connection,
     sent: &Map<String, Value>,
     replacing: bool,
-) -> AuditDraft {
+) -> Vec<String> {
     let old = &conn.settings;
-    let mut fields: Vec<&String> = sent
+    let mut fields: Vec<String> = sent
         .iter()
         .filter(|(k, v)| old.get(*k) != Some(v))
-        .map(|(k, _)| k)
+        .map(|(k, _)| k.clone())
         .collect();
     if replacing {
-        fields.extend(old.keys().filter(|k| !sent.contains_key(*k)));
+        fields.extend(old.keys().filter(|k| !sent.contains_key(*k)).cloned());
     }
     fields.sort();
     fields.dedup();
+    fields
+}
+
+/// The names of the configuration fields that differ between two configs.
+fn changed_config(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<String> {
+    let mut changed: Vec<String> = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(v))
+        .map(|(k, _)| k.clone())
+        .chain(old.keys().filter(|k| !new.contains_key(*k)).cloned())
+        .collect();
+    changed.sort();
+    changed
+}
+
+/// The event of new credentials: the names of the fields that change.
+fn credentials_event(who: &Principal, id: ConnectionId, fields: Vec<String>) -> AuditDraft {
     who.audit(AuditAction::CredentialsReplaced)
-        .object(conn.id)
-        .note("fields", serde_json::json!(fields))
+        .object(id)
+        .note("fields", fields)
 }
 
 /// The event of a new configuration: the names of the fields that changed.
-fn config_event(
-    who: &Principal,
-    id: ConnectionId,
-    old: &Map<String, Value>,
-    new: &Map<String, Value>,
-) -> AuditDraft {
-    let mut changed: Vec<&String> = new
-        .iter()
-        .filter(|(k, v)| old.get(*k) != Some(v))
-        .map(|(k, _)| k)
-        .chain(old.keys().filter(|k| !new.contains_key(*k)))
-        .collect();
-    changed.sort();
+fn config_event(who: &Principal, id: ConnectionId, fields: Vec<String>) -> AuditDraft {
     who.audit(AuditAction::ConfigUpdated)
         .object(id)
-        .note("fields", serde_json::json!(changed))
+        .note("fields", fields)
+}
+
+/// The one event of an edit. An edit of one kind (descriptive fields,
+/// credentials or configuration) is recorded as that kind; an edit of
+/// several as `connection.updated`, its summary naming each part
+/// (`credentials` and `config` list field names). A test the edit passed
+/// first adds `tested: true`; an edit that only tested is a test.
+fn edit_event(
+    who: &Principal,
+    id: ConnectionId,
+    patch: &ConnectionPatch,
+    credentials: Option<Vec<String>>,
+    config: Option<Vec<String>>,
+    tested_first: bool,
+) -> AuditDraft {
+    let parts = usize::from(!patch.is_empty())
+        + usize::from(credentials.is_some())
+        + usize::from(config.is_some());
+    let event = match (parts, credentials, config) {
+        (0, _, _) => return tested(who, id, true),
+        (1, Some(fields), None) => credentials_event(who, id, fields),
+        (1, None, Some(fields)) => config_event(who, id, fields),
+        (_, credentials, config) => {
+            let mut event = patch_event(who, id, patch);
+            if let Some(fields) = credentials {
+                event = event.note("credentials", fields);
+            }
+            if let Some(fields) = config {
+                event = event.note("config", fields);
+            }
+            event
+        }
+    };
+    if tested_first {
+        event.note("tested", true)
+    } else {
+        event
+    }
 }
 
 /// The event of a test and its outcome.

@@ -133,6 +133,34 @@ async fn every_change_once(app: &TestApp) {
     let e = t.expect_one("connection.config_updated", Some(&conn)).await;
     assert_eq!(e["summary"], json!({"fields": ["schedule"]}));
 
+    // One edit of several parts (001's PATCH) is one transaction and one
+    // event naming each part.
+    let r = app
+        .patch(
+            &format!("/api/v1/data-sources/{conn}"),
+            k,
+            json!({"name": "wh3", "password": format!("{secret}3"), "schema_name": "public"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let e = t.expect_one("connection.updated", Some(&conn)).await;
+    assert_eq!(
+        e["summary"],
+        json!({"name": "wh3", "credentials": ["password"], "config": ["schema"]})
+    );
+    // A bad part refuses the whole edit: the name is not changed either.
+    let r = app
+        .patch(
+            &format!("/api/v1/data-sources/{conn}"),
+            k,
+            json!({"name": "wh4", "port": "not a port"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    t.expect_none("a refused edit").await;
+    let r = app.get(&path, k).await;
+    assert_eq!(r.body["sourceConnection"]["name"], "wh3", "{}", r.text);
+
     // Bad input changes nothing and records nothing.
     let r = app
         .put(
@@ -225,7 +253,12 @@ async fn every_change_once(app: &TestApp) {
 
     // No secret in any event.
     let text = events(app, "").await.to_string();
-    for s in [secret.as_str(), &format!("{secret}2"), &key_secret] {
+    for s in [
+        secret.as_str(),
+        &format!("{secret}2"),
+        &format!("{secret}3"),
+        &key_secret,
+    ] {
         assert!(!text.contains(s), "an event holds a secret");
     }
 }
