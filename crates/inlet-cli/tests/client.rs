@@ -213,6 +213,24 @@ async fn sync_jobs_and_search_from_the_shell() {
     assert!(id.starts_with("sync_"), "{out}");
     let jobs = ok(&client(&base, Some(KEY), &["jobs", "list", &conn, "-q"]));
     assert_eq!(jobs.trim(), id);
+    // The organization's jobs, by status.
+    let jobs = ok(&client(
+        &base,
+        Some(KEY),
+        &["jobs", "list", "--status", "completed", "-q"],
+    ));
+    assert!(jobs.lines().any(|l| l == id), "{jobs}");
+    let jobs = ok(&client(
+        &base,
+        Some(KEY),
+        &["jobs", "list", "--status", "failed", "-q"],
+    ));
+    assert!(!jobs.lines().any(|l| l == id), "{jobs}");
+    let err = fails(
+        &client(&base, Some(KEY), &["jobs", "list", "--status", "exploded"]),
+        1,
+    );
+    assert!(err.contains("status: must be one of"), "{err}");
     let job: Value = serde_json::from_str(&ok(&client(
         &base,
         Some(KEY),

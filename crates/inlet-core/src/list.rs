@@ -3,6 +3,7 @@
 use crate::error::{CoreError, CoreResult};
 use crate::ids::CollectionId;
 use crate::model::connection::ConnectionStatus;
+use crate::model::job::{JobKind, JobStatus};
 
 /// Largest page a client may ask for.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -149,6 +150,18 @@ pub struct ConnectionFilter {
     pub sort: ConnectionSort,
     /// Sort direction.
     pub order: SortOrder,
+}
+
+/// Which of an organization's jobs to list (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// Only jobs with this status.
+    pub status: Option<JobStatus>,
+    /// Only jobs of this kind.
+    pub kind: Option<JobKind>,
+    /// Only jobs of connections in these collections (a restricted key's
+    /// reach); empty means all.
+    pub within_collections: Vec<CollectionId>,
 }
 
 #[cfg(test)]

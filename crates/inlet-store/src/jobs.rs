@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use inlet_core::error::{CoreError, CoreResult};
 use inlet_core::ids::{ConnectionId, JobId, OrgId, job_label};
-use inlet_core::list::{Page, PageRequest};
+use inlet_core::list::{JobFilter, Page, PageRequest};
 use inlet_core::model::Timestamp;
 use inlet_core::model::connection::ConnectionStatus;
 use inlet_core::model::job::{
@@ -363,6 +363,37 @@ impl JobStore for SqlStore {
             Sql::new("SELECT count(*) AS n FROM jobs WHERE org_id = ? AND connection_id = ?")
                 .arg(org.0)
                 .arg(connection.0);
+        let mut listed = self.paged(q, count, page, job).await?;
+        listed.items = self.with_streams(listed.items).await?;
+        Ok(listed)
+    }
+
+    async fn list_org_jobs(
+        &self,
+        org: OrgId,
+        filter: &JobFilter,
+        page: PageRequest,
+    ) -> CoreResult<Page<Job>> {
+        // The same conditions for the page and its count. A restricted key
+        // reaches jobs through their connection's collection.
+        let conditions = |select: &str| {
+            let mut q = Sql::new(select);
+            if !filter.within_collections.is_empty() {
+                q.push(" JOIN connections c ON c.id = j.connection_id AND c.collection_id IN ")
+                    .bind_list(filter.within_collections.iter().map(|c| c.0));
+            }
+            q.push(" WHERE j.org_id = ").bind(org.0);
+            if let Some(status) = filter.status {
+                q.push(" AND j.status = ").bind(status.as_str());
+            }
+            if let Some(kind) = filter.kind {
+                q.push(" AND j.kind = ").bind(kind.as_str());
+            }
+            q
+        };
+        let mut q = conditions("SELECT j.* FROM jobs j");
+        q.push(" ORDER BY j.id DESC");
+        let count = conditions("SELECT count(*) AS n FROM jobs j");
         let mut listed = self.paged(q, count, page, job).await?;
         listed.items = self.with_streams(listed.items).await?;
         Ok(listed)

@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0009_console_sessions.sql"),
         include_str!("migrations/postgres/0009_console_sessions.sql"),
     ),
+    (
+        10,
+        include_str!("migrations/sqlite/0010_org_jobs.sql"),
+        include_str!("migrations/postgres/0010_org_jobs.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.

@@ -60,10 +60,23 @@ impl Services {
     }
 
     async fn record_refused_sign_in(&self, key_hash: &str, origin: Origin) -> CoreResult<()> {
-        let Some((key, _, _)) = self.store.find_api_key(key_hash).await? else {
+        let Some((key, role, _)) = self.store.find_api_key(key_hash).await? else {
             tracing::warn!(client = ?origin.client_addr, "console sign-in with an unknown key refused");
             return Ok(());
         };
+        // Why the known key was refused (it is the key's own organization's
+        // business; the person signing in only sees "invalid key").
+        let reason = if key.revoked_at.is_some() {
+            "revoked"
+        } else if key.expires_at.is_some_and(|at| at <= now()) {
+            "expired"
+        } else if key.user_id.is_some() && role.is_none() {
+            "not_a_member"
+        } else {
+            "refused"
+        };
+        let mut summary = serde_json::Map::new();
+        summary.insert("reason".into(), reason.into());
         let event = AuditDraft {
             org_id: key.org_id,
             actor: Actor {
@@ -74,7 +87,7 @@ impl Services {
             origin,
             action: AuditAction::ConsoleSignInFailed,
             object_id: Some(key.id.to_string()),
-            summary: serde_json::Map::new(),
+            summary,
         };
         self.store.record_audit_event(&event).await
     }

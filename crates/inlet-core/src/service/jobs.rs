@@ -6,7 +6,7 @@ use super::ensure_switched_on;
 use crate::auth::{Principal, Scope};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{ConnectionId, JobId, job_label};
-use crate::list::{Page, PageRequest};
+use crate::list::{JobFilter, Page, PageRequest};
 use crate::model::audit::{AuditAction, AuditDraft};
 use crate::model::connection::Connection;
 use crate::model::job::{Job, JobKind, JobStatus, JobTrigger, NewJob};
@@ -146,6 +146,18 @@ impl Services {
     ) -> CoreResult<Page<Job>> {
         self.get_connection(who, id).await?;
         self.store.list_jobs(who.org_id, id, page).await
+    }
+
+    /// The organization's jobs (of the connections the key may see),
+    /// newest first: what is running, what failed lately.
+    pub async fn list_org_jobs(
+        &self,
+        who: &Principal,
+        mut filter: JobFilter,
+        page: PageRequest,
+    ) -> CoreResult<Page<Job>> {
+        filter.within_collections = who.collections.clone();
+        self.store.list_org_jobs(who.org_id, &filter, page).await
     }
 
     /// Cancels a job: a queued one at once; a running one stops within

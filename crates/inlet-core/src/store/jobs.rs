@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use crate::error::CoreResult;
 use crate::ids::{ConnectionId, JobId, OrgId};
-use crate::list::{Page, PageRequest};
+use crate::list::{JobFilter, Page, PageRequest};
 use crate::model::Timestamp;
 use crate::model::job::{Job, JobError, JobKind, JobStatus, Lease, NewJob};
 
@@ -56,6 +56,14 @@ pub trait JobStore: Send + Sync {
         &self,
         org: OrgId,
         connection: ConnectionId,
+        page: PageRequest,
+    ) -> CoreResult<Page<Job>>;
+
+    /// The jobs of all of `org`'s connections matching `filter`, newest first.
+    async fn list_org_jobs(
+        &self,
+        org: OrgId,
+        filter: &JobFilter,
         page: PageRequest,
     ) -> CoreResult<Page<Job>>;
 

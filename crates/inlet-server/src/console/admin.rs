@@ -6,16 +6,18 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, TimeDelta};
+use inlet_core::CoreError;
 use inlet_core::auth::Scope;
-use inlet_core::ids::ApiKeyId;
+use inlet_core::ids::{ApiKeyId, CollectionId};
 use inlet_core::list::PageRequest;
 use inlet_core::model::audit::{AuditAction, AuditFilter};
 use inlet_core::model::wire::WireEnum;
-use inlet_core::model::{Timestamp, now, relative_time};
+use inlet_core::model::{Timestamp, now};
 use inlet_core::service::ApiKeyInput;
-use maud::{Markup, html};
+use maud::html;
 
-use super::layout::{Section, page};
+use super::layout::{Section, page, pager, when};
 use super::session::{Session, SessionForm, failure};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,10 +33,6 @@ fn paging(q: &BTreeMap<String, String>) -> PageRequest {
         page,
         page_size: 50,
     }
-}
-
-fn ago(at: Timestamp, t: Timestamp) -> Markup {
-    html! { time datetime=(at.to_rfc3339()) title=(at.to_rfc3339()) { (relative_time(at, t)) } }
 }
 
 /// The collections the caller can reach (the first 100: forms list them
@@ -69,7 +67,7 @@ pub async fn collections(State(state): State<AppState>, session: Session) -> Res
                     td { a href={"/connections?collectionId=" (c.id)} { (c.name.as_str()) } }
                     td { (c.connection_count) }
                     td { (c.description) }
-                    td { (ago(c.created_at, t)) }
+                    td { (when(Some(c.created_at), t)) }
                 } } }
             } }
         }
@@ -122,16 +120,28 @@ async fn keys_page(
     q: &BTreeMap<String, String>,
     created: Option<(String, String)>,
 ) -> Response {
-    let list = match state
-        .services
-        .list_api_keys(&session.who, None, paging(q))
-        .await
-    {
-        Ok(p) => p.items,
+    let (list, collections) = match tokio::try_join!(
+        async {
+            Ok::<_, ApiError>(
+                state
+                    .services
+                    .list_api_keys(&session.who, None, paging(q))
+                    .await?,
+            )
+        },
+        collections_of(state, &session.who),
+    ) {
+        Ok(read) => read,
         Err(e) => return failure(e),
     };
     let t = now();
     let csrf = session.csrf();
+    let collection_name = |id: &CollectionId| {
+        collections
+            .iter()
+            .find(|c| c.id == *id)
+            .map_or_else(|| id.to_string(), |c| c.name.as_str().to_owned())
+    };
     let body = html! {
         h1 { "API keys" }
         @if let Some((name, secret)) = &created {
@@ -142,15 +152,28 @@ async fn keys_page(
             }
         }
         div.table-wrap { table {
-            thead { tr { th scope="col" { "Name" } th scope="col" { "Starts with" } th scope="col" { "Scopes" } th scope="col" { "Created" } th scope="col" { "State" } } }
-            tbody { @for k in &list { tr {
-                td { (k.name) }
+            thead { tr {
+                th scope="col" { "Name" } th scope="col" { "Starts with" } th scope="col" { "Scopes" }
+                th scope="col" { "Collections" } th scope="col" { "Created" } th scope="col" { "State" }
+            } }
+            tbody { @for k in &list.items { tr {
+                td {
+                    (k.name)
+                    // Revoking it ends this session too.
+                    @if k.id == session.who.key_id { " " span.hint { "(signed in with it)" } }
+                }
                 td { code { (k.prefix) "…" } }
                 td { (k.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")) }
-                td { (ago(k.created_at, t)) }
                 td {
-                    @if let Some(at) = k.revoked_at { span.badge.failed { "revoked" } " " (ago(at, t)) }
+                    @if k.collection_ids.is_empty() { span.hint { "all" } }
+                    @else { (k.collection_ids.iter().map(collection_name).collect::<Vec<_>>().join(", ")) }
+                }
+                td { (when(Some(k.created_at), t)) }
+                td {
+                    @if let Some(at) = k.revoked_at { span.badge.failed { "revoked" } " " (when(Some(at), t)) }
+                    @else if let Some(at) = k.expires_at.filter(|at| *at <= t) { span.badge.inactive { "expired" } " " (when(Some(at), t)) }
                     @else {
+                        @if let Some(at) = k.expires_at { span.hint { "expires " (when(Some(at), t)) } " " }
                         form.inline method="post" action={"/keys/" (k.id) "/revoke"} {
                             input type="hidden" name="csrf" value=(csrf);
                             button.quiet type="submit" aria-label={"Revoke " (k.name)} { "Revoke" }
@@ -159,6 +182,7 @@ async fn keys_page(
                 }
             } } }
         } }
+        (pager("/keys", q, list.request, list.total_pages()))
         h2 { "New key" }
         form.stack.form method="post" action="/keys" {
             input type="hidden" name="csrf" value=(csrf);
@@ -171,6 +195,22 @@ async fn keys_page(
                         label for={"scope-" (s.as_str())} { (s.as_str()) }
                     }
                 }
+            }
+            @if !collections.is_empty() {
+                fieldset {
+                    legend { "Collections " span.hint { "(none checked: all of them)" } }
+                    @for c in &collections {
+                        div.check {
+                            input id={"collection-" (c.id)} type="checkbox" name={"collection." (c.id)};
+                            label for={"collection-" (c.id)} { (c.name.as_str()) }
+                        }
+                    }
+                }
+            }
+            div {
+                label for="expires" { "Expires " span.hint { "(optional; valid through that day, UTC)" } }
+                input #expires type="date" name="expires" aria-describedby="expires-hint";
+                p.hint #expires-hint { "Leave empty for a key that lasts until it is revoked." }
             }
             button type="submit" { "Create key" }
         }
@@ -191,13 +231,34 @@ pub async fn create_key(
         .copied()
         .filter(|s| form.contains_key(&format!("scope.{}", s.as_str())))
         .collect();
+    // `collection.{id}` checkboxes; an id that does not parse is no
+    // collection of this organization.
+    let collection_ids = match form
+        .keys()
+        .filter_map(|k| k.strip_prefix("collection."))
+        .map(|id| {
+            CollectionId::parse(id)
+                .ok_or_else(|| CoreError::invalid("collectionIds", format!("no collection {id}")))
+        })
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(ids) => ids,
+        Err(e) => return failure(e),
+    };
+    let expires_at = match form.get("expires").filter(|d| !d.is_empty()) {
+        Some(d) => match day_after(d, "expires") {
+            Ok(at) => Some(at),
+            Err(e) => return failure(e),
+        },
+        None => None,
+    };
     let input = ApiKeyInput {
         org_id: None,
         user_id: None,
         name: form.get("name").cloned().unwrap_or_default(),
         scopes,
-        collection_ids: Vec::new(),
-        expires_at: None,
+        collection_ids,
+        expires_at,
     };
     match state.services.create_api_key(&session.who, input).await {
         Ok(created) => {
@@ -239,18 +300,47 @@ pub async fn audit(
         },
         None => Vec::new(),
     };
+    let filled = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let actor = match filled("actor").map(|a| {
+        ApiKeyId::parse(a)
+            .ok_or_else(|| CoreError::invalid("actor", "must be a key id such as key_2"))
+    }) {
+        Some(Err(e)) => return failure(e),
+        Some(Ok(id)) => Some(id),
+        None => None,
+    };
+    // "From" is the start of its day; "to" takes in the whole of its day.
+    let since = match filled("since").map(|d| day_start(d, "since")).transpose() {
+        Ok(at) => at,
+        Err(e) => return failure(e),
+    };
+    let until = match filled("until").map(|d| day_after(d, "until")).transpose() {
+        Ok(at) => at,
+        Err(e) => return failure(e),
+    };
     let filter = AuditFilter {
         actions: action,
-        object_id: q.get("objectId").cloned().filter(|o| !o.is_empty()),
+        object_id: filled("objectId").map(str::to_owned),
+        actor_key_id: actor,
+        since,
+        until,
         ..AuditFilter::default()
     };
     let at = paging(&q);
-    let events = match state
-        .services
-        .list_audit_events(&session.who, None, filter, at)
-        .await
-    {
-        Ok(p) => p,
+    let (events, keys) = match tokio::try_join!(
+        state
+            .services
+            .list_audit_events(&session.who, None, filter, at),
+        state.services.list_api_keys(
+            &session.who,
+            None,
+            PageRequest {
+                page: 1,
+                page_size: 100,
+            },
+        ),
+    ) {
+        Ok(read) => read,
         Err(e) => return failure(e),
     };
     let t = now();
@@ -267,6 +357,17 @@ pub async fn audit(
                 }
             }
             div { label for="objectId" { "Object" } input #objectId type="text" name="objectId" value=(value("objectId")) placeholder="sc_3"; }
+            div {
+                label for="actor" { "By key" }
+                select #actor name="actor" {
+                    option value="" { "anyone" }
+                    @for k in &keys.items {
+                        option value=(k.id) selected[value("actor") == k.id.to_string()] { (k.name) " (" (k.id) ")" }
+                    }
+                }
+            }
+            div { label for="since" { "From" } input #since type="date" name="since" value=(value("since")); }
+            div { label for="until" { "To" } input #until type="date" name="until" value=(value("until")); }
             button type="submit" { "Apply" }
         }
         @if events.items.is_empty() {
@@ -275,7 +376,7 @@ pub async fn audit(
             div.table-wrap { table {
                 thead { tr { th scope="col" { "When" } th scope="col" { "Action" } th scope="col" { "Object" } th scope="col" { "By" } th scope="col" { "What changed" } th scope="col" { "From" } } }
                 tbody { @for e in &events.items { tr {
-                    td { (ago(e.at, t)) }
+                    td { (when(Some(e.at), t)) }
                     td { code { (e.action) } }
                     td { (e.object_id.as_deref().unwrap_or("—")) }
                     td { (e.actor.key_name) @if let Some(u) = e.actor.user_id { " (" (u) ")" } }
@@ -284,7 +385,37 @@ pub async fn audit(
                 } } }
             } }
             p.hint { (events.total) " events" }
+            (pager("/audit", &q, events.request, events.total_pages()))
         }
     };
     page("Audit log", Section::Audit, &session.csrf(), body).into_response()
+}
+
+/// A `YYYY-MM-DD` day's start, UTC; a bad day is an error naming `field`.
+fn day_start(day: &str, field: &str) -> Result<Timestamp, CoreError> {
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| CoreError::invalid(field, "must be a date, YYYY-MM-DD"))
+}
+
+/// The start of the day after `day` (UTC): the first instant not in it.
+fn day_after(day: &str, field: &str) -> Result<Timestamp, CoreError> {
+    Ok(day_start(day, field)? + TimeDelta::days(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_whole_utc_days() {
+        let start = day_start("2026-11-27", "since").unwrap();
+        assert_eq!(start.to_rfc3339(), "2026-11-27T00:00:00+00:00");
+        let end = day_after("2026-11-27", "until").unwrap();
+        assert_eq!(end.to_rfc3339(), "2026-11-28T00:00:00+00:00");
+        let e = day_start("27/11/2026", "since").unwrap_err();
+        assert!(e.to_string().contains("since"), "{e}");
+    }
 }

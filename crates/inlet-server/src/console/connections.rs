@@ -8,15 +8,17 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use inlet_core::ids::{ConnectionId, job_label};
 use inlet_core::list::PageRequest;
+use inlet_core::model::collection::Collection;
 use inlet_core::model::connection::{Connection, ConnectionStatus};
 use inlet_core::model::job::JobTrigger;
 use inlet_core::model::schema::DiscoveredSchema;
 use inlet_core::model::wire::WireEnum;
-use inlet_core::model::{Timestamp, now, relative_time};
+use inlet_core::model::{Timestamp, now};
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::layout::{Section, badge, page};
+use super::jobs::jobs_table;
+use super::layout::{Section, badge, page, pager, when};
 use super::session::{Session, SessionForm, failure};
 use crate::dialects::core::list_request;
 use crate::state::AppState;
@@ -104,45 +106,10 @@ pub async fn list(
                     }
                 }
             }
-            (pager(&params, result.request, result.total_pages()))
+            (pager("/connections", &params, result.request, result.total_pages()))
         }
     };
     page("Connections", Section::Connections, &session.csrf(), body).into_response()
-}
-
-/// Previous and next links that keep the filters.
-fn pager(params: &BTreeMap<String, String>, at: PageRequest, pages: u64) -> Markup {
-    let link = |n: u32| {
-        let mut q = params.clone();
-        q.insert("page".into(), n.to_string());
-        let query: Vec<String> = q
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect();
-        format!("/connections?{}", query.join("&"))
-    };
-    html! {
-        nav.pager aria-label="Pages" {
-            @if at.page > 1 { a href=(link(at.page - 1)) rel="prev" { "← Previous" } }
-            span { "Page " (at.page) " of " (pages.max(1)) }
-            @if u64::from(at.page) < pages { a href=(link(at.page + 1)) rel="next" { "Next →" } }
-        }
-    }
-}
-
-fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-}
-
-/// A time as "5 min ago" with the exact time for assistive tech and hover.
-fn when(at: Option<Timestamp>, t: Timestamp) -> Markup {
-    html! {
-        @match at {
-            Some(at) => time datetime=(at.to_rfc3339()) title=(at.to_rfc3339()) { (relative_time(at, t)) },
-            None => span.hint { "never" },
-        }
-    }
 }
 
 /// `GET /connections/{id}`
@@ -173,6 +140,10 @@ pub async fn show(
         .await
     {
         Ok(j) => j.items,
+        Err(e) => return failure(e),
+    };
+    let collection = match state.services.get_collection(who, conn.collection_id).await {
+        Ok(c) => c,
         Err(e) => return failure(e),
     };
     // Not discovered yet is an empty state; any other failure is shown.
@@ -232,24 +203,12 @@ pub async fn show(
         @if conn.status == ConnectionStatus::Failed {
             p.error role="alert" { "Last test failed: " (conn.last_error.as_deref().unwrap_or("no reason recorded")) }
         }
-        (settings(&conn, t))
+        (settings(&conn, &collection, t))
         h2 { "Jobs" }
         @if jobs.is_empty() {
             div.empty { p { "No syncs yet. " strong { "Sync now" } " reads its data into the index." } }
         } @else {
-            div.table-wrap { table {
-                thead { tr {
-                    th scope="col" { "Job" } th scope="col" { "Status" } th scope="col" { "Trigger" }
-                    th scope="col" { "Records" } th scope="col" { "Started" }
-                } }
-                tbody { @for j in &jobs { tr {
-                    td { (job_label(j.id, j.kind)) }
-                    td { (badge(j.status.as_str())) }
-                    td { (j.trigger.as_str()) }
-                    td { (j.counts.read) }
-                    td { (when(Some(j.created_at), t)) }
-                } } }
-            } }
+            (jobs_table("Jobs", &jobs, None, t))
         }
         h2 { "Documents" }
         @if docs.items.is_empty() {
@@ -277,7 +236,7 @@ pub async fn show(
 }
 
 /// Settings without secrets: which secret fields are set, never values.
-fn settings(c: &Connection, t: Timestamp) -> Markup {
+fn settings(c: &Connection, collection: &Collection, t: Timestamp) -> Markup {
     let plain = |v: &Value| match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -285,7 +244,8 @@ fn settings(c: &Connection, t: Timestamp) -> Markup {
     html! {
         dl.settings {
             dt { "Type" } dd { (c.source_type) }
-            dt { "Collection" } dd { (c.collection_id) }
+            dt { "Collection" }
+            dd { a href={"/connections?collectionId=" (c.collection_id)} { (collection.name.as_str()) } }
             @for (k, v) in &c.settings { dt { (k) } dd { (plain(v)) } }
             dt { "Secrets set" }
             dd { @if c.secret_fields.is_empty() { "none" } @else { (c.secret_fields.join(", ")) } }

@@ -1,5 +1,9 @@
 //! The page frame every console page shares: head, navigation, sign-out.
 
+use std::collections::BTreeMap;
+
+use inlet_core::list::PageRequest;
+use inlet_core::model::{Timestamp, relative_time};
 use maud::{DOCTYPE, Markup, html};
 
 /// Where the navigation points (the current page is marked for screen
@@ -35,6 +39,8 @@ pub fn page(title: &str, section: Section, csrf: &str, body: Markup) -> Markup {
         html lang="en" {
             (head(title))
             body {
+                // The first stop for keyboard users: past the navigation.
+                a.skip href="#main" { "Skip to content" }
                 header.top {
                     a.brand href="/" { "Inlet" }
                     nav aria-label="Main" {
@@ -51,7 +57,7 @@ pub fn page(title: &str, section: Section, csrf: &str, body: Markup) -> Markup {
                         button.quiet type="submit" { "Sign out" }
                     }
                 }
-                main { (body) }
+                main #main tabindex="-1" { (body) }
             }
         }
     }
@@ -84,4 +90,40 @@ fn head(title: &str) -> Markup {
 /// never the only signal).
 pub fn badge(status: &str) -> Markup {
     html! { span class={"badge " (status)} { (status) } }
+}
+
+/// A time as "5 min ago" with the exact time for assistive tech and hover.
+pub fn when(at: Option<Timestamp>, t: Timestamp) -> Markup {
+    html! {
+        @match at {
+            Some(at) => time datetime=(at.to_rfc3339()) title=(at.to_rfc3339()) { (relative_time(at, t)) },
+            None => span.hint { "never" },
+        }
+    }
+}
+
+/// Previous and next links that keep the filters.
+pub fn pager(base: &str, params: &BTreeMap<String, String>, at: PageRequest, pages: u64) -> Markup {
+    let link = |n: u32| {
+        let mut q = params.clone();
+        q.insert("page".into(), n.to_string());
+        let query: Vec<String> = q
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect();
+        format!("{base}?{}", query.join("&"))
+    };
+    html! {
+        nav.pager aria-label="Pages" {
+            @if at.page > 1 { a href=(link(at.page - 1)) rel="prev" { "← Previous" } }
+            span { "Page " (at.page) " of " (pages.max(1)) }
+            @if u64::from(at.page) < pages { a href=(link(at.page + 1)) rel="next" { "Next →" } }
+        }
+    }
+}
+
+/// Percent-encodes a query name or value.
+pub fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

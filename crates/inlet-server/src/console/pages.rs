@@ -1,39 +1,51 @@
-//! The console's pages.
+//! The console's overview: connections by status, how many are alive, the
+//! newest connections, and the organization's recent and failed jobs.
+
+use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use inlet_core::list::ConnectionFilter;
+use inlet_core::ids::ConnectionId;
+use inlet_core::list::{ConnectionFilter, JobFilter, PageRequest};
 use inlet_core::model::connection::ConnectionStatus;
+use inlet_core::model::job::JobStatus;
+use inlet_core::model::now;
 use inlet_core::model::wire::WireEnum;
-use inlet_core::model::{now, relative_time};
 use maud::html;
 
-use super::layout::{Section, badge, page};
-use super::session::{Session, problem};
+use super::jobs::jobs_table;
+use super::layout::{Section, badge, page, when};
+use super::session::{Session, failure};
 use crate::state::AppState;
 
 /// How many connections the overview lists.
 const OVERVIEW_ROWS: usize = 20;
+/// How many recent jobs, and how many failed ones, it lists.
+const RECENT_JOBS: u32 = 10;
+const FAILED_JOBS: u32 = 5;
 
-/// `GET /`: connections by status, how many are alive, the newest ones.
+/// `GET /`
 pub async fn overview(State(state): State<AppState>, session: Session) -> Response {
-    let connections = match state
-        .services
-        .list_all_connections(&session.who, ConnectionFilter::default())
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "console overview failed");
-            return problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "The overview could not be read; see the server log.",
-            );
-        }
+    let who = &session.who;
+    let services = &state.services;
+    let first = |page_size| PageRequest { page: 1, page_size };
+    let failed_filter = JobFilter {
+        status: Some(JobStatus::Failed),
+        ..JobFilter::default()
+    };
+    let (connections, recent, failed) = match tokio::try_join!(
+        services.list_all_connections(who, ConnectionFilter::default()),
+        services.list_org_jobs(who, JobFilter::default(), first(RECENT_JOBS)),
+        services.list_org_jobs(who, failed_filter, first(FAILED_JOBS)),
+    ) {
+        Ok(read) => read,
+        Err(e) => return failure(e),
     };
     let t = now();
+    let names: HashMap<ConnectionId, &str> = connections
+        .iter()
+        .map(|c| (c.id, c.name.as_str()))
+        .collect();
     let alive = connections.iter().filter(|c| c.alive()).count();
     let by_status: Vec<(ConnectionStatus, usize)> = ConnectionStatus::ALL
         .iter()
@@ -51,8 +63,12 @@ pub async fn overview(State(state): State<AppState>, session: Session) -> Respon
                 div.n { (alive) }
                 div.label { "alive (searched)" }
             }
+            div.card {
+                div.n { (failed.total) }
+                div.label { "failed jobs" }
+            }
             @for (status, n) in &by_status {
-                div.card {
+                a.card href={"/connections?status=" (status.as_str())} {
                     div.n { (n) }
                     div.label { (badge(status.as_str())) }
                 }
@@ -62,8 +78,9 @@ pub async fn overview(State(state): State<AppState>, session: Session) -> Respon
             div.empty {
                 p { strong { "No connections yet." } }
                 p {
-                    "Create one with " code { "inlet connections create" }
-                    " or " code { "POST /api/v1/source-connections" } "; it appears here once it exists."
+                    a href="/connections/new" { "Create your first connection" }
+                    " from the catalog of source types, or with "
+                    code { "inlet connections create" } "."
                 }
             }
         } @else {
@@ -82,21 +99,28 @@ pub async fn overview(State(state): State<AppState>, session: Session) -> Respon
                     tbody {
                         @for c in connections.iter().take(OVERVIEW_ROWS) {
                             tr {
-                                td { (c.name.as_str()) }
+                                td { a href={"/connections/" (c.id)} { (c.name.as_str()) } }
                                 td { (badge(c.status.as_str())) }
                                 td { (c.source_type) }
                                 td { (c.document_count) }
-                                td {
-                                    @match c.last_synced_at {
-                                        Some(at) => time datetime=(at.to_rfc3339()) { (relative_time(at, t)) },
-                                        None => span.hint { "never" },
-                                    }
-                                }
+                                td { (when(c.last_synced_at, t)) }
                             }
                         }
                     }
                 }
             }
+        }
+        h2 #failed-jobs { "Failed jobs" }
+        @if failed.items.is_empty() {
+            div.empty { p { "No failed jobs. A sync or schema refresh that fails shows here, with why." } }
+        } @else {
+            (jobs_table("Failed jobs, newest first", &failed.items, Some(&names), t))
+        }
+        h2 #recent-jobs { "Recent jobs" }
+        @if recent.items.is_empty() {
+            div.empty { p { "No jobs yet. Open a connection and press " strong { "Sync now" } " to index its data." } }
+        } @else {
+            (jobs_table("Recent jobs, newest first", &recent.items, Some(&names), t))
         }
     };
     page("Overview", Section::Overview, &session.csrf(), body).into_response()

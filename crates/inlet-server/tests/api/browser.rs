@@ -6,6 +6,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -180,8 +182,14 @@ async fn the_console_in_a_real_browser() {
     fill(&c, "#key", "inl_wrong").await;
     click(&c, "button[type=submit]").await;
     assert!(text_of(&c, ".error").await.contains("That key was refused"));
+    // Signed in from the keyboard alone: the key, then Enter.
     fill(&c, "#key", &app.admin_key).await;
-    click(&c, "button[type=submit]").await;
+    c.find(Locator::Css("#key"))
+        .await
+        .unwrap()
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
     see(&c, "h1", "Overview").await;
     assert!(c.source().await.unwrap().contains("No connections yet."));
 
@@ -208,6 +216,7 @@ async fn the_console_in_a_real_browser() {
     click(&c, "form.form button[type=submit]").await;
     see(&c, "h1 .badge", "active").await;
     assert!(!c.source().await.unwrap().contains("browser-secret-pw"));
+    let connection_page = c.current_url().await.unwrap().path().to_owned();
 
     // Test it again, then sync and watch the live progress reach completed.
     click(&c, "form[action$='/test'] button").await;
@@ -288,6 +297,53 @@ async fn the_console_in_a_real_browser() {
     shot(&c, "audit").await;
     c.goto(&format!("{base}/")).await.unwrap();
     shot(&c, "overview").await;
+
+    // Keyboard: the first Tab reaches "Skip to content", and Enter on it
+    // moves focus past the navigation to the page's content.
+    let tab = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down {
+            value: Key::Tab.into(),
+        })
+        .then(KeyAction::Up {
+            value: Key::Tab.into(),
+        });
+    c.perform_actions(tab).await.unwrap();
+    let focused = c.active_element().await.unwrap();
+    assert_eq!(focused.text().await.unwrap(), "Skip to content");
+    focused
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    eventually(5, "focus on the content", || async {
+        c.execute("return document.activeElement.id", vec![])
+            .await
+            .is_ok_and(|id| id == "main")
+    })
+    .await;
+
+    // A narrow window (a phone's 390 px): nothing scrolls sideways.
+    c.set_window_size(390, 844).await.unwrap();
+    for (path, name) in [
+        ("/", "overview-narrow"),
+        (connection_page.as_str(), "connection-narrow"),
+        ("/audit", "audit-narrow"),
+        ("/keys", "keys-narrow"),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        let overflow = c
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{path} scrolls sideways by {overflow} px at 390 px"
+        );
+        shot(&c, name).await;
+    }
+    c.set_window_size(1280, 900).await.unwrap();
 
     // A forged form (no CSRF token) is refused.
     c.execute(

@@ -218,6 +218,12 @@ async fn sign_in_pages_sign_out_and_refusals() {
         .get("/api/v1/audit-events?action=console.sign_in_failed", &k)
         .await;
     assert_eq!(r.body["auditEvents"][0]["objectId"], key_id, "{}", r.text);
+    assert_eq!(
+        r.body["auditEvents"][0]["summary"],
+        json!({"reason": "revoked"}),
+        "{}",
+        r.text
+    );
     app.finish().await;
 }
 
@@ -562,6 +568,93 @@ async fn collections_keys_audit_search_clear_and_delete() {
     assert!(!html.contains("<code>collection.created</code>"), "{html}");
     let html = page(&app, "/audit", &cookie).await.text().await.unwrap();
     assert!(html.contains("<code>console.sign_in</code>"), "{html}");
+    // By key and by day: the admin key signed in today, nobody in 2000.
+    let admin = app.get("/api/v1/api-keys", &k).await.body["apiKeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["name"] == "bootstrap admin")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    let html = page(
+        &app,
+        &format!("/audit?actor={admin}&since={today}&until={today}&action=console.sign_in"),
+        &cookie,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("<code>console.sign_in</code>"), "{html}");
+    assert!(html.contains("selected>bootstrap admin"), "{html}");
+    let html = page(&app, &format!("/audit?actor={id}"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("No events match."),
+        "the dash key did nothing"
+    );
+    let html = page(&app, "/audit?until=2000-01-01", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("No events match."), "{html}");
+    for (q, field) in [("since=yesterday", "since"), ("actor=me", "actor")] {
+        let r = page(&app, &format!("/audit?{q}"), &cookie).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{q}");
+        assert!(r.text().await.unwrap().contains(field), "{q}");
+    }
+
+    // A key limited to one collection, expiring at the end of a day.
+    let ops = app.get("/api/v1/collections", &k).await.body["collections"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = submit(
+        &app,
+        &cookie,
+        "/keys",
+        &[
+            ("csrf", &csrf),
+            ("name", "ops only"),
+            ("scope.read", "on"),
+            (&format!("collection.{ops}"), "on"),
+            ("expires", "2099-01-31"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let keys = app.get("/api/v1/api-keys", &k).await.body["apiKeys"].clone();
+    let made = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["name"] == "ops only")
+        .unwrap();
+    assert_eq!(made["collectionIds"], json!([ops]), "{made}");
+    assert_eq!(made["expiresAt"], "2099-02-01T00:00:00Z", "{made}");
+    let html = page(&app, "/keys", &cookie).await.text().await.unwrap();
+    assert!(html.contains("expires"), "{html}");
+    let r = submit(
+        &app,
+        &cookie,
+        "/keys",
+        &[
+            ("csrf", &csrf),
+            ("name", "bad"),
+            ("scope.read", "on"),
+            ("expires", "soon"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("expires"));
 
     // A synced connection: live progress markup, search with marked snippets.
     let db = SourceDb::create(
@@ -666,5 +759,54 @@ async fn collections_keys_audit_search_clear_and_delete() {
         StatusCode::NOT_FOUND
     );
     db.drop_db().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_overview_lists_recent_and_failed_jobs() {
+    use crate::sync::{csv_source, run, wait};
+    let app = TestApp::spawn().await;
+    let cookie = session_cookie(&sign_in(&app, &app.admin_key, false).await);
+    let html = page(&app, "/", &cookie).await.text().await.unwrap();
+    assert!(html.contains("No failed jobs."), "{html}");
+    assert!(html.contains("No jobs yet."), "{html}");
+
+    let conn = csv_source(&app, "id,name\n1,x\n", json!({})).await;
+    let done = run(&app, &conn).await;
+    assert_eq!(wait(&app, &done).await["status"], "completed");
+    std::fs::remove_file(app.files.join("a.csv")).unwrap();
+    let failed = run(&app, &conn).await;
+    assert_eq!(wait(&app, &failed).await["status"], "failed");
+
+    let html = page(&app, "/", &cookie).await.text().await.unwrap();
+    let (failed_part, recent_part) = html
+        .split_once("id=\"recent-jobs\"")
+        .expect("a recent jobs section");
+    let failed_part = failed_part
+        .split_once("id=\"failed-jobs\"")
+        .expect("a failed jobs section")
+        .1;
+    // The failed job, why it failed, and a link to its connection.
+    assert!(
+        failed_part.contains(&format!("<td>{failed}</td>")),
+        "{html}"
+    );
+    assert!(!failed_part.contains(&format!("<td>{done}</td>")), "{html}");
+    assert!(failed_part.contains("badge failed"), "{html}");
+    assert!(
+        failed_part.contains(&format!("href=\"/connections/{conn}\"")),
+        "{html}"
+    );
+    // Both jobs among the recent ones, newest first.
+    let (newer, older) = (
+        recent_part.find(&format!("<td>{failed}</td>")).unwrap(),
+        recent_part.find(&format!("<td>{done}</td>")).unwrap(),
+    );
+    assert!(newer < older, "{html}");
+    // The count of failed jobs is a card.
+    assert!(
+        html.contains("<div class=\"n\">1</div><div class=\"label\">failed jobs</div>"),
+        "{html}"
+    );
     app.finish().await;
 }

@@ -75,7 +75,7 @@ pub(crate) async fn pg_source(app: &TestApp, db: &SourceDb, config: Value) -> St
 }
 
 /// Creates `body` as a connection in a new collection; returns its id.
-async fn source(app: &TestApp, mut body: Value) -> String {
+pub(crate) async fn source(app: &TestApp, mut body: Value) -> String {
     let col = app
         .collection(&app.admin_key, &format!("c{:x}", rand::random::<u32>()))
         .await;
@@ -84,7 +84,7 @@ async fn source(app: &TestApp, mut body: Value) -> String {
 }
 
 /// Writes `a.csv` under the server's file root and creates a CSV connection to it.
-async fn csv_source(app: &TestApp, content: impl AsRef<[u8]>, config: Value) -> String {
+pub(crate) async fn csv_source(app: &TestApp, content: impl AsRef<[u8]>, config: Value) -> String {
     std::fs::write(app.files.join("a.csv"), content).unwrap();
     source(
         app,
@@ -765,4 +765,90 @@ async fn a_forced_delete_during_a_running_sync_leaves_nothing_behind() {
     );
     app.finish().await;
     db.drop_db().await;
+}
+
+/// `GET /api/v1/jobs`: the organization's jobs across connections, newest
+/// first, by status and kind; a restricted key sees its collections' only;
+/// bad filters name themselves.
+async fn the_organizations_jobs_list_across_connections(postgres: bool) {
+    // No workers: syncs stay queued until cancelled.
+    let app = TestApp::with(Options {
+        workers: 0,
+        postgres,
+        ..Default::default()
+    })
+    .await;
+    let k = &app.admin_key;
+    let first = csv_source(&app, "id\n1\n", json!({})).await;
+    let second = csv_source(&app, "id\n1\n", json!({})).await;
+    let a = run(&app, &first).await;
+    let b = run(&app, &second).await;
+    let r = app
+        .post(&format!("/api/v1/jobs/{a}/cancel"), k, json!({}))
+        .await;
+    assert_eq!(r.body["job"]["status"], "cancelled", "{}", r.body);
+
+    let ids = |r: &crate::harness::Resp| -> Vec<String> {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(&app.get("/api/v1/jobs", k).await),
+        [b.as_str(), a.as_str()]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/jobs?status=queued", k).await),
+        [b.as_str()]
+    );
+    assert_eq!(
+        ids(&app.get("/api/v1/jobs?status=CANCELLED&kind=sync", k).await),
+        [a.as_str()]
+    );
+    assert!(
+        ids(&app.get("/api/v1/jobs?kind=schemaRefresh", k).await).is_empty(),
+        "no schema refresh was run"
+    );
+    let r = app.get("/api/v1/jobs?pageSize=1&page=2", k).await;
+    assert_eq!(ids(&r), [a.as_str()]);
+    assert_eq!(r.body["pagination"]["totalItems"], 2, "{}", r.body);
+
+    // A key restricted to the second connection's collection sees its job only.
+    let collection = app.connection_state(&second).await["collectionId"].clone();
+    let restricted = app
+        .key(&json!({"name": "one collection", "scopes": ["read"], "collectionIds": [collection]}))
+        .await;
+    assert_eq!(
+        ids(&app.get("/api/v1/jobs", &restricted).await),
+        [b.as_str()]
+    );
+    // Another organization sees none of them.
+    let (_, other) = app.org_with_key("Other", &["read"]).await;
+    assert!(ids(&app.get("/api/v1/jobs", &other).await).is_empty());
+
+    for (q, field) in [
+        ("status=exploded", "status"),
+        ("kind=backup", "kind"),
+        ("pageSize=0", "pageSize"),
+        ("connection=1", "connection"),
+    ] {
+        let r = app.get(&format!("/api/v1/jobs?{q}"), k).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}: {}", r.body);
+        assert!(r.text.contains(field), "{q}: {}", r.text);
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_organizations_jobs_on_the_embedded_store() {
+    the_organizations_jobs_list_across_connections(false).await;
+}
+
+#[tokio::test]
+async fn the_organizations_jobs_on_the_postgres_store() {
+    the_organizations_jobs_list_across_connections(true).await;
 }

@@ -53,10 +53,16 @@ impl OnCtrlC {
 /// `inlet jobs …`
 #[derive(Subcommand)]
 pub enum JobsCommand {
-    /// A connection's jobs, newest first.
+    /// Jobs, newest first: the organization's, or one connection's.
     List {
-        /// Connection id.
-        connection: String,
+        /// Only this connection's jobs.
+        connection: Option<String>,
+        /// Only jobs with this status (queued, running, completed, failed, cancelled).
+        #[arg(long, conflicts_with = "connection")]
+        status: Option<String>,
+        /// Only jobs of this kind (sync, schema_refresh).
+        #[arg(long, conflicts_with = "connection")]
+        kind: Option<String>,
         #[command(flatten)]
         show: Format,
     },
@@ -108,8 +114,24 @@ pub async fn sync(remote: &Remote, command: SyncCommand) -> Result<(), Failure> 
 
 pub async fn run(remote: &Remote, command: JobsCommand) -> Result<(), Failure> {
     match command {
-        JobsCommand::List { connection, show } => {
-            let path = format!("/api/v1/source-connections/{}/jobs", segment(&connection));
+        JobsCommand::List {
+            connection,
+            status,
+            kind,
+            show,
+        } => {
+            let path = match connection {
+                Some(c) => format!("/api/v1/source-connections/{}/jobs", segment(&c)),
+                None => {
+                    let mut path = String::from("/api/v1/jobs?pageSize=100");
+                    for (name, value) in [("status", status), ("kind", kind)] {
+                        if let Some(v) = value {
+                            path.push_str(&format!("&{name}={}", segment(&v)));
+                        }
+                    }
+                    path
+                }
+            };
             let v = remote.get(&path).await?;
             list(
                 show,
@@ -117,6 +139,7 @@ pub async fn run(remote: &Remote, command: JobsCommand) -> Result<(), Failure> {
                 "id",
                 &[
                     ("ID", "id", Cell::Text),
+                    ("CONNECTION", "sourceConnectionId", Cell::Text),
                     ("KIND", "kind", Cell::Text),
                     ("STATUS", "status", Cell::Status),
                     ("TRIGGER", "trigger", Cell::Text),

@@ -11,7 +11,10 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use inlet_core::ids::{ConnectionId, JobId, job_label};
-use inlet_core::model::job::{Counts, Job, JobError, JobTrigger, StreamProgress};
+use inlet_core::list::JobFilter;
+use inlet_core::model::job::{
+    Counts, Job, JobError, JobKind, JobStatus, JobTrigger, StreamProgress,
+};
 use inlet_core::model::now;
 use inlet_core::model::wire::WireEnum;
 use inlet_core::service::JobWatch;
@@ -130,6 +133,21 @@ pub struct JobListQuery {
     page_size: Option<String>,
 }
 
+/// Filters and paging of the organization's job list.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgJobListQuery {
+    /// Only this status: queued, running, completed, failed or cancelled.
+    status: Option<String>,
+    /// Only this kind: sync or schema_refresh.
+    kind: Option<String>,
+    /// Page number (default 1).
+    page: Option<String>,
+    /// Items per page, 1–100 (default 20).
+    page_size: Option<String>,
+}
+
 fn connection_id(raw: &str) -> ApiResult<ConnectionId> {
     path_id(raw, ConnectionId::parse, "source connection")
 }
@@ -182,6 +200,39 @@ pub async fn list(
         .services
         .list_jobs(&who, connection_id(&raw)?, page)
         .await?;
+    Ok(Json(JobList {
+        success: true,
+        pagination: Pagination::of(&result),
+        jobs: result.items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// The organization's jobs across its connections (those the key may
+/// see), newest first: what runs now, what failed lately.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs",
+    params(OrgJobListQuery),
+    responses((status = 200, body = JobList), (status = 400, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn list_all(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    ApiQuery(q): ApiQuery<OrgJobListQuery>,
+) -> ApiResult<Json<JobList>> {
+    let page = page_request(q.page.as_deref(), q.page_size.as_deref())?;
+    let filter = JobFilter {
+        status: q
+            .status
+            .as_deref()
+            .map(|s| JobStatus::parse_field(s, "status"))
+            .transpose()?,
+        kind: q
+            .kind
+            .as_deref()
+            .map(|k| JobKind::parse_field(k, "kind"))
+            .transpose()?,
+        ..JobFilter::default()
+    };
+    let result = state.services.list_org_jobs(&who, filter, page).await?;
     Ok(Json(JobList {
         success: true,
         pagination: Pagination::of(&result),

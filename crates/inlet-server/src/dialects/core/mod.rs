@@ -45,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(connections::refresh_schema))
         .routes(routes!(jobs::run))
         .routes(routes!(jobs::list))
+        .routes(routes!(jobs::list_all))
         .routes(routes!(jobs::get))
         .routes(routes!(jobs::cancel))
         .routes(routes!(jobs::events))
