@@ -458,6 +458,41 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
         json!(["password"])
     );
     ok(&profiled(&cfg, "", &["connections", "test", &conn]));
+    // --test: a failing test changes nothing; a passing one is recorded.
+    let err = fails(
+        &profiled(
+            &cfg,
+            "",
+            &[
+                "connections",
+                "set-credentials",
+                &conn,
+                "--field",
+                "database=inlet_cli_no_such_db",
+                "--test",
+            ],
+        ),
+        1,
+    );
+    assert!(err.contains("inlet_cli_no_such_db"), "{err}");
+    let out = profiled(
+        &cfg,
+        "",
+        &[
+            "connections",
+            "set-credentials",
+            &conn,
+            "--field",
+            "sslmode=disable",
+            "--test",
+            "--json",
+        ],
+    );
+    let after: Value = serde_json::from_str(&ok(&out)).unwrap();
+    let c = &after["sourceConnection"];
+    assert_eq!(c["credentials"]["sslmode"], "disable");
+    assert_ne!(c["credentials"]["database"], "inlet_cli_no_such_db");
+    assert_eq!(c["status"], "active", "a passing test leaves it active");
     // Config: an empty value removes a field.
     let out = profiled(
         &cfg,

@@ -226,25 +226,62 @@ impl Services {
 
     /// Replaces credentials. Secret fields left out keep their stored value
     /// (clients cannot read them back); a secret sent as `null` is cleared
-    /// unless the field is required.
+    /// unless the field is required. With `test_first`, the connection is
+    /// tested with the new credentials before anything is written: a
+    /// failing test changes nothing, a passing one is recorded with them
+    /// (the connection is `active`).
     pub async fn update_credentials(
         &self,
         who: &Principal,
         id: ConnectionId,
         credentials: Map<String, Value>,
+        test_first: bool,
     ) -> CoreResult<Connection> {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
         self.ensure_no_active_sync(who, id).await?;
         let update = self.credentials_update(&conn, &credentials)?;
-        let event = credentials_event(who, id, changed_credentials(&conn, &credentials, true));
+        if test_first {
+            self.test_as_changed(&conn, Some(&update), None).await?;
+        }
+        let mut event = credentials_event(who, id, changed_credentials(&conn, &credentials, true));
+        if test_first {
+            event = event.note("tested", true);
+        }
+        let change = ConnectionChange {
+            credentials: Some(update),
+            tested_at: test_first.then(now),
+            ..ConnectionChange::default()
+        };
         let conn = self
             .store
             .audited(event)
-            .update_credentials(who.org_id, id, update)
+            .change_connection(who.org_id, id, change)
             .await?;
-        tracing::info!(connection = %id, "credentials replaced");
+        tracing::info!(connection = %id, tested = test_first, "credentials replaced");
         Ok(conn)
+    }
+
+    /// Tests `conn` as it would be with new credentials or configuration,
+    /// writing nothing: the source's failure is the error.
+    async fn test_as_changed(
+        &self,
+        conn: &Connection,
+        credentials: Option<&CredentialsUpdate>,
+        config: Option<&ConfigUpdate>,
+    ) -> CoreResult<()> {
+        let mut next = conn.clone();
+        if let Some(update) = credentials {
+            next.settings.clone_from(&update.settings);
+            next.secrets.clone_from(&update.secrets);
+        }
+        if let Some(update) = config {
+            next.config.clone_from(&update.config);
+        }
+        ensure_switched_on(&next, "test")?;
+        self.run_test(&next.source_type, &self.source_config(&next)?)
+            .await
+            .map(|_| ())
     }
 
     /// Replaces configuration. A `schedule`, `timezone` or `continuous`
@@ -311,16 +348,7 @@ impl Services {
             self.ensure_no_active_sync(who, id).await?;
         }
         if test_first {
-            let mut next = conn.clone();
-            if let Some(update) = &credentials {
-                next.settings.clone_from(&update.settings);
-                next.secrets.clone_from(&update.secrets);
-            }
-            if let Some(update) = &config {
-                next.config.clone_from(&update.config);
-            }
-            ensure_switched_on(&next, "test")?;
-            self.run_test(&next.source_type, &self.source_config(&next)?)
+            self.test_as_changed(&conn, credentials.as_ref(), config.as_ref())
                 .await?;
         }
         let event = edit_event(

@@ -275,6 +275,34 @@ async fn postgresql_test_discover_and_failures() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.body["sourceConnection"]["status"], "active");
 
+    // PUT …/credentials?test=true: a failing test changes nothing (the old
+    // credentials and the active status stay); a passing one is recorded.
+    let tested = r.body["sourceConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/source-connections/{tested}/credentials?test=true");
+    let mut wrong = creds.clone();
+    wrong["username"] = json!("no_such_role_xyz");
+    app.put(&path, &app.admin_key, json!({"credentials": wrong}))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_credentials");
+    let kept = app.connection_state(&tested).await;
+    assert_eq!(kept["credentials"]["username"], creds["username"], "{kept}");
+    assert_eq!(kept["status"], "active", "{kept}");
+    let mut next = creds.clone();
+    next["sslmode"] = json!("require");
+    let r = app
+        .put(&path, &app.admin_key, json!({"credentials": next}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["sourceConnection"]["status"], "active", "{}", r.text);
+    assert_eq!(
+        r.body["sourceConnection"]["credentials"]["sslmode"],
+        "require"
+    );
+    assert!(r.body["sourceConnection"]["lastTestedAt"].is_string());
+
     // Switched-off connections are not tested.
     app.patch(
         &format!("/api/v1/source-connections/{id}"),

@@ -67,6 +67,9 @@ pub enum ConnectionsCommand {
         id: String,
         #[command(flatten)]
         values: Values,
+        /// Test with the new credentials first; nothing changes when the test fails.
+        #[arg(long)]
+        test: bool,
         #[command(flatten)]
         show: Format,
     },
@@ -204,7 +207,12 @@ pub async fn run(remote: &Remote, command: ConnectionsCommand) -> Result<(), Fai
             let v = remote.call(Method::DELETE, &path, None).await?;
             one(show, &v, &json!({"id": id}), &format!("deleted {id}"));
         }
-        ConnectionsCommand::SetCredentials { id, values, show } => {
+        ConnectionsCommand::SetCredentials {
+            id,
+            values,
+            test,
+            show,
+        } => {
             let current = get(remote, &id).await?;
             let c = &current["sourceConnection"];
             let catalog = source(remote, &text(&c["sourceShortName"])).await?;
@@ -234,7 +242,10 @@ pub async fn run(remote: &Remote, command: ConnectionsCommand) -> Result<(), Fai
             }
             let mut body = c["credentials"].as_object().cloned().unwrap_or_default();
             body.extend(changed.clone());
-            let path = format!("/api/v1/source-connections/{}/credentials", segment(&id));
+            let path = format!(
+                "/api/v1/source-connections/{}/credentials?test={test}",
+                segment(&id)
+            );
             let v = remote
                 .call(Method::PUT, &path, Some(&json!({"credentials": body})))
                 .await?;

@@ -405,20 +405,33 @@ pub async fn update(
     Ok(envelope(c))
 }
 
+/// Options of a credentials replacement.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsQuery {
+    /// Test the connection with the new credentials first; nothing changes
+    /// when the test fails, and a passing test leaves it `active`.
+    test: Option<bool>,
+}
+
 /// Replace credentials.
 #[utoipa::path(put, path = "/api/v1/source-connections/{id}/credentials", tag = "source-connections",
-    params(("id" = String, Path, description = "Source connection id")), request_body = CredentialsIn,
+    params(("id" = String, Path, description = "Source connection id"), CredentialsQuery),
+    request_body = CredentialsIn,
     responses((status = 200, body = ConnectionEnvelope), (status = 400, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn put_credentials(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(raw): Path<String>,
+    ApiQuery(q): ApiQuery<CredentialsQuery>,
     ApiJson(body): ApiJson<CredentialsIn>,
 ) -> ApiResult<Json<ConnectionEnvelope>> {
+    let credentials = unwrapped(body.body, "credentials");
     let c = state
         .services
-        .update_credentials(&who, id(&raw)?, unwrapped(body.body, "credentials"))
+        .update_credentials(&who, id(&raw)?, credentials, q.test.unwrap_or(false))
         .await?;
     Ok(envelope(c))
 }
