@@ -63,52 +63,9 @@ VACUUM ANALYZE;
 SQL
 }
 
-start_server() { # database url
-  INLET_DATA_DIR="$WORK/data" INLET_DATABASE_URL="$1" INLET_LISTEN="127.0.0.1:$PORT" \
-  INLET_BOOTSTRAP_API_KEY="$KEY" INLET_RATE_LIMIT_PER_MINUTE=100000000 INLET_LOG="${INLET_LOG:-info}" \
-    "$BIN" serve >"$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && return 0; sleep 0.1; done
-  echo "server did not start"; cat "$WORK/server.log"; exit 1
-}
-
-stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; }
-
-measure() { # label, url, [header | lua script]
-  local out
-  if [ $# -ge 3 ] && [[ $3 == *.lua ]]; then
-    out=$(INLET_BENCH_KEY="$KEY" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$3" "$2")
-  elif [ $# -ge 3 ]; then
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$3" "$2")
-  else
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
-  fi
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-  printf '%-10s %-28s %12s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$BACKEND" "$1" "$rps" "$p50" "$p99" "${non2xx:-0}"
-  echo "$rps" > "$WORK/last_rps"
-}
-
 LIST="http://127.0.0.1:$PORT/api/v1/source-connections?search=$SEARCH&sortBy=name&sortOrder=asc&pageSize=20"
 for BACKEND in $BACKENDS; do
-  rm -rf "$WORK/data"
-  case $BACKEND in
-    sqlite) URL="sqlite:$WORK/data/inlet.db" ;;
-    postgres)
-      psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS inlet_bench WITH (FORCE)" >/dev/null
-      psql "$PG_ADMIN" -qc "CREATE DATABASE inlet_bench" >/dev/null
-      URL="${PG_ADMIN%/*}/inlet_bench" ;;
-    *) echo "unknown backend $BACKEND"; exit 1 ;;
-  esac
-  start_server "$URL"
-  for c in $(seq 1 10); do
-    curl -fs -H "Authorization: Bearer $KEY" -H 'content-type: application/json' \
-      -d "{\"name\":\"collection $c\"}" "http://127.0.0.1:$PORT/api/v1/collections" >/dev/null
-  done
-  stop_server
+  fresh_store inlet_bench
   t0=$(date +%s.%N)
   if [ "$BACKEND" = sqlite ]; then seed_sqlite "$WORK/data/inlet.db"; else seed_postgres "$URL"; fi
   printf '%-10s loaded %s connections in %.1f s\n' "$BACKEND" "$ROWS" "$(echo "$(date +%s.%N) - $t0" | bc)"

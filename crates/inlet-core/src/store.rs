@@ -29,8 +29,8 @@ use crate::model::api_key::{ApiKey, NewApiKey};
 use crate::model::audit::AuditDraft;
 use crate::model::collection::{Collection, CollectionPatch, NewCollection};
 use crate::model::connection::{
-    ConfigUpdate, Connection, ConnectionChange, ConnectionPatch, ConnectionStatus,
-    CredentialsUpdate, NewConnection,
+    ConfigUpdate, Connection, ConnectionChange, ConnectionCounts, ConnectionPatch,
+    ConnectionStatus, CredentialsUpdate, NewConnection,
 };
 use crate::model::organization::Organization;
 use crate::model::schema::{DiscoveredSchema, StoredSchema};
@@ -160,6 +160,21 @@ pub trait Store:
         org: OrgId,
         filter: &ConnectionFilter,
     ) -> CoreResult<Vec<Connection>>;
+    /// Counts of `org`'s connections matching `filter`, per status, and
+    /// how many are alive (one grouped query).
+    async fn connection_counts(
+        &self,
+        org: OrgId,
+        filter: &ConnectionFilter,
+    ) -> CoreResult<ConnectionCounts>;
+    /// The names of those of `ids` that are `org`'s connections (within
+    /// `within_collections` when it is not empty).
+    async fn connection_names(
+        &self,
+        org: OrgId,
+        ids: &[ConnectionId],
+        within_collections: &[CollectionId],
+    ) -> CoreResult<Vec<(ConnectionId, String)>>;
     /// [`Store::list_connections`], given `org`'s list generation as read
     /// earlier in the same request (by [`Store::find_api_key`]):
     /// a page cached at that generation is served without a query.

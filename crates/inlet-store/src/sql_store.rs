@@ -14,8 +14,8 @@ use inlet_core::model::api_key::{ApiKey, NewApiKey};
 use inlet_core::model::audit::AuditDraft;
 use inlet_core::model::collection::{Collection, CollectionPatch, NewCollection};
 use inlet_core::model::connection::{
-    ConfigUpdate, Connection, ConnectionChange, ConnectionPatch, ConnectionStatus,
-    CredentialsUpdate, NewConnection,
+    ConfigUpdate, Connection, ConnectionChange, ConnectionCounts, ConnectionPatch,
+    ConnectionStatus, CredentialsUpdate, NewConnection,
 };
 use inlet_core::model::organization::Organization;
 use inlet_core::model::schema::{DiscoveredSchema, StoredSchema};
@@ -788,6 +788,56 @@ impl Store for SqlStore {
         Ok(rows
             .iter()
             .map(rows::connection)
+            .collect::<Result<_, DbError>>()?)
+    }
+
+    async fn connection_counts(
+        &self,
+        org: OrgId,
+        filter: &ConnectionFilter,
+    ) -> CoreResult<ConnectionCounts> {
+        let mut q = Sql::new(&format!(
+            "SELECT c.status, count(*) AS n, sum(CASE WHEN {ALIVE} THEN 1 ELSE 0 END) AS alive \
+             FROM connections c"
+        ));
+        self.connection_conditions(&mut q, org, filter);
+        q.push(" GROUP BY c.status");
+        let mut counts = ConnectionCounts::default();
+        for row in self.db.fetch_all(&q).await? {
+            let n = u64::try_from(row.i64("n")?).unwrap_or(0);
+            counts.alive += u64::try_from(row.i64("alive")?).unwrap_or(0);
+            counts
+                .by_status
+                .push((rows::wire(&row.text("status")?)?, n));
+        }
+        // In the order statuses are declared, as every page lists them.
+        counts
+            .by_status
+            .sort_by_key(|(s, _)| ConnectionStatus::ALL.iter().position(|x| x == s));
+        Ok(counts)
+    }
+
+    async fn connection_names(
+        &self,
+        org: OrgId,
+        ids: &[ConnectionId],
+        within_collections: &[CollectionId],
+    ) -> CoreResult<Vec<(ConnectionId, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::new("SELECT id, name FROM connections WHERE org_id = ");
+        q.bind(org.0)
+            .push(" AND id IN ")
+            .bind_list(ids.iter().map(|c| c.0));
+        if !within_collections.is_empty() {
+            q.push(" AND collection_id IN ")
+                .bind_list(within_collections.iter().map(|c| c.0));
+        }
+        let rows = self.db.fetch_all(&q).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((ConnectionId(r.i64("id")?), r.text("name")?)))
             .collect::<Result<_, DbError>>()?)
     }
 

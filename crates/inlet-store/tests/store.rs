@@ -69,6 +69,7 @@ both!(
     sync_jobs_are_unique_and_batches_exact,
     engine_values_round_trip,
     schedules_are_claimed_once,
+    counts_names_and_whole_changes,
 );
 
 fn conn(org: inlet_core::ids::OrgId, col: CollectionId, name: &str, kind: &str) -> NewConnection {
@@ -995,4 +996,109 @@ async fn schedules_are_claimed_once(s: Arc<SqlStore>) {
         .await
         .unwrap();
     assert!(s.due_schedules(now, 10).await.unwrap().is_empty());
+}
+
+async fn counts_names_and_whole_changes(s: Arc<SqlStore>) {
+    use inlet_core::model::connection::{ConfigUpdate, ConnectionChange, CredentialsUpdate};
+    let a = s.create_org("a").await.unwrap();
+    let b = s.create_org("b").await.unwrap();
+    let c1 = s.create_collection(a.id, col("one")).await.unwrap();
+    let c2 = s.create_collection(a.id, col("two")).await.unwrap();
+    let cb = s.create_collection(b.id, col("one")).await.unwrap();
+    let x = s
+        .create_connection(conn(a.id, c1.id, "x", "csv"))
+        .await
+        .unwrap();
+    let y = s
+        .create_connection(conn(a.id, c1.id, "y", "csv"))
+        .await
+        .unwrap();
+    let z = s
+        .create_connection(conn(a.id, c2.id, "z", "csv"))
+        .await
+        .unwrap();
+    let theirs = s
+        .create_connection(conn(b.id, cb.id, "t", "csv"))
+        .await
+        .unwrap();
+
+    // One change: descriptive fields, credentials, config and a passing
+    // test, all applied, in the order a test comes last (active).
+    let changed = s
+        .change_connection(
+            a.id,
+            y.id,
+            ConnectionChange {
+                patch: ConnectionPatch {
+                    name: Some("y2".into()),
+                    ..Default::default()
+                },
+                credentials: Some(CredentialsUpdate {
+                    settings: json!({"host": "h2"}).as_object().cloned().unwrap(),
+                    secret_fields: vec![],
+                    secrets: None,
+                }),
+                config: Some(ConfigUpdate {
+                    config: json!({"schema": "s"}).as_object().cloned().unwrap(),
+                    next_sync_at: None,
+                }),
+                tested_at: Some(inlet_core::model::now()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed.name.as_str(), "y2");
+    assert_eq!(changed.settings["host"], "h2");
+    assert_eq!(changed.config["schema"], "s");
+    assert_eq!(changed.status, ConnectionStatus::Active);
+    assert!(changed.last_tested_at.is_some());
+    assert!(matches!(
+        s.change_connection(b.id, y.id, ConnectionChange::default())
+            .await,
+        Err(CoreError::NotFound(_))
+    ));
+    s.update_connection(
+        a.id,
+        z.id,
+        ConnectionPatch {
+            status: Some(ConnectionStatus::Inactive),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    // Counts per status, in the statuses' order; a collection restriction.
+    let counts = s
+        .connection_counts(a.id, &ConnectionFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        counts.by_status,
+        [
+            (ConnectionStatus::Pending, 1),
+            (ConnectionStatus::Active, 1),
+            (ConnectionStatus::Inactive, 1)
+        ]
+    );
+    assert_eq!(counts.total(), 3);
+    assert_eq!(counts.alive, 0, "no sync completed yet");
+    let within = ConnectionFilter {
+        within_collections: vec![c2.id],
+        ..Default::default()
+    };
+    let counts = s.connection_counts(a.id, &within).await.unwrap();
+    assert_eq!(counts.by_status, [(ConnectionStatus::Inactive, 1)]);
+
+    // Names: only the organization's, only within the restriction.
+    let ids = [x.id, y.id, z.id, theirs.id];
+    let mut names = s.connection_names(a.id, &ids, &[]).await.unwrap();
+    names.sort();
+    assert_eq!(
+        names,
+        [(x.id, "x".into()), (y.id, "y2".into()), (z.id, "z".into())]
+    );
+    let names = s.connection_names(a.id, &ids, &[c2.id]).await.unwrap();
+    assert_eq!(names, [(z.id, "z".to_owned())]);
+    assert!(s.connection_names(a.id, &[], &[]).await.unwrap().is_empty());
 }

@@ -160,6 +160,23 @@ impl ConnectionPatch {
     }
 }
 
+/// How many connections there are in each status, and how many are alive
+/// (the overview's cards), counted by the store without reading them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectionCounts {
+    /// Connections per status (statuses with none are left out).
+    pub by_status: Vec<(ConnectionStatus, u64)>,
+    /// Alive connections: active, and their last finished sync completed.
+    pub alive: u64,
+}
+
+impl ConnectionCounts {
+    /// All connections counted.
+    pub fn total(&self) -> u64 {
+        self.by_status.iter().map(|(_, n)| n).sum()
+    }
+}
+
 /// Everything one edit changes on a connection, written in one transaction
 /// (so an edit is applied whole or not at all) with at most one audit event.
 #[derive(Debug, Clone, Default)]

@@ -1,6 +1,7 @@
 //! Whole lists (no pages) for APIs that answer bare arrays: every matching
 //! connection (002's names), and collections with their connections (000's
-//! repositories and workspaces).
+//! repositories and workspaces); and the summaries pages show beside other
+//! resources: connection counts by status, connection names by id.
 
 use std::collections::HashMap;
 
@@ -8,10 +9,10 @@ use super::Services;
 use super::connections::reachable;
 use crate::auth::{Principal, Scope};
 use crate::error::CoreResult;
-use crate::ids::CollectionId;
+use crate::ids::{CollectionId, ConnectionId};
 use crate::list::{ConnectionFilter, MAX_PAGE_SIZE, PageRequest};
 use crate::model::collection::Collection;
-use crate::model::connection::Connection;
+use crate::model::connection::{Connection, ConnectionCounts};
 
 /// A collection and the connections of it that matched.
 #[derive(Debug, Clone)]
@@ -32,6 +33,26 @@ impl Services {
     ) -> CoreResult<Vec<Connection>> {
         let filter = reachable(who, filter)?;
         self.store.all_connections(who.org_id, &filter).await
+    }
+
+    /// How many of the connections the caller can reach are in each status,
+    /// and how many are alive.
+    pub async fn connection_counts(&self, who: &Principal) -> CoreResult<ConnectionCounts> {
+        let filter = reachable(who, ConnectionFilter::default())?;
+        self.store.connection_counts(who.org_id, &filter).await
+    }
+
+    /// The names of the connections `ids` the caller can reach (for tables
+    /// that list another resource by connection, such as jobs).
+    pub async fn connection_names(
+        &self,
+        who: &Principal,
+        ids: &[ConnectionId],
+    ) -> CoreResult<Vec<(ConnectionId, String)>> {
+        who.require(Scope::Read)?;
+        self.store
+            .connection_names(who.org_id, ids, &who.collections)
+            .await
     }
 
     /// Every collection the caller can reach, each with its connections

@@ -16,7 +16,7 @@ use super::layout::{badge, when};
 pub fn jobs_table(
     caption: &str,
     jobs: &[Job],
-    names: Option<&HashMap<ConnectionId, &str>>,
+    names: Option<&HashMap<ConnectionId, String>>,
     t: Timestamp,
 ) -> Markup {
     html! {
@@ -35,7 +35,7 @@ pub fn jobs_table(
                 @if let Some(names) = names {
                     td {
                         a href={"/connections/" (j.connection_id)} {
-                            (names.get(&j.connection_id).copied().unwrap_or("(connection)"))
+                            (names.get(&j.connection_id).map_or("(connection)", String::as_str))
                         }
                     }
                 }

@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use inlet_core::ids::ConnectionId;
-use inlet_core::list::{ConnectionFilter, JobFilter, PageRequest};
-use inlet_core::model::connection::ConnectionStatus;
+use inlet_core::list::{ConnectionFilter, ConnectionSort, JobFilter, PageRequest, SortOrder};
 use inlet_core::model::job::JobStatus;
 use inlet_core::model::now;
 use inlet_core::model::wire::WireEnum;
@@ -19,7 +18,7 @@ use super::session::{Session, failure};
 use crate::state::AppState;
 
 /// How many connections the overview lists.
-const OVERVIEW_ROWS: usize = 20;
+const NEWEST_CONNECTIONS: u32 = 20;
 /// How many recent jobs, and how many failed ones, it lists.
 const RECENT_JOBS: u32 = 10;
 const FAILED_JOBS: u32 = 5;
@@ -33,48 +32,58 @@ pub async fn overview(State(state): State<AppState>, session: Session) -> Respon
         status: Some(JobStatus::Failed),
         ..JobFilter::default()
     };
-    let (connections, recent, failed) = match tokio::try_join!(
-        services.list_all_connections(who, ConnectionFilter::default()),
+    let newest = ConnectionFilter {
+        sort: ConnectionSort::CreatedAt,
+        order: SortOrder::Desc,
+        ..ConnectionFilter::default()
+    };
+    // Counted and paged by the store: the overview reads a few dozen rows
+    // however many connections and jobs the organization has.
+    let (counts, newest, recent, failed) = match tokio::try_join!(
+        services.connection_counts(who),
+        services.list_connections(who, newest, first(NEWEST_CONNECTIONS)),
         services.list_org_jobs(who, JobFilter::default(), first(RECENT_JOBS)),
         services.list_org_jobs(who, failed_filter, first(FAILED_JOBS)),
     ) {
         Ok(read) => read,
         Err(e) => return failure(e),
     };
+    let mut ids: Vec<ConnectionId> = recent
+        .items
+        .iter()
+        .chain(&failed.items)
+        .map(|j| j.connection_id)
+        .collect();
+    ids.sort_unstable_by_key(|id| id.0);
+    ids.dedup();
+    let names: HashMap<ConnectionId, String> = match services.connection_names(who, &ids).await {
+        Ok(n) => n.into_iter().collect(),
+        Err(e) => return failure(e),
+    };
     let t = now();
-    let names: HashMap<ConnectionId, &str> = connections
-        .iter()
-        .map(|c| (c.id, c.name.as_str()))
-        .collect();
-    let alive = connections.iter().filter(|c| c.alive()).count();
-    let by_status: Vec<(ConnectionStatus, usize)> = ConnectionStatus::ALL
-        .iter()
-        .map(|s| (*s, connections.iter().filter(|c| c.status == *s).count()))
-        .filter(|(_, n)| *n > 0)
-        .collect();
     let body = html! {
         h1 { "Overview" }
         section.cards aria-label="Connections by status" {
             div.card {
-                div.n { (connections.len()) }
+                div.n { (counts.total()) }
                 div.label { "connections" }
             }
             div.card {
-                div.n { (alive) }
+                div.n { (counts.alive) }
                 div.label { "alive (searched)" }
             }
             div.card {
                 div.n { (failed.total) }
                 div.label { "failed jobs" }
             }
-            @for (status, n) in &by_status {
+            @for (status, n) in &counts.by_status {
                 a.card href={"/connections?status=" (status.as_str())} {
                     div.n { (n) }
                     div.label { (badge(status.as_str())) }
                 }
             }
         }
-        @if connections.is_empty() {
+        @if newest.items.is_empty() {
             div.empty {
                 p { strong { "No connections yet." } }
                 p {
@@ -97,7 +106,7 @@ pub async fn overview(State(state): State<AppState>, session: Session) -> Respon
                         }
                     }
                     tbody {
-                        @for c in connections.iter().take(OVERVIEW_ROWS) {
+                        @for c in &newest.items {
                             tr {
                                 td { a href={"/connections/" (c.id)} { (c.name.as_str()) } }
                                 td { (badge(c.status.as_str())) }

@@ -803,9 +803,16 @@ async fn the_overview_lists_recent_and_failed_jobs() {
         recent_part.find(&format!("<td>{done}</td>")).unwrap(),
     );
     assert!(newer < older, "{html}");
-    // The count of failed jobs is a card.
+    // Counts are cards: failed jobs, and connections per status (linking
+    // the filtered list).
     assert!(
         html.contains("<div class=\"n\">1</div><div class=\"label\">failed jobs</div>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<a class=\"card\" href=\"/connections?status=pending\"><div class=\"n\">1</div>"
+        ),
         "{html}"
     );
     app.finish().await;
