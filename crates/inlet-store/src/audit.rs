@@ -16,6 +16,9 @@ use crate::db::{DbError, Row, Sql, Tx};
 use crate::rows::{ms, to_json, ts};
 use crate::sql_store::SqlStore;
 
+/// How many expired events one pruning transaction deletes.
+const PRUNE_BATCH: u32 = 5000;
+
 impl SqlStore {
     /// Writes this store's pending audit event (if it is an audited view)
     /// inside `tx`, the change's transaction. `created` is the id of an
@@ -157,10 +160,23 @@ impl AuditStore for SqlStore {
     }
 
     async fn prune_audit_events(&self, before: Timestamp) -> CoreResult<u64> {
-        let q = Sql::new("DELETE FROM audit_events WHERE at < ?").arg(ms(before));
-        let mut tx = self.db.begin().await?;
-        let n = tx.execute(&q).await?;
-        tx.commit().await?;
-        Ok(n)
+        // In batches, each its own short transaction: a year of events going
+        // at once must not hold the (SQLite: only) writer for long.
+        let q = Sql::new(
+            "DELETE FROM audit_events WHERE id IN \
+             (SELECT id FROM audit_events WHERE at < ? ORDER BY at LIMIT ?)",
+        )
+        .arg(ms(before))
+        .arg(i64::from(PRUNE_BATCH));
+        let mut pruned = 0;
+        loop {
+            let mut tx = self.db.begin().await?;
+            let n = tx.execute(&q).await?;
+            tx.commit().await?;
+            pruned += n;
+            if n < u64::from(PRUNE_BATCH) {
+                return Ok(pruned);
+            }
+        }
     }
 }

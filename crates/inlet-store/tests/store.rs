@@ -70,6 +70,7 @@ both!(
     engine_values_round_trip,
     schedules_are_claimed_once,
     counts_names_and_whole_changes,
+    audit_pruning_goes_in_batches,
 );
 
 fn conn(org: inlet_core::ids::OrgId, col: CollectionId, name: &str, kind: &str) -> NewConnection {
@@ -1101,4 +1102,30 @@ async fn counts_names_and_whole_changes(s: Arc<SqlStore>) {
     let names = s.connection_names(a.id, &ids, &[c2.id]).await.unwrap();
     assert_eq!(names, [(z.id, "z".to_owned())]);
     assert!(s.connection_names(a.id, &[], &[]).await.unwrap().is_empty());
+}
+
+async fn audit_pruning_goes_in_batches(s: Arc<SqlStore>) {
+    use inlet_core::store::AuditStore;
+    // 12,345 old events (more than two batches) and 3 recent ones.
+    s.db()
+        .execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12348) \
+             INSERT INTO audit_events (org_id, at, actor_key_name, action, object_type, summary) \
+             SELECT 1, CASE WHEN i <= 12345 THEN 1000 + i ELSE 4000000000000 END, 'k', \
+             'collection.created', 'collection', '{}' FROM n",
+        )
+        .await
+        .unwrap();
+    let cutoff = chrono::DateTime::from_timestamp_millis(3_000_000_000_000).unwrap();
+    assert_eq!(s.prune_audit_events(cutoff).await.unwrap(), 12_345);
+    assert_eq!(s.prune_audit_events(cutoff).await.unwrap(), 0);
+    let left = s
+        .list_audit_events(
+            inlet_core::ids::OrgId(1),
+            &Default::default(),
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(left.total, 3);
 }
