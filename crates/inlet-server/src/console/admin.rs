@@ -59,7 +59,11 @@ pub async fn collections(State(state): State<AppState>, session: Session) -> Res
     let body = html! {
         h1 { "Collections" }
         @if list.is_empty() {
-            div.empty { p { strong { "No collections yet." } } p { "Connections live in collections: create the first below." } }
+            div.empty {
+                p { strong { "No collections yet." } }
+                @if session.can(Scope::Write) { p { "Connections live in collections: create the first below." } }
+                @else { p { "Connections live in collections; a key with the write scope creates them." } }
+            }
         } @else {
             div.table-wrap { table {
                 thead { tr { th scope="col" { "Name" } th scope="col" { "Connections" } th scope="col" { "Description" } th scope="col" { "Created" } } }
@@ -71,15 +75,17 @@ pub async fn collections(State(state): State<AppState>, session: Session) -> Res
                 } } }
             } }
         }
-        h2 { "New collection" }
-        form.stack.form method="post" action="/collections" {
-            input type="hidden" name="csrf" value=(csrf);
-            div { label for="name" { "Name" } input #name type="text" name="name" required; }
-            div { label for="description" { "Description " span.hint { "(optional)" } } input #description type="text" name="description"; }
-            button type="submit" { "Create collection" }
+        @if session.can(Scope::Write) {
+            h2 { "New collection" }
+            form.stack.form method="post" action="/collections" {
+                input type="hidden" name="csrf" value=(csrf);
+                div { label for="name" { "Name" } input #name type="text" name="name" required; }
+                div { label for="description" { "Description " span.hint { "(optional)" } } input #description type="text" name="description"; }
+                button type="submit" { "Create collection" }
+            }
         }
     };
-    page("Collections", Section::Collections, &csrf, body).into_response()
+    page("Collections", Section::Collections, &session, body).into_response()
 }
 
 /// `POST /collections`
@@ -215,7 +221,7 @@ async fn keys_page(
             button type="submit" { "Create key" }
         }
     };
-    page("API keys", Section::Keys, &csrf, body).into_response()
+    page("API keys", Section::Keys, session, body).into_response()
 }
 
 /// `POST /keys`: creates a key and shows its secret, once.
@@ -388,7 +394,7 @@ pub async fn audit(
             (pager("/audit", &q, events.request, events.total_pages()))
         }
     };
-    page("Audit log", Section::Audit, &session.csrf(), body).into_response()
+    page("Audit log", Section::Audit, &session, body).into_response()
 }
 
 /// A `YYYY-MM-DD` day's start, UTC; a bad day is an error naming `field`.

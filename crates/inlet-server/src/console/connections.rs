@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use inlet_core::auth::Scope;
 use inlet_core::ids::{ConnectionId, job_label};
 use inlet_core::list::PageRequest;
 use inlet_core::model::collection::Collection;
@@ -44,7 +45,10 @@ pub async fn list(
     let t = now();
     let value = |k: &str| params.get(k).cloned().unwrap_or_default();
     let body = html! {
-        h1 { "Connections" }
+        div.page-head {
+            h1 { "Connections" }
+            @if session.can(Scope::Write) { a.button.primary href="/connections/new" { "New connection" } }
+        }
         form.filters method="get" action="/connections" role="search" {
             div {
                 label for="search" { "Search" }
@@ -109,7 +113,7 @@ pub async fn list(
             (pager("/connections", &params, result.request, result.total_pages()))
         }
     };
-    page("Connections", Section::Connections, &session.csrf(), body).into_response()
+    page("Connections", Section::Connections, &session, body).into_response()
 }
 
 /// `GET /connections/{id}`
@@ -180,7 +184,9 @@ pub async fn show(
         p { a href="/connections" { "← Connections" } }
         h1 { (conn.name.as_str()) " " (badge(conn.status.as_str())) }
         @if !conn.description.is_empty() { p.hint { (conn.description) } }
-        div.actions {
+        @if !session.can(Scope::Write) {
+            p.hint { "This key reads only: testing, syncing, clearing and deleting need the write scope." }
+        } @else { div.actions {
             form method="post" action={"/connections/" (conn.id) "/test"} {
                 input type="hidden" name="csrf" value=(csrf);
                 button type="submit" { "Test" }
@@ -191,7 +197,7 @@ pub async fn show(
             }
             a.button.quiet href={"/connections/" (conn.id) "/clear"} { "Clear data" }
             a.button.danger href={"/connections/" (conn.id) "/delete"} { "Delete" }
-        }
+        } }
         @if let Some(j) = jobs.iter().find(|j| !j.status.is_final()) {
             // Filled live by app.js from the job's events.
             div.live role="status" aria-live="polite" data-job-events={"/jobs/" (job_label(j.id, j.kind)) "/events"} {
@@ -232,7 +238,7 @@ pub async fn show(
             None => div.empty { p { "Not discovered yet: a passing test discovers it." } },
         }
     };
-    page(&conn.name, Section::Connections, &csrf, body).into_response()
+    page(&conn.name, Section::Connections, &session, body).into_response()
 }
 
 /// Settings without secrets: which secret fields are set, never values.
@@ -376,7 +382,7 @@ pub async fn confirm(
             }
         }
     };
-    page(&title, Section::Connections, &csrf, body).into_response()
+    page(&title, Section::Connections, &session, body).into_response()
 }
 
 /// `POST /connections/{id}/{delete|clear}`

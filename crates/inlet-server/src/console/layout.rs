@@ -2,9 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use inlet_core::auth::Scope;
 use inlet_core::list::PageRequest;
 use inlet_core::model::{Timestamp, relative_time};
 use maud::{DOCTYPE, Markup, html};
+
+use super::session::Session;
 
 /// Where the navigation points (the current page is marked for screen
 /// readers with `aria-current`).
@@ -24,15 +27,19 @@ pub enum Section {
     Audit,
 }
 
-/// A signed-in page: `title`, the navigation, and `body`.
-pub fn page(title: &str, section: Section, csrf: &str, body: Markup) -> Markup {
+/// A signed-in page: `title`, the navigation, and `body`. The navigation
+/// offers only what the session's key may open (API keys and the audit log
+/// are for administrators).
+pub fn page(title: &str, section: Section, session: &Session, body: Markup) -> Markup {
+    let admin = session.can(Scope::Admin);
+    let csrf = session.csrf();
     let nav = [
-        (Section::Overview, "/", "Overview"),
-        (Section::Connections, "/connections", "Connections"),
-        (Section::Collections, "/collections", "Collections"),
-        (Section::Search, "/search", "Search"),
-        (Section::Keys, "/keys", "API keys"),
-        (Section::Audit, "/audit", "Audit log"),
+        (Section::Overview, "/", "Overview", true),
+        (Section::Connections, "/connections", "Connections", true),
+        (Section::Collections, "/collections", "Collections", true),
+        (Section::Search, "/search", "Search", true),
+        (Section::Keys, "/keys", "API keys", admin),
+        (Section::Audit, "/audit", "Audit log", admin),
     ];
     html! {
         (DOCTYPE)
@@ -44,8 +51,8 @@ pub fn page(title: &str, section: Section, csrf: &str, body: Markup) -> Markup {
                 header.top {
                     a.brand href="/" { "Inlet" }
                     nav aria-label="Main" {
-                        @for (s, href, label) in nav {
-                            @if s == section {
+                        @for (s, href, label, _) in nav.iter().filter(|n| n.3) {
+                            @if *s == section {
                                 a href=(href) aria-current="page" { (label) }
                             } @else {
                                 a href=(href) { (label) }

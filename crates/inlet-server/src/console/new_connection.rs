@@ -145,13 +145,7 @@ fn pick_type(state: &AppState, session: &Session) -> Response {
             }
         }
     };
-    page(
-        "New connection",
-        Section::Connections,
-        &session.csrf(),
-        body,
-    )
-    .into_response()
+    page("New connection", Section::Connections, session, body).into_response()
 }
 
 async fn render(
@@ -216,12 +210,7 @@ async fn render(
     };
     (
         status,
-        page(
-            "New connection",
-            Section::Connections,
-            &session.csrf(),
-            body,
-        ),
+        page("New connection", Section::Connections, session, body),
     )
         .into_response()
 }

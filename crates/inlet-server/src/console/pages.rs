@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use inlet_core::auth::Scope;
 use inlet_core::ids::ConnectionId;
 use inlet_core::list::{ConnectionFilter, ConnectionSort, JobFilter, PageRequest, SortOrder};
 use inlet_core::model::job::JobStatus;
@@ -86,10 +87,14 @@ pub async fn overview(State(state): State<AppState>, session: Session) -> Respon
         @if newest.items.is_empty() {
             div.empty {
                 p { strong { "No connections yet." } }
-                p {
-                    a href="/connections/new" { "Create your first connection" }
-                    " from the catalog of source types, or with "
-                    code { "inlet connections create" } "."
+                @if session.can(Scope::Write) {
+                    p {
+                        a href="/connections/new" { "Create your first connection" }
+                        " from the catalog of source types, or with "
+                        code { "inlet connections create" } "."
+                    }
+                } @else {
+                    p { "Connections appear here once someone with a write key creates them." }
                 }
             }
         } @else {
@@ -132,5 +137,5 @@ pub async fn overview(State(state): State<AppState>, session: Session) -> Respon
             (jobs_table("Recent jobs, newest first", &recent.items, Some(&names), t))
         }
     };
-    page("Overview", Section::Overview, &session.csrf(), body).into_response()
+    page("Overview", Section::Overview, &session, body).into_response()
 }

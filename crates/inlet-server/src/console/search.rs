@@ -76,5 +76,5 @@ pub async fn search(
             },
         }
     };
-    page("Search", Section::Search, &session.csrf(), body).into_response()
+    page("Search", Section::Search, &session, body).into_response()
 }

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use inlet_core::CoreError;
-use inlet_core::auth::Principal;
+use inlet_core::auth::{Principal, Scope};
 use inlet_core::model::audit::Origin;
 use inlet_core::service::{SESSION_HOURS, csrf_matches, csrf_token};
 use maud::html;
@@ -34,6 +34,12 @@ pub struct Session {
 }
 
 impl Session {
+    /// Whether the session's key holds `scope` (pages offer only what the
+    /// key may do; the services check again whatever is submitted).
+    pub fn can(&self, scope: Scope) -> bool {
+        self.who.require(scope).is_ok()
+    }
+
     /// The CSRF token this session's forms carry.
     pub fn csrf(&self) -> String {
         csrf_token(&self.token)

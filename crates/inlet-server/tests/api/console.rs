@@ -817,3 +817,67 @@ async fn the_overview_lists_recent_and_failed_jobs() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_read_only_key_sees_and_may_do_only_reading() {
+    let app = TestApp::spawn().await;
+    let k = app.admin_key.clone();
+    let col = app.collection(&k, "Ops").await;
+    let conn = app.pg_connection(&k, &col, "warehouse", "pw").await;
+    let reader = app
+        .key(&json!({"name": "reader", "scopes": ["read"]}))
+        .await;
+    let cookie = session_cookie(&sign_in(&app, &reader, false).await);
+
+    // The navigation offers no administrator pages; pages offer no changes.
+    let html = page(&app, "/", &cookie).await.text().await.unwrap();
+    assert!(html.contains("href=\"/connections\""), "{html}");
+    assert!(
+        !html.contains("href=\"/keys\"") && !html.contains("href=\"/audit\""),
+        "{html}"
+    );
+    let html = page(&app, "/connections", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("warehouse") && !html.contains("New connection"),
+        "{html}"
+    );
+    let html = page(&app, &format!("/connections/{conn}"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("This key reads only"), "{html}");
+    assert!(!html.contains("/test\""), "{html}");
+    let html = page(&app, "/collections", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("New collection"), "{html}");
+
+    // What the pages do not offer is refused when sent by hand, with a
+    // valid CSRF token: the services decide, not the markup.
+    let csrf = csrf_of(&html);
+    for path in [
+        format!("/connections/{conn}/test"),
+        format!("/connections/{conn}/delete"),
+        "/collections".to_owned(),
+        "/keys".to_owned(),
+    ] {
+        let r = submit(&app, &cookie, &path, &[("csrf", &csrf), ("name", "x")]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    for path in ["/keys", "/audit"] {
+        assert_eq!(
+            page(&app, path, &cookie).await.status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    assert_eq!(app.connection_state(&conn).await["name"], "warehouse");
+    app.finish().await;
+}
