@@ -374,29 +374,25 @@ impl JobStore for SqlStore {
         filter: &JobFilter,
         page: PageRequest,
     ) -> CoreResult<Page<Job>> {
-        // The same conditions for the page and its count. A restricted key
-        // reaches jobs through their connection's collection.
-        let conditions = |select: &str| {
-            let mut q = Sql::new(select);
-            if !filter.within_collections.is_empty() {
-                q.push(" JOIN connections c ON c.id = j.connection_id AND c.collection_id IN ")
-                    .bind_list(filter.within_collections.iter().map(|c| c.0));
-            }
-            q.push(" WHERE j.org_id = ").bind(org.0);
-            if let Some(status) = filter.status {
-                q.push(" AND j.status = ").bind(status.as_str());
-            }
-            if let Some(kind) = filter.kind {
-                q.push(" AND j.kind = ").bind(kind.as_str());
-            }
-            q
-        };
-        let mut q = conditions("SELECT j.* FROM jobs j");
+        let mut q = org_jobs("SELECT j.* FROM jobs j", org, filter);
         q.push(" ORDER BY j.id DESC");
-        let count = conditions("SELECT count(*) AS n FROM jobs j");
+        let count = org_jobs("SELECT count(*) AS n FROM jobs j", org, filter);
         let mut listed = self.paged(q, count, page, job).await?;
         listed.items = self.with_streams(listed.items).await?;
         Ok(listed)
+    }
+
+    async fn latest_org_jobs(
+        &self,
+        org: OrgId,
+        filter: &JobFilter,
+        limit: u32,
+    ) -> CoreResult<Vec<Job>> {
+        let mut q = org_jobs("SELECT j.* FROM jobs j", org, filter);
+        q.push(" ORDER BY j.id DESC LIMIT ").bind(i64::from(limit));
+        let rows = self.db.fetch_all(&q).await?;
+        let found = rows.iter().map(job).collect::<Result<Vec<_>, DbError>>()?;
+        self.with_streams(found).await
     }
 
     async fn claim_job(
@@ -596,4 +592,23 @@ impl JobStore for SqlStore {
             .push(" ON CONFLICT DO NOTHING RETURNING id");
         Ok(self.db.write(&q).await?.len() as u64)
     }
+}
+
+/// `select` over an organization's jobs matching `filter` (a list and its
+/// count share it). A restricted key reaches jobs through their
+/// connection's collection.
+fn org_jobs(select: &str, org: OrgId, filter: &JobFilter) -> Sql {
+    let mut q = Sql::new(select);
+    if !filter.within_collections.is_empty() {
+        q.push(" JOIN connections c ON c.id = j.connection_id AND c.collection_id IN ")
+            .bind_list(filter.within_collections.iter().map(|c| c.0));
+    }
+    q.push(" WHERE j.org_id = ").bind(org.0);
+    if let Some(status) = filter.status {
+        q.push(" AND j.status = ").bind(status.as_str());
+    }
+    if let Some(kind) = filter.kind {
+        q.push(" AND j.kind = ").bind(kind.as_str());
+    }
+    q
 }

@@ -156,8 +156,22 @@ impl Services {
         mut filter: JobFilter,
         page: PageRequest,
     ) -> CoreResult<Page<Job>> {
+        who.require(Scope::Read)?;
         filter.within_collections = who.collections.clone();
         self.store.list_org_jobs(who.org_id, &filter, page).await
+    }
+
+    /// The organization's newest `limit` jobs matching `filter` (of the
+    /// connections the key may see), without a total: the overview's.
+    pub async fn latest_org_jobs(
+        &self,
+        who: &Principal,
+        mut filter: JobFilter,
+        limit: u32,
+    ) -> CoreResult<Vec<Job>> {
+        who.require(Scope::Read)?;
+        filter.within_collections = who.collections.clone();
+        self.store.latest_org_jobs(who.org_id, &filter, limit).await
     }
 
     /// Cancels a job: a queued one at once; a running one stops within

@@ -67,6 +67,15 @@ pub trait JobStore: Send + Sync {
         page: PageRequest,
     ) -> CoreResult<Page<Job>>;
 
+    /// The newest `limit` of those jobs, without counting them all (a
+    /// summary's "latest jobs").
+    async fn latest_org_jobs(
+        &self,
+        org: OrgId,
+        filter: &JobFilter,
+        limit: u32,
+    ) -> CoreResult<Vec<Job>>;
+
     /// Claims the oldest runnable job of one of `kinds`: a queued one whose
     /// `run_after` has passed, or a running one whose lease expired (its
     /// worker died; it resumes from its last committed batch). Atomic across

@@ -16,7 +16,7 @@ use serde_json::Map;
 use super::admin::collections_of;
 use super::layout::{Section, page};
 use super::session::{Session, SessionForm, failure};
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 /// Form values by input name (`name`, `auth.host`, `config.schedule`, …).
@@ -30,7 +30,7 @@ pub async fn form(
 ) -> Response {
     match q.get("type").filter(|t| !t.is_empty()) {
         None => pick_type(&state, &session),
-        Some(t) => render(&state, &session, t, &Values::new(), None, StatusCode::OK).await,
+        Some(t) => render(&state, &session, t, &Values::new(), None).await,
     }
 }
 
@@ -51,16 +51,7 @@ pub async fn create(
     let input = match input(spec, &values) {
         Ok(i) => i,
         Err(e) => {
-            let p = e.problem();
-            return render(
-                &state,
-                &session,
-                &source_type,
-                &values,
-                Some(p.message),
-                p.status,
-            )
-            .await;
+            return render(&state, &session, &source_type, &values, Some(e.problem())).await;
         }
     };
     let test_first = values.get("test").is_some_and(|v| v == "on");
@@ -71,16 +62,8 @@ pub async fn create(
     {
         Ok(conn) => Redirect::to(&format!("/connections/{}", conn.id)).into_response(),
         Err(e) => {
-            let p = ApiError::from(e).problem();
-            render(
-                &state,
-                &session,
-                &source_type,
-                &values,
-                Some(p.message),
-                p.status,
-            )
-            .await
+            let refused = ApiError::from(e).problem();
+            render(&state, &session, &source_type, &values, Some(refused)).await
         }
     }
 }
@@ -153,9 +136,15 @@ async fn render(
     session: &Session,
     source_type: &str,
     values: &Values,
-    error: Option<String>,
-    status: StatusCode,
+    refused: Option<Problem>,
 ) -> Response {
+    let status = refused.as_ref().map_or(StatusCode::OK, |p| p.status);
+    // The input the refusal names is marked invalid and described by it.
+    let invalid = refused
+        .as_ref()
+        .and_then(|p| p.field.as_deref())
+        .and_then(input_id);
+    let invalid = invalid.as_deref();
     let Some(spec) = state.services.catalog().get(source_type).map(|c| c.spec()) else {
         return failure(inlet_core::CoreError::NotFound("source type"));
     };
@@ -167,7 +156,7 @@ async fn render(
     let body = html! {
         p { a href="/connections/new" { "← Source types" } }
         h1 { "New " (spec.name) " connection" }
-        @if let Some(e) = &error { p.error role="alert" { (e) } }
+        @if let Some(p) = &refused { p.error #form-error role="alert" { (p.message) } }
         @if collections.is_empty() {
             div.empty { p { "Create a collection first: connections live in one." } }
         } @else {
@@ -176,11 +165,13 @@ async fn render(
                 input type="hidden" name="type" value=(spec.short_name);
                 div {
                     label for="name" { "Name" }
-                    input #name type="text" name="name" required value=(value("name"));
+                    input #name type="text" name="name" required value=(value("name"))
+                        aria-invalid=[invalid_attr(invalid, "name")] aria-describedby=[error_ref(invalid, "name")];
                 }
                 div {
                     label for="collection" { "Collection" }
-                    select #collection name="collection" required {
+                    select #collection name="collection" required
+                        aria-invalid=[invalid_attr(invalid, "collection")] aria-describedby=[error_ref(invalid, "collection")] {
                         @for c in &collections {
                             option value=(c.id) selected[value("collection") == c.id.to_string()] { (c.name.as_str()) }
                         }
@@ -192,12 +183,12 @@ async fn render(
                 }
                 fieldset {
                     legend { "Credentials" }
-                    @for f in &spec.auth_fields { (field(f, "auth", values)) }
+                    @for f in &spec.auth_fields { (field(f, "auth", values, invalid)) }
                 }
                 @if !spec.config_fields.is_empty() {
                     fieldset {
                         legend { "Configuration" }
-                        @for f in &spec.config_fields { (field(f, "config", values)) }
+                        @for f in &spec.config_fields { (field(f, "config", values, invalid)) }
                     }
                 }
                 div.check {
@@ -217,10 +208,15 @@ async fn render(
 
 /// One labelled input for a catalog field. Secret ones are password inputs
 /// and never carry a value back.
-fn field(f: &FieldSpec, prefix: &str, values: &Values) -> Markup {
+fn field(f: &FieldSpec, prefix: &str, values: &Values, invalid: Option<&str>) -> Markup {
     let name = format!("{prefix}.{}", f.name);
     let id = format!("{prefix}-{}", f.name);
-    let hint_id = format!("{id}-hint");
+    // The hint, and the form's error when it names this field.
+    let hint_id = match error_ref(invalid, &id) {
+        Some(error) => format!("{id}-hint {error}"),
+        None => format!("{id}-hint"),
+    };
+    let bad = invalid_attr(invalid, &id);
     let kept = if f.secret {
         String::new()
     } else {
@@ -238,21 +234,44 @@ fn field(f: &FieldSpec, prefix: &str, values: &Values) -> Markup {
                 @if !f.required { " " span.hint { "(optional)" } }
             }
             @if !options.is_empty() {
-                select id=(id) name=(name) required[f.required] aria-describedby=(hint_id) {
+                select id=(id) name=(name) required[f.required] aria-describedby=(hint_id) aria-invalid=[bad] {
                     @if !f.required { option value="" { "—" } }
                     @for o in &options { option value=(o) selected[kept == *o] { (o) } }
                 }
             } @else if f.secret {
                 input id=(id) type="password" name=(name) required[f.required] autocomplete="new-password"
-                    aria-describedby=(hint_id);
+                    aria-describedby=(hint_id) aria-invalid=[bad];
             } @else {
                 input id=(id) type=(input_type(f.kind)) name=(name) required[f.required] value=(kept)
-                    aria-describedby=(hint_id);
+                    aria-describedby=(hint_id) aria-invalid=[bad];
             }
-            @if !f.description.is_empty() { p.hint id=(hint_id) { (f.description) } }
-            @else if f.kind == FieldType::Array { p.hint id=(hint_id) { "Comma-separated." } }
+            @if !f.description.is_empty() { p.hint id={(id) "-hint"} { (f.description) } }
+            @else if f.kind == FieldType::Array { p.hint id={(id) "-hint"} { "Comma-separated." } }
         }
     }
+}
+
+/// The form input a refusal's field names: `credentials.port` is
+/// `auth-port`, `config.schema` is `config-schema`.
+fn input_id(field: &str) -> Option<String> {
+    match field {
+        "name" => Some("name".into()),
+        "collectionId" => Some("collection".into()),
+        f => f
+            .strip_prefix("credentials.")
+            .map(|n| format!("auth-{n}"))
+            .or_else(|| f.strip_prefix("config.").map(|n| format!("config-{n}"))),
+    }
+}
+
+/// `aria-invalid` for the input `id` when the refusal names it.
+fn invalid_attr(invalid: Option<&str>, id: &str) -> Option<&'static str> {
+    (invalid == Some(id)).then_some("true")
+}
+
+/// The id of the form's error, for the input the refusal names.
+fn error_ref(invalid: Option<&str>, id: &str) -> Option<&'static str> {
+    (invalid == Some(id)).then_some("form-error")
 }
 
 fn input_type(kind: FieldType) -> &'static str {

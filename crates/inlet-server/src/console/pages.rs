@@ -43,14 +43,13 @@ pub async fn overview(State(state): State<AppState>, session: Session) -> Respon
     let (counts, newest, recent, failed) = match tokio::try_join!(
         services.connection_counts(who),
         services.list_connections(who, newest, first(NEWEST_CONNECTIONS)),
-        services.list_org_jobs(who, JobFilter::default(), first(RECENT_JOBS)),
+        services.latest_org_jobs(who, JobFilter::default(), RECENT_JOBS),
         services.list_org_jobs(who, failed_filter, first(FAILED_JOBS)),
     ) {
         Ok(read) => read,
         Err(e) => return failure(e),
     };
     let mut ids: Vec<ConnectionId> = recent
-        .items
         .iter()
         .chain(&failed.items)
         .map(|j| j.connection_id)
@@ -131,10 +130,10 @@ pub async fn overview(State(state): State<AppState>, session: Session) -> Respon
             (jobs_table("Failed jobs, newest first", &failed.items, Some(&names), t))
         }
         h2 #recent-jobs { "Recent jobs" }
-        @if recent.items.is_empty() {
+        @if recent.is_empty() {
             div.empty { p { "No jobs yet. Open a connection and press " strong { "Sync now" } " to index its data." } }
         } @else {
-            (jobs_table("Recent jobs, newest first", &recent.items, Some(&names), t))
+            (jobs_table("Recent jobs, newest first", &recent, Some(&names), t))
         }
     };
     page("Overview", Section::Overview, &session, body).into_response()

@@ -451,6 +451,20 @@ async fn a_new_connection_from_the_catalogs_form() {
     );
     assert!(html.contains("value=\"from the form\""), "{html}");
     assert!(!html.contains("form-secret-pw"), "{html}");
+    // The refused input is marked for assistive technology and described
+    // by the error; the others are not.
+    let port = html
+        .split("id=\"auth-port\"")
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .unwrap();
+    assert!(
+        port.contains("aria-invalid=\"true\"")
+            && port.contains("aria-describedby=\"auth-port-hint form-error\""),
+        "{port}"
+    );
+    assert!(html.contains("id=\"form-error\""), "{html}");
+    assert_eq!(html.matches("aria-invalid").count(), 1, "{html}");
     // Forged: refused.
     let r = submit(base_fields("", "5432")).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
