@@ -402,48 +402,19 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
     assert!(c["nextSyncAt"].is_string(), "{c}");
 
     // Credentials: a file for the secret; the other fields keep their values.
+    let set_credentials = |args: &[&str]| {
+        let mut all = vec!["connections", "set-credentials", conn.as_str()];
+        all.extend_from_slice(args);
+        profiled(&cfg, "", &all)
+    };
     let pw = data.path().join("pw");
     std::fs::write(&pw, "pw-file-secret\n").unwrap();
-    let out = profiled(
-        &cfg,
-        "",
-        &[
-            "connections",
-            "set-credentials",
-            &conn,
-            "--field",
-            &format!("password=@{}", pw.display()),
-        ],
-    );
+    let out = set_credentials(&["--field", &format!("password=@{}", pw.display())]);
     assert!(ok(&out).contains("changed password"));
     outs.push(out);
-    let err = fails(
-        &profiled(
-            &cfg,
-            "",
-            &[
-                "connections",
-                "set-credentials",
-                &conn,
-                "--field",
-                "password=x",
-            ],
-        ),
-        2,
-    );
+    let err = fails(&set_credentials(&["--field", "password=x"]), 2);
     assert!(err.contains("password is secret"), "{err}");
-    let out = profiled(
-        &cfg,
-        "",
-        &[
-            "connections",
-            "set-credentials",
-            &conn,
-            "--field",
-            "sslmode=prefer",
-            "--json",
-        ],
-    );
+    let out = set_credentials(&["--field", "sslmode=prefer", "--json"]);
     let after: Value = serde_json::from_str(&ok(&out)).unwrap();
     assert_eq!(
         after["sourceConnection"]["credentials"]["sslmode"],
@@ -460,34 +431,11 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
     ok(&profiled(&cfg, "", &["connections", "test", &conn]));
     // --test: a failing test changes nothing; a passing one is recorded.
     let err = fails(
-        &profiled(
-            &cfg,
-            "",
-            &[
-                "connections",
-                "set-credentials",
-                &conn,
-                "--field",
-                "database=inlet_cli_no_such_db",
-                "--test",
-            ],
-        ),
+        &set_credentials(&["--field", "database=inlet_cli_no_such_db", "--test"]),
         1,
     );
     assert!(err.contains("inlet_cli_no_such_db"), "{err}");
-    let out = profiled(
-        &cfg,
-        "",
-        &[
-            "connections",
-            "set-credentials",
-            &conn,
-            "--field",
-            "sslmode=disable",
-            "--test",
-            "--json",
-        ],
-    );
+    let out = set_credentials(&["--field", "sslmode=disable", "--test", "--json"]);
     let after: Value = serde_json::from_str(&ok(&out)).unwrap();
     let c = &after["sourceConnection"];
     assert_eq!(c["credentials"]["sslmode"], "disable");
