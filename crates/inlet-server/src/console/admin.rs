@@ -299,21 +299,23 @@ pub async fn audit(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
     let value = |k: &str| q.get(k).cloned().unwrap_or_default();
-    let action = match q.get("action").filter(|a| !a.is_empty()) {
-        Some(a) => match AuditAction::parse_field(a, "action") {
-            Ok(a) => vec![a],
-            Err(e) => return failure(e),
-        },
-        None => Vec::new(),
-    };
     let filled = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let actor = match filled("actor").map(|a| {
-        ApiKeyId::parse(a)
-            .ok_or_else(|| CoreError::invalid("actor", "must be a key id such as key_2"))
-    }) {
-        Some(Err(e)) => return failure(e),
-        Some(Ok(id)) => Some(id),
-        None => None,
+    let action = match filled("action")
+        .map(|a| AuditAction::parse_field(a, "action"))
+        .transpose()
+    {
+        Ok(a) => a,
+        Err(e) => return failure(e),
+    };
+    let actor = match filled("actor")
+        .map(|a| {
+            ApiKeyId::parse(a)
+                .ok_or_else(|| CoreError::invalid("actor", "must be a key id such as key_2"))
+        })
+        .transpose()
+    {
+        Ok(a) => a,
+        Err(e) => return failure(e),
     };
     // "From" is the start of its day; "to" takes in the whole of its day.
     let since = match filled("since").map(|d| day_start(d, "since")).transpose() {
@@ -325,7 +327,7 @@ pub async fn audit(
         Err(e) => return failure(e),
     };
     let filter = AuditFilter {
-        actions: action,
+        actions: action.into_iter().collect(),
         object_id: filled("objectId").map(str::to_owned),
         actor_key_id: actor,
         since,
