@@ -36,6 +36,11 @@ use crate::model::organization::Organization;
 use crate::model::schema::{DiscoveredSchema, StoredSchema};
 use crate::model::user::{Membership, Role, User};
 
+/// A key as authentication reads it: the key, the role its user holds in
+/// the key's organization (`None` for service tokens or non-members), and
+/// that organization's list generation.
+pub type FoundKey = (ApiKey, Option<Role>, i64);
+
 /// Persistence for every domain object; jobs and documents have traits of
 /// their own.
 #[async_trait]
@@ -99,7 +104,7 @@ pub trait Store:
     /// organization's list generation (see [`Store::list_connections_at`]).
     /// One statement: this runs on every request, and a request whose list
     /// page is cached makes no other.
-    async fn find_api_key(&self, hash: &str) -> CoreResult<Option<(ApiKey, Option<Role>, i64)>>;
+    async fn find_api_key(&self, hash: &str) -> CoreResult<Option<FoundKey>>;
     /// An organization's keys, newest first.
     async fn list_api_keys(&self, org: OrgId, page: PageRequest) -> CoreResult<Page<ApiKey>>;
     /// Revokes a key of `org`; instance administrators' keys only when

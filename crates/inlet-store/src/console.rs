@@ -3,11 +3,11 @@
 use async_trait::async_trait;
 use inlet_core::error::CoreResult;
 use inlet_core::model::{Timestamp, now};
-use inlet_core::store::ConsoleStore;
+use inlet_core::store::{ConsoleStore, FoundKey};
 
 use crate::db::Sql;
 use crate::rows::ms;
-use crate::sql_store::SqlStore;
+use crate::sql_store::{KEY_LOOKUP, SqlStore, found_key};
 
 #[async_trait]
 impl ConsoleStore for SqlStore {
@@ -35,18 +35,20 @@ impl ConsoleStore for SqlStore {
         Ok(())
     }
 
-    async fn console_session_key(
+    async fn console_session_api_key(
         &self,
         token_hash: &str,
         now: Timestamp,
-    ) -> CoreResult<Option<String>> {
-        let q = Sql::new(
-            "SELECT key_hash FROM console_sessions WHERE token_hash = ? AND expires_at > ?",
-        )
+    ) -> CoreResult<Option<FoundKey>> {
+        // One statement for every console page: the session and its key.
+        let q = Sql::new(&format!(
+            "{KEY_LOOKUP} JOIN console_sessions s ON s.key_hash = k.key_hash \
+             WHERE s.token_hash = ? AND s.expires_at > ?"
+        ))
         .arg(token_hash)
         .arg(ms(now));
         match self.db.fetch_lookup(&q).await?.first() {
-            Some(row) => Ok(Some(row.text("key_hash")?)),
+            Some(row) => Ok(Some(found_key(row)?)),
             None => Ok(None),
         }
     }

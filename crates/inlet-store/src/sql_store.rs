@@ -22,7 +22,7 @@ use inlet_core::model::schema::{DiscoveredSchema, StoredSchema};
 use inlet_core::model::user::{Membership, Role, User};
 use inlet_core::model::wire::WireEnum;
 use inlet_core::model::{Timestamp, now};
-use inlet_core::store::Store;
+use inlet_core::store::{FoundKey, Store};
 use serde_json::{Map, Value};
 
 use crate::audit::first_id;
@@ -50,6 +50,24 @@ pub struct SqlStore {
     /// In an audited view ([`Store::audited`]): the event the next change
     /// writes in its transaction.
     pub(crate) audit: Option<Arc<AuditDraft>>,
+}
+
+/// A key as authentication reads it ([`FoundKey`]): the key, its user's
+/// role in the key's organization, the organization's list generation.
+/// Callers append the condition (the key's hash, or a console session).
+pub(crate) const KEY_LOOKUP: &str = "SELECT k.*, m.role AS member_role, \
+     COALESCE((SELECT g.generation FROM list_generations g WHERE g.org_id = k.org_id), 0) \
+     AS list_generation \
+     FROM api_keys k \
+     LEFT JOIN memberships m ON m.org_id = k.org_id AND m.user_id = k.user_id";
+
+/// A row of [`KEY_LOOKUP`].
+pub(crate) fn found_key(row: &Row) -> Result<FoundKey, DbError> {
+    let role = row
+        .opt_text("member_role")?
+        .map(|r| rows::role(&r))
+        .transpose()?;
+    Ok((rows::api_key(row)?, role, row.i64("list_generation")?))
 }
 
 /// The condition on connections `c` that [`Connection::alive`] states:
@@ -532,28 +550,12 @@ impl Store for SqlStore {
         }
     }
 
-    async fn find_api_key(&self, hash: &str) -> CoreResult<Option<(ApiKey, Option<Role>, i64)>> {
-        let q = Sql::new(
-            "SELECT k.*, m.role AS member_role, \
-             COALESCE((SELECT g.generation FROM list_generations g WHERE g.org_id = k.org_id), 0) \
-             AS list_generation \
-             FROM api_keys k \
-             LEFT JOIN memberships m ON m.org_id = k.org_id AND m.user_id = k.user_id \
-             WHERE k.key_hash = ?",
-        )
-        .arg(hash);
-        let Some(row) = self.db.fetch_lookup(&q).await?.into_iter().next() else {
-            return Ok(None);
-        };
-        let role = row
-            .opt_text("member_role")?
-            .map(|r| rows::role(&r))
-            .transpose()?;
-        Ok(Some((
-            rows::api_key(&row)?,
-            role,
-            row.i64("list_generation")?,
-        )))
+    async fn find_api_key(&self, hash: &str) -> CoreResult<Option<FoundKey>> {
+        let q = Sql::new(&format!("{KEY_LOOKUP} WHERE k.key_hash = ?")).arg(hash);
+        match self.db.fetch_lookup(&q).await?.first() {
+            Some(row) => Ok(Some(found_key(row)?)),
+            None => Ok(None),
+        }
     }
 
     async fn list_api_keys(&self, org: OrgId, page: PageRequest) -> CoreResult<Page<ApiKey>> {

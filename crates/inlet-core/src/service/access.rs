@@ -5,6 +5,7 @@ use crate::auth::{Principal, Scope, hash_key};
 use crate::error::{CoreError, CoreResult};
 use crate::model::audit::Origin;
 use crate::model::now;
+use crate::store::FoundKey;
 
 impl Services {
     /// Resolves a bearer key. Unknown, revoked and expired keys are
@@ -17,31 +18,37 @@ impl Services {
     /// [`Services::authenticate`] for a key known by its hash (a console
     /// session keeps the hash, never the key).
     pub(crate) async fn authenticate_hash(&self, hash: &str) -> CoreResult<Principal> {
-        let invalid = || CoreError::Unauthorized("invalid or missing API key".into());
-        let (key, role, generation) = self.store.find_api_key(hash).await?.ok_or_else(invalid)?;
-        if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now()) {
-            return Err(invalid());
-        }
-        let granted = key.scopes.iter().copied().max().unwrap_or(Scope::Read);
-        let scope = match key.user_id {
-            None => granted,
-            Some(_) => {
-                let role = role.ok_or_else(|| {
-                    CoreError::Forbidden("User is not a member of any organization".into())
-                })?;
-                granted.min(role.max_scope())
-            }
-        };
-        Ok(Principal {
-            key_id: key.id,
-            key_name: key.name,
-            origin: Origin::default(),
-            org_id: key.org_id,
-            user_id: key.user_id,
-            scope,
-            collections: key.collection_ids,
-            instance_admin: key.instance_admin,
-            list_generation: Some(generation),
-        })
+        principal_of(self.store.find_api_key(hash).await?)
     }
+}
+
+/// The caller a found key stands for: unknown, revoked and expired keys are
+/// `Unauthorized`; a user key's scope is capped by the user's role.
+pub(crate) fn principal_of(found: Option<FoundKey>) -> CoreResult<Principal> {
+    let invalid = || CoreError::Unauthorized("invalid or missing API key".into());
+    let (key, role, generation) = found.ok_or_else(invalid)?;
+    if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now()) {
+        return Err(invalid());
+    }
+    let granted = key.scopes.iter().copied().max().unwrap_or(Scope::Read);
+    let scope = match key.user_id {
+        None => granted,
+        Some(_) => {
+            let role = role.ok_or_else(|| {
+                CoreError::Forbidden("User is not a member of any organization".into())
+            })?;
+            granted.min(role.max_scope())
+        }
+    };
+    Ok(Principal {
+        key_id: key.id,
+        key_name: key.name,
+        origin: Origin::default(),
+        org_id: key.org_id,
+        user_id: key.user_id,
+        scope,
+        collections: key.collection_ids,
+        instance_admin: key.instance_admin,
+        list_generation: Some(generation),
+    })
 }

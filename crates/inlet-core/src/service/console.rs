@@ -4,6 +4,7 @@
 //! can do exactly what the key may do, and stops when the key is revoked.
 
 use super::Services;
+use super::access::principal_of;
 use crate::auth::{Principal, hash_key, random_token};
 use crate::digest::sha256_hex;
 use crate::error::{CoreError, CoreResult};
@@ -95,14 +96,14 @@ impl Services {
     /// The caller behind a session token: `Unauthorized` when the session
     /// ended or expired, or its key no longer works.
     pub async fn console_principal(&self, token: &str, origin: Origin) -> CoreResult<Principal> {
-        let key_hash = self
+        let found = self
             .store
-            .console_session_key(&hash_key(token), now())
+            .console_session_api_key(&hash_key(token), now())
             .await?
             .ok_or_else(|| {
                 CoreError::Unauthorized("the session has ended; sign in again".into())
             })?;
-        let mut who = self.authenticate_hash(&key_hash).await?;
+        let mut who = principal_of(Some(found))?;
         who.origin = origin;
         Ok(who)
     }

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use crate::error::CoreResult;
 use crate::model::Timestamp;
+use crate::store::FoundKey;
 
 /// Console sessions.
 #[async_trait]
@@ -18,12 +19,14 @@ pub trait ConsoleStore: Send + Sync {
         expires_at: Timestamp,
     ) -> CoreResult<()>;
 
-    /// The key hash of a session that has not expired at `now`.
-    async fn console_session_key(
+    /// The API key behind a session that has not expired at `now`, read as
+    /// [`Store::find_api_key`](crate::store::Store::find_api_key) reads it
+    /// (with the member's role and the list generation), in one query.
+    async fn console_session_api_key(
         &self,
         token_hash: &str,
         now: Timestamp,
-    ) -> CoreResult<Option<String>>;
+    ) -> CoreResult<Option<FoundKey>>;
 
     /// Ends a session (and deletes the expired ones).
     async fn delete_console_session(&self, token_hash: &str, now: Timestamp) -> CoreResult<()>;

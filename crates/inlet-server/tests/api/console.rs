@@ -895,3 +895,54 @@ async fn a_read_only_key_sees_and_may_do_only_reading() {
     assert_eq!(app.connection_state(&conn).await["name"], "warehouse");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_console_on_the_postgres_store() {
+    let app = TestApp::with(crate::harness::Options {
+        postgres: true,
+        ..Default::default()
+    })
+    .await;
+    let k = app.admin_key.clone();
+    let col = app.collection(&k, "Ops").await;
+    let conn = app.pg_connection(&k, &col, "warehouse", "pw").await;
+    let cookie = session_cookie(&sign_in(&app, &k, false).await);
+    for path in [
+        "/".to_owned(),
+        "/connections".to_owned(),
+        format!("/connections/{conn}"),
+        "/collections".to_owned(),
+        "/keys".to_owned(),
+        "/audit?action=console.sign_in".to_owned(),
+        "/search?q=x".to_owned(),
+    ] {
+        let r = page(&app, &path, &cookie).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    let html = page(&app, "/audit?action=console.sign_in", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<code>console.sign_in</code>"), "{html}");
+    // A session stands on its key: revoking the key closes it at once.
+    let created = app
+        .post(
+            "/api/v1/api-keys",
+            &k,
+            json!({"name": "second", "scopes": ["read"]}),
+        )
+        .await;
+    let second = created.body["apiKey"]["key"].as_str().unwrap().to_owned();
+    let second_id = created.body["apiKey"]["id"].as_str().unwrap().to_owned();
+    let theirs = session_cookie(&sign_in(&app, &second, false).await);
+    assert_eq!(page(&app, "/", &theirs).await.status(), StatusCode::OK);
+    app.delete(&format!("/api/v1/api-keys/{second_id}"), &k)
+        .await;
+    assert_eq!(
+        page(&app, "/", &theirs).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(page(&app, "/", &cookie).await.status(), StatusCode::OK);
+    app.finish().await;
+}
