@@ -302,6 +302,18 @@ async fn postgresql_test_discover_and_failures() {
         "require"
     );
     assert!(r.body["sourceConnection"]["lastTestedAt"].is_string());
+    // One event, saying it was tested first (every secret sent counts as
+    // changed); the refused replacement left none.
+    let events =
+        format!("/api/v1/audit-events?objectId={tested}&action=connection.credentials_replaced");
+    let r = app.get(&events, &app.admin_key).await;
+    assert_eq!(r.body["pagination"]["totalItems"], 1, "{}", r.text);
+    assert_eq!(
+        r.body["auditEvents"][0]["summary"],
+        json!({"fields": ["password", "sslmode"], "tested": true}),
+        "{}",
+        r.text
+    );
 
     // Switched-off connections are not tested.
     app.patch(
