@@ -18,8 +18,8 @@ use crate::model::connection::{
     ConfigUpdate, Connection, ConnectionChange, ConnectionPatch, ConnectionStatus,
     CredentialsUpdate, NewConnection,
 };
+use crate::model::now;
 use crate::model::wire::WireEnum;
-use crate::model::{Timestamp, now};
 use crate::validate;
 
 /// A new connection as parsed by a handler (unvalidated).
@@ -244,10 +244,15 @@ impl Services {
         if test_first {
             self.test_as_changed(&conn, Some(&update), None).await?;
         }
-        let mut event = credentials_event(who, id, changed_credentials(&conn, &credentials, true));
-        if test_first {
-            event = event.note("tested", true);
-        }
+        let fields = changed_credentials(&conn, &credentials, true);
+        let event = edit_event(
+            who,
+            id,
+            &ConnectionPatch::default(),
+            Some(fields),
+            None,
+            test_first,
+        );
         let change = ConnectionChange {
             credentials: Some(update),
             tested_at: test_first.then(now),
@@ -296,10 +301,15 @@ impl Services {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
         self.ensure_no_active_sync(who, id).await?;
-        let (config, next_sync_at) = self.config_update(&conn, &config)?;
+        let update = self.config_update(&conn, &config)?;
+        let event = config_event(who, id, changed_config(&conn.config, &update.config));
+        let change = ConnectionChange {
+            config: Some(update),
+            ..ConnectionChange::default()
+        };
         self.store
-            .audited(config_event(who, id, changed_config(&conn.config, &config)))
-            .update_config(who.org_id, id, config, next_sync_at)
+            .audited(event)
+            .change_connection(who.org_id, id, change)
             .await
     }
 
@@ -338,11 +348,7 @@ impl Services {
         } else {
             let mut merged = conn.config.clone();
             merged.extend(edit.config);
-            let (config, next_sync_at) = self.config_update(&conn, &merged)?;
-            Some(ConfigUpdate {
-                config,
-                next_sync_at,
-            })
+            Some(self.config_update(&conn, &merged)?)
         };
         if credentials.is_some() || config.is_some() {
             self.ensure_no_active_sync(who, id).await?;
@@ -408,11 +414,14 @@ impl Services {
         &self,
         conn: &Connection,
         config: &Map<String, Value>,
-    ) -> CoreResult<(Map<String, Value>, Option<Timestamp>)> {
+    ) -> CoreResult<ConfigUpdate> {
         let spec = self.source_type("sourceShortName", &conn.source_type)?;
         let checked = validate::fields("config", &spec.config_fields, config, &[])?;
         let next_sync_at = self.next_sync_at(spec, &checked.plain)?;
-        Ok((checked.plain, next_sync_at))
+        Ok(ConfigUpdate {
+            config: checked.plain,
+            next_sync_at,
+        })
     }
 
     /// Deletes a connection with its documents, jobs and sync state. While a

@@ -669,6 +669,30 @@ async fn collections_keys_audit_search_clear_and_delete() {
     .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("expires"));
+    // A collection that is not one: refused, naming the field; no key made.
+    let r = submit(
+        &app,
+        &cookie,
+        "/keys",
+        &[
+            ("csrf", &csrf),
+            ("name", "bad collection"),
+            ("scope.read", "on"),
+            ("collection.nope", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("collectionIds"));
+    let keys = app.get("/api/v1/api-keys", &k).await.body["apiKeys"].clone();
+    assert!(
+        !keys
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|key| key["name"] == "bad collection"),
+        "{keys}"
+    );
 
     // A synced connection: live progress markup, search with marked snippets.
     let db = SourceDb::create(
