@@ -319,6 +319,16 @@ impl Config {
             .map_err(anyhow::Error::msg)?,
             file_roots: roots,
             allow_local_git: raw.allow_local_git,
+            // Organizations that deny local addresses may not reach the
+            // address Inlet listens on (loopback is denied to them anyway;
+            // an unspecified listen address names no one address).
+            own_addresses: if listen.ip().is_unspecified() {
+                Vec::new()
+            } else {
+                OutboundPolicy::parse_networks("listen", &listen.ip().to_string())
+                    .map_err(anyhow::Error::msg)?
+            },
+            ..OutboundPolicy::default()
         };
         if !(raw.connect_timeout.is_finite()
             && raw.connect_timeout > 0.0

@@ -2,6 +2,21 @@
 
 use inlet_core::model::catalog::{FieldSpec, FieldType};
 
+/// The credential fields that decide where a database password goes: the
+/// server, the user it is sent with, and the tunnel it travels through.
+pub const DATABASE_DESTINATION: &[&str] = &[
+    "host",
+    "port",
+    "username",
+    "useSshTunnel",
+    "sshHost",
+    "sshPort",
+    "sshUsername",
+];
+
+/// The credential fields that decide where an SSH secret goes.
+pub const SSH_DESTINATION: &[&str] = &["sshHost", "sshPort", "sshUsername"];
+
 /// SSH tunnel fields for network databases (all optional).
 pub fn ssh_fields() -> Vec<FieldSpec> {
     vec![
@@ -12,11 +27,14 @@ pub fn ssh_fields() -> Vec<FieldSpec> {
             .between(1, 65535)
             .describe("SSH port (default 22)"),
         FieldSpec::new("sshUsername", FieldType::String, false).describe("SSH user"),
-        FieldSpec::new("sshPassword", FieldType::Password, false).describe("SSH password"),
+        FieldSpec::new("sshPassword", FieldType::Password, false)
+            .describe("SSH password")
+            .bound_to(SSH_DESTINATION),
         FieldSpec::new("sshPrivateKey", FieldType::Password, false)
-            .describe("SSH private key (OpenSSH format)"),
+            .describe("SSH private key (OpenSSH format)")
+            .bound_to(SSH_DESTINATION),
         FieldSpec::new("sshHostKey", FieldType::String, false)
-            .describe("Expected host key fingerprint (SHA256:…); accepted on first use when empty"),
+            .describe("Pinned host key fingerprint (SHA256:…); set by the first passing test when empty, cleared by setting it empty"),
     ]
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use inlet_core::connector::{
     Connector, ConnectorError, Context, ReadItem, ReadMode, ReadRequest, Record, RecordSender,
-    RecordStream, SourceConfig,
+    RecordStream, SourceConfig, TestReport,
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, FileInfo};
@@ -433,8 +433,14 @@ impl Connector for Csv {
         &self.spec
     }
 
-    async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
-        self.discover(ctx, source).await.map(|_| ())
+    async fn test(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+    ) -> Result<TestReport, ConnectorError> {
+        self.discover(ctx, source)
+            .await
+            .map(|_| TestReport::default())
     }
 
     async fn discover(

@@ -7,7 +7,7 @@ use std::path::Path;
 use async_trait::async_trait;
 use inlet_core::connector::{
     Connector, ConnectorError, Context, ReadItem, ReadMode, ReadRequest, Record, RecordStream,
-    SourceConfig,
+    SourceConfig, TestReport,
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{DiscoveredSchema, FileInfo, TreeSummary};
@@ -117,12 +117,16 @@ impl Connector for Folder {
         &self.spec
     }
 
-    async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
+    async fn test(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+    ) -> Result<TestReport, ConnectorError> {
         let root = Self::root(ctx, source)?;
         Globs::from_config(source)?;
         files::blocking(ctx, "listing the folder", move || {
             std::fs::read_dir(&root)
-                .map(|_| ())
+                .map(|_| TestReport::default())
                 .map_err(|e| ConnectorError::Failed(format!("cannot list the folder: {e}")))
         })
         .await

@@ -11,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 use async_trait::async_trait;
 use inlet_core::connector::{
     Connector, ConnectorError, Context, ReadItem, ReadMode, ReadRequest, Record, RecordSender,
-    RecordStream, SourceConfig,
+    RecordStream, SourceConfig, TestReport,
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{DiscoveredSchema, TreeSummary};
@@ -132,7 +132,8 @@ impl Git {
                     FieldSpec::new("username", FieldType::String, false)
                         .describe("User for https authentication"),
                     FieldSpec::new("token", FieldType::Password, false)
-                        .describe("Access token for https"),
+                        .describe("Access token for https")
+                        .bound_to(&["url", "username"]),
                 ],
                 config_fields: common::glob_config(),
             },
@@ -521,12 +522,16 @@ impl Connector for Git {
         &self.spec
     }
 
-    async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
+    async fn test(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+    ) -> Result<TestReport, ConnectorError> {
         let target = Self::checked_target(ctx, source).await?;
         let branch = source.str("branch").map(str::to_owned);
         // gix may quote the URL, which holds the token for https.
         files::blocking(ctx, "the git repository", move || {
-            probe(&target, branch.as_deref())
+            probe(&target, branch.as_deref()).map(|()| TestReport::default())
         })
         .await
         .map_err(|e| e.redact(source.str("token")))

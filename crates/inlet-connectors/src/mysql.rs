@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use inlet_core::connector::{
     Connector, ConnectorError, Context, ReadRequest, RecordSender, RecordStream, SourceConfig,
+    TestReport,
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableInfo};
@@ -38,7 +39,9 @@ impl Mysql {
                 .describe("Server port (3306)"),
             FieldSpec::new("database", FieldType::String, true).describe("Database name"),
             FieldSpec::new("username", FieldType::String, true).describe("User name"),
-            FieldSpec::new("password", FieldType::Password, false).describe("Password"),
+            FieldSpec::new("password", FieldType::Password, false)
+                .describe("Password")
+                .bound_to(common::DATABASE_DESTINATION),
             FieldSpec::new("sslmode", FieldType::String, false)
                 .one_of(&["disabled", "preferred", "required", "verify_identity"])
                 .describe("TLS mode (default preferred)"),
@@ -97,11 +100,15 @@ impl Connector for Mysql {
         &self.spec
     }
 
-    async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
+    async fn test(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+    ) -> Result<TestReport, ConnectorError> {
         let (mut conn, _tunnel) = Self::connect(ctx, source).await?;
         sql::run(ctx, "MySQL", sqlx::raw_sql("SELECT 1").execute(&mut conn)).await?;
         let _ = conn.close().await;
-        Ok(())
+        Ok(TestReport::default())
     }
 
     async fn discover(

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use inlet_core::connector::{
     Connector, ConnectorError, Context, ReadRequest, RecordSender, RecordStream, SourceConfig,
+    TestReport,
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableInfo};
@@ -39,7 +40,9 @@ impl Postgresql {
                 .describe("Server port (5432)"),
             FieldSpec::new("database", FieldType::String, true).describe("Database name"),
             FieldSpec::new("username", FieldType::String, true).describe("User name"),
-            FieldSpec::new("password", FieldType::Password, true).describe("Password"),
+            FieldSpec::new("password", FieldType::Password, true)
+                .describe("Password")
+                .bound_to(common::DATABASE_DESTINATION),
             FieldSpec::new("sslmode", FieldType::String, false)
                 .one_of(&["disable", "prefer", "require", "verify-full"])
                 .describe("TLS mode (default prefer)"),
@@ -104,7 +107,11 @@ impl Connector for Postgresql {
         &self.spec
     }
 
-    async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
+    async fn test(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+    ) -> Result<TestReport, ConnectorError> {
         let (mut conn, _tunnel) = Self::connect(ctx, source).await?;
         sql::run(
             ctx,
@@ -113,7 +120,7 @@ impl Connector for Postgresql {
         )
         .await?;
         let _ = conn.close().await;
-        Ok(())
+        Ok(TestReport::default())
     }
 
     async fn discover(

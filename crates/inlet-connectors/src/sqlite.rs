@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use inlet_core::connector::{
     Connector, ConnectorError, Context, ReadRequest, RecordSender, RecordStream, SourceConfig,
+    TestReport,
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableInfo};
@@ -71,13 +72,17 @@ impl Connector for Sqlite {
         &self.spec
     }
 
-    async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError> {
+    async fn test(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+    ) -> Result<TestReport, ConnectorError> {
         let mut conn = Self::connect(ctx, source).await?;
         // Reading the schema table proves the file is a database, not just a file.
         let probe = sqlx::raw_sql("SELECT count(*) FROM sqlite_master").execute(&mut conn);
         sql::run(ctx, "SQLite", probe).await?;
         let _ = conn.close().await;
-        Ok(())
+        Ok(TestReport::default())
     }
 
     async fn discover(

@@ -49,6 +49,8 @@ pub struct Principal {
     pub list_generation: Option<i64>,
     /// Where the request came from (set by the HTTP layer).
     pub origin: Origin,
+    /// When the key used expires: keys it creates expire no later.
+    pub key_expires_at: Option<crate::model::Timestamp>,
 }
 
 impl Principal {
@@ -67,6 +69,7 @@ impl Principal {
             instance_admin: true,
             list_generation: None,
             origin: Origin::default(),
+            key_expires_at: None,
         }
     }
 
@@ -203,6 +206,7 @@ mod tests {
             collections: vec![CollectionId(3)],
             instance_admin: false,
             list_generation: None,
+            key_expires_at: None,
         };
         assert!(p.require(Scope::Read).is_ok());
         assert!(p.require(Scope::Write).is_ok());

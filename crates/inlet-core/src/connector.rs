@@ -301,14 +301,46 @@ impl RecordStream {
     }
 }
 
+/// What a passing test learned about the source that later connections
+/// should hold it to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestReport {
+    /// The SSH host key fingerprint (`SHA256:…`) the source's SSH server
+    /// presented (a tunnel's bastion, or a git server over ssh). The
+    /// services pin it on the connection when none is pinned yet (trust on
+    /// first use); a later, different key is refused.
+    pub ssh_host_key: Option<String>,
+}
+
+/// A credential or configuration value a connector refuses before anything
+/// is stored or reached (e.g. a git URL holding a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// The field path as the caller sent it (`credentials.url`).
+    pub field: String,
+    /// What is wrong with it; never quotes a secret.
+    pub message: String,
+}
+
 /// One source type's implementation.
 #[async_trait]
 pub trait Connector: Send + Sync {
     /// The catalog entry: names, auth and config fields.
     fn spec(&self) -> &SourceType;
 
+    /// Checks settings beyond their field types, without reaching out: the
+    /// services call it on every create and edit, after the field checks.
+    /// The default accepts everything.
+    fn check_settings(&self, _source: &SourceConfig) -> Result<(), FieldProblem> {
+        Ok(())
+    }
+
     /// Connects, authenticates and runs a trivial read.
-    async fn test(&self, ctx: &Context, source: &SourceConfig) -> Result<(), ConnectorError>;
+    async fn test(
+        &self,
+        ctx: &Context,
+        source: &SourceConfig,
+    ) -> Result<TestReport, ConnectorError>;
 
     /// Reports the source's structure, with one catalog query per kind of object.
     async fn discover(

@@ -35,6 +35,7 @@ use crate::model::connection::{
 use crate::model::organization::Organization;
 use crate::model::schema::{DiscoveredSchema, StoredSchema};
 use crate::model::user::{Membership, Role, User};
+use crate::policy::OrgPolicy;
 
 /// A key as authentication reads it: the key, the role its user holds in
 /// the key's organization (`None` for service tokens or non-members), and
@@ -74,6 +75,11 @@ pub trait Store:
     async fn list_orgs(&self, page: PageRequest) -> CoreResult<Page<Organization>>;
     /// Number of organizations (0 on a fresh store).
     async fn count_orgs(&self) -> CoreResult<u64>;
+    /// An organization's outbound policy; one never set is
+    /// [`OrgPolicy::restricted`], so a new organization starts narrowed.
+    async fn org_policy(&self, id: OrgId) -> CoreResult<OrgPolicy>;
+    /// Replaces an organization's outbound policy.
+    async fn set_org_policy(&self, id: OrgId, policy: &OrgPolicy) -> CoreResult<OrgPolicy>;
 
     // Users and memberships ----------------------------------------------
 

@@ -55,6 +55,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0010_org_jobs.sql"),
         include_str!("migrations/postgres/0010_org_jobs.sql"),
     ),
+    (
+        12,
+        include_str!("migrations/sqlite/0012_org_policy_and_key_lineage.sql"),
+        include_str!("migrations/postgres/0012_org_policy_and_key_lineage.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.

@@ -93,6 +93,7 @@ pub fn api_key(r: &Row) -> Result<ApiKey, DbError> {
         expires_at: opt_ts(r.opt_i64("expires_at")?)?,
         revoked_at: opt_ts(r.opt_i64("revoked_at")?)?,
         created_at: ts(r.i64("created_at")?)?,
+        parent_key_id: r.opt_i64("parent_key_id")?.map(ApiKeyId),
     })
 }
 

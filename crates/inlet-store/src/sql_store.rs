@@ -22,6 +22,7 @@ use inlet_core::model::schema::{DiscoveredSchema, StoredSchema};
 use inlet_core::model::user::{Membership, Role, User};
 use inlet_core::model::wire::WireEnum;
 use inlet_core::model::{Timestamp, now};
+use inlet_core::policy::OrgPolicy;
 use inlet_core::store::{FoundKey, Store};
 use serde_json::{Map, Value};
 
@@ -68,6 +69,22 @@ pub(crate) fn found_key(row: &Row) -> Result<FoundKey, DbError> {
         .map(|r| rows::role(&r))
         .transpose()?;
     Ok((rows::api_key(row)?, role, row.i64("list_generation")?))
+}
+
+/// Revokes every key created, directly or not, under the keys whose
+/// children `children` selects (a condition on `parent_key_id` whose first
+/// argument is `first`; callers add the rest): a key never outlives the key
+/// that made it.
+fn revoke_under(children: &str, first: i64) -> Sql {
+    Sql::new(&format!(
+        "WITH RECURSIVE under(id) AS ( \
+             SELECT id FROM api_keys WHERE {children} \
+             UNION SELECT k.id FROM api_keys k JOIN under u ON k.parent_key_id = u.id) \
+         UPDATE api_keys SET revoked_at = COALESCE(revoked_at, {now}) \
+         WHERE id IN (SELECT id FROM under)",
+        now = ms(now()),
+    ))
+    .arg(first)
 }
 
 /// The condition on connections `c` that [`Connection::alive`] states:
@@ -451,6 +468,29 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn org_policy(&self, id: OrgId) -> CoreResult<OrgPolicy> {
+        let q = Sql::new("SELECT outbound_policy FROM organizations WHERE id = ?").arg(id.0);
+        let rows = self.db.fetch_all(&q).await?;
+        let row = rows.first().ok_or(CoreError::NotFound("organization"))?;
+        match row.opt_text("outbound_policy")? {
+            None => Ok(OrgPolicy::restricted()),
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| e.to_string())
+                .and_then(|v| OrgPolicy::from_json(&v))
+                .map_err(|e| CoreError::Store(format!("organization {id}'s outbound policy: {e}"))),
+        }
+    }
+
+    async fn set_org_policy(&self, id: OrgId, policy: &OrgPolicy) -> CoreResult<OrgPolicy> {
+        let q = Sql::new("UPDATE organizations SET outbound_policy = ? WHERE id = ? RETURNING id")
+            .arg(policy.to_json().to_string())
+            .arg(id.0);
+        if self.write_audited(&q, |_| None).await?.is_empty() {
+            return Err(CoreError::NotFound("organization"));
+        }
+        Ok(policy.clone())
+    }
+
     async fn create_user(&self, email: &str, name: &str) -> CoreResult<User> {
         let q = Sql::new(
             "INSERT INTO users (email, name, created_at) VALUES (?, ?, ?) RETURNING id, email, name, created_at",
@@ -505,7 +545,21 @@ impl Store for SqlStore {
             Sql::new("DELETE FROM memberships WHERE org_id = ? AND user_id = ? RETURNING org_id")
                 .arg(org.0)
                 .arg(user.0);
-        if self.write_audited(&q, |_| None).await?.is_empty() {
+        // The user's own keys stop at the next request (authentication
+        // joins the membership); keys they created end with it, for good.
+        let under = revoke_under(
+            "parent_key_id IN (SELECT id FROM api_keys WHERE org_id = ? AND user_id = ?)",
+            org.0,
+        )
+        .arg(user.0);
+        let mut tx = self.db.begin().await?;
+        let rows = tx.query(&q).await?;
+        if !rows.is_empty() {
+            tx.query(&under).await?;
+            self.audit_in(&mut tx, None).await?;
+        }
+        tx.commit().await?;
+        if rows.is_empty() {
             return Err(CoreError::NotFound("membership"));
         }
         Ok(())
@@ -528,7 +582,8 @@ impl Store for SqlStore {
         let collections: Vec<i64> = key.collection_ids.iter().map(|c| c.0).collect();
         let q = Sql::new(
             "INSERT INTO api_keys (org_id, user_id, name, key_hash, prefix, scopes, collection_ids, \
-             instance_admin, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+             instance_admin, expires_at, created_at, parent_key_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         )
         .arg(key.org_id.0)
         .arg(key.user_id.map(|u| u.0))
@@ -539,7 +594,8 @@ impl Store for SqlStore {
         .arg(to_json(&collections))
         .arg(key.instance_admin)
         .arg(key.expires_at.map(ms))
-        .arg(ms(now()));
+        .arg(ms(now()))
+        .arg(key.parent_key_id.map(|k| k.0));
         match self.write_audited(&q, |r| first_id(r, ApiKeyId)).await {
             Ok(rows) => one(rows, "api key", rows::api_key),
             Err(DbError::Unique(_)) => {
@@ -578,11 +634,17 @@ impl Store for SqlStore {
         .arg(org.0)
         .arg(id.0)
         .arg(instance_admin_keys);
-        one(
-            self.write_audited(&q, |_| None).await?,
-            "api key",
-            rows::api_key,
-        )
+        // Every key created under it goes with it, whatever organization
+        // it was made for, in the same transaction.
+        let under = revoke_under("parent_key_id = ?", id.0);
+        let mut tx = self.db.begin().await?;
+        let rows = tx.query(&q).await?;
+        if !rows.is_empty() {
+            tx.query(&under).await?;
+            self.audit_in(&mut tx, None).await?;
+        }
+        tx.commit().await?;
+        one(rows, "api key", rows::api_key)
     }
 
     async fn create_collection(&self, org: OrgId, new: NewCollection) -> CoreResult<Collection> {

@@ -147,6 +147,7 @@ async fn api_keys_round_trip(s: Arc<SqlStore>) {
             collection_ids: vec![CollectionId(9)],
             instance_admin: false,
             expires_at: None,
+            parent_key_id: None,
         })
         .await
         .unwrap();

@@ -30,6 +30,10 @@ pub struct ApiKey {
     pub revoked_at: Option<Timestamp>,
     /// Creation time.
     pub created_at: Timestamp,
+    /// The key that created it (`None`: the operator or first start).
+    /// Revoking it, or ending the membership of the user whose key it is,
+    /// revokes every key created under it.
+    pub parent_key_id: Option<ApiKeyId>,
 }
 
 /// What the store needs to insert a key.
@@ -53,4 +57,6 @@ pub struct NewApiKey {
     pub instance_admin: bool,
     /// Optional expiry.
     pub expires_at: Option<Timestamp>,
+    /// The key that created it.
+    pub parent_key_id: Option<ApiKeyId>,
 }

@@ -12,6 +12,8 @@ use crate::ids::{ApiKeyId, OrgId, UserId};
 pub enum AuditAction {
     /// An organization was created.
     OrganizationCreated,
+    /// An organization's outbound policy was set (the summary holds it).
+    OrgPolicySet,
     /// A user was created.
     UserCreated,
     /// A user joined an organization or changed role.
@@ -37,6 +39,9 @@ pub enum AuditAction {
     CredentialsReplaced,
     /// A connection's configuration changed.
     ConfigUpdated,
+    /// An edit naming credentials was refused (the summary names the
+    /// fields sent and why, never their values).
+    EditRefused,
     /// A connection was deleted with its data.
     ConnectionDeleted,
     /// A connection's indexed data was cleared.
@@ -55,6 +60,7 @@ pub enum AuditAction {
 
 crate::wire_enum!(AuditAction {
     OrganizationCreated => "organization.created",
+    OrgPolicySet => "organization.outbound_policy_set",
     UserCreated => "user.created",
     MembershipSet => "membership.set",
     MembershipRemoved => "membership.removed",
@@ -67,6 +73,7 @@ crate::wire_enum!(AuditAction {
     ConnectionUpdated => "connection.updated",
     CredentialsReplaced => "connection.credentials_replaced",
     ConfigUpdated => "connection.config_updated",
+    EditRefused => "connection.edit_refused",
     ConnectionDeleted => "connection.deleted",
     DataCleared => "connection.data_cleared",
     ConnectionTested => "connection.tested",
@@ -81,13 +88,13 @@ impl AuditAction {
     pub fn object_type(self) -> &'static str {
         use AuditAction::*;
         match self {
-            OrganizationCreated => "organization",
+            OrganizationCreated | OrgPolicySet => "organization",
             UserCreated => "user",
             MembershipSet | MembershipRemoved => "membership",
             ApiKeyCreated | ApiKeyRevoked | ConsoleSignIn | ConsoleSignInFailed => "api_key",
             CollectionCreated | CollectionUpdated | CollectionDeleted => "collection",
             ConnectionCreated | ConnectionUpdated | CredentialsReplaced | ConfigUpdated
-            | ConnectionDeleted | DataCleared | ConnectionTested => "connection",
+            | EditRefused | ConnectionDeleted | DataCleared | ConnectionTested => "connection",
             JobStarted | JobCancelled => "job",
         }
     }

@@ -122,6 +122,11 @@ pub struct FieldSpec {
     pub options: &'static [&'static str],
     /// Inclusive bounds, for numbers.
     pub range: Option<(i64, i64)>,
+    /// For a secret: the credential fields that decide where it is sent
+    /// (host, port, URL, the user it is sent with). Changing any of them
+    /// without giving this secret again is refused, so a stored secret can
+    /// never be sent somewhere new by whoever edits the connection.
+    pub bound_to: &'static [&'static str],
 }
 
 impl FieldSpec {
@@ -135,7 +140,14 @@ impl FieldSpec {
             description: "",
             options: &[],
             range: None,
+            bound_to: &[],
         }
+    }
+
+    /// Binds a secret to the fields that decide where it is sent.
+    pub const fn bound_to(mut self, fields: &'static [&'static str]) -> Self {
+        self.bound_to = fields;
+        self
     }
 
     /// Adds a description.

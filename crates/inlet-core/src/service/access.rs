@@ -50,5 +50,6 @@ pub(crate) fn principal_of(found: Option<FoundKey>) -> CoreResult<Principal> {
         collections: key.collection_ids,
         instance_admin: key.instance_admin,
         list_generation: Some(generation),
+        key_expires_at: key.expires_at,
     })
 }

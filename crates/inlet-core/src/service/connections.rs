@@ -7,10 +7,10 @@ use serde_json::{Map, Value};
 use super::Services;
 use super::ensure_switched_on;
 use crate::auth::{Principal, Scope};
-use crate::connector::{ConnectorError, Context, SourceConfig};
+use crate::connector::{ConnectorError, Context, SourceConfig, TestReport};
 use crate::crypto::Sealed;
 use crate::error::{CoreError, CoreResult};
-use crate::ids::{CollectionId, ConnectionId};
+use crate::ids::{CollectionId, ConnectionId, OrgId};
 use crate::list::{ConnectionFilter, Page, PageRequest};
 use crate::model::audit::{AuditAction, AuditDraft};
 use crate::model::catalog::SourceType;
@@ -122,8 +122,10 @@ impl Services {
         let description =
             validate::description("description", input.description.as_deref().unwrap_or(""))?;
         let tags = validate::tags("tags", &input.tags)?;
-        let creds = validate::fields("credentials", &spec.auth_fields, &input.credentials, &[])?;
+        let mut creds =
+            validate::fields("credentials", &spec.auth_fields, &input.credentials, &[])?;
         let config = validate::fields("config", &spec.config_fields, &input.config, &[])?;
+        self.check_settings(spec.short_name, &creds.plain, &config.plain)?;
         let next_sync_at = self.next_sync_at(spec, &config.plain)?;
         who.require_collection(input.collection_id)?;
         if test_first {
@@ -137,7 +139,10 @@ impl Services {
                 credentials,
                 config: config.plain.clone(),
             };
-            self.run_test(spec.short_name, &source).await?;
+            let report = self.run_test(who.org_id, spec.short_name, &source).await?;
+            if let Some(pinned) = pin(spec, &creds.plain, &report) {
+                creds.plain = pinned;
+            }
         }
         let secret_fields: Vec<String> = creds.secret.keys().cloned().collect();
         let secrets = self.seal(&creds.secret)?;
@@ -240,9 +245,17 @@ impl Services {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
         self.ensure_no_active_sync(who, id).await?;
-        let update = self.credentials_update(&conn, &credentials)?;
+        let sent: Vec<String> = credentials.keys().cloned().collect();
+        let mut update = match self.credentials_update(&conn, &credentials) {
+            Ok(update) => update,
+            Err(e) => return Err(self.refused_edit(who, id, sent, e).await),
+        };
         if test_first {
-            self.test_as_changed(&conn, Some(&update), None).await?;
+            match self.test_as_changed(&conn, Some(&update), None).await {
+                Ok(Some(pinned)) => update.settings = pinned,
+                Ok(None) => {}
+                Err(e) => return Err(self.refused_edit(who, id, sent, e).await),
+            }
         }
         let fields = changed_credentials(&conn, &credentials, true);
         let event = edit_event(
@@ -268,13 +281,14 @@ impl Services {
     }
 
     /// Tests `conn` as it would be with new credentials or configuration,
-    /// writing nothing: the source's failure is the error.
+    /// writing nothing: the source's failure is the error. A passing test
+    /// that pins an SSH host key returns the credential fields with the pin.
     async fn test_as_changed(
         &self,
         conn: &Connection,
         credentials: Option<&CredentialsUpdate>,
         config: Option<&ConfigUpdate>,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<Option<Map<String, Value>>> {
         let mut next = conn.clone();
         if let Some(update) = credentials {
             next.settings.clone_from(&update.settings);
@@ -284,9 +298,11 @@ impl Services {
             next.config.clone_from(&update.config);
         }
         ensure_switched_on(&next, "test")?;
-        self.run_test(&next.source_type, &self.source_config(&next)?)
-            .await
-            .map(|_| ())
+        let report = self
+            .run_test(next.org_id, &next.source_type, &self.source_config(&next)?)
+            .await?;
+        let spec = self.source_type("sourceShortName", &next.source_type)?;
+        Ok(pin(spec, &next.settings, &report))
     }
 
     /// Replaces configuration. A `schedule`, `timezone` or `continuous`
@@ -336,12 +352,16 @@ impl Services {
             None,
         )?;
         let credential_fields = changed_credentials(&conn, &edit.credentials, false);
-        let credentials = if edit.credentials.is_empty() {
+        let sent: Vec<String> = edit.credentials.keys().cloned().collect();
+        let mut credentials = if edit.credentials.is_empty() {
             None
         } else {
             let mut merged = conn.settings.clone();
             merged.extend(edit.credentials);
-            Some(self.credentials_update(&conn, &merged)?)
+            match self.credentials_update(&conn, &merged) {
+                Ok(update) => Some(update),
+                Err(e) => return Err(self.refused_edit(who, id, sent, e).await),
+            }
         };
         let config = if edit.config.is_empty() {
             None
@@ -354,8 +374,26 @@ impl Services {
             self.ensure_no_active_sync(who, id).await?;
         }
         if test_first {
-            self.test_as_changed(&conn, credentials.as_ref(), config.as_ref())
-                .await?;
+            match self
+                .test_as_changed(&conn, credentials.as_ref(), config.as_ref())
+                .await
+            {
+                Ok(Some(pinned)) => {
+                    let update = match credentials.take() {
+                        Some(update) => update,
+                        None => self.credentials_kept(&conn)?,
+                    };
+                    credentials = Some(CredentialsUpdate {
+                        settings: pinned,
+                        ..update
+                    });
+                }
+                Ok(None) => {}
+                Err(e) if !sent.is_empty() => {
+                    return Err(self.refused_edit(who, id, sent, e).await);
+                }
+                Err(e) => return Err(e),
+            }
         }
         let event = edit_event(
             who,
@@ -396,6 +434,8 @@ impl Services {
             .cloned()
             .collect();
         let checked = validate::fields("credentials", &spec.auth_fields, credentials, &kept)?;
+        super::binding::check_destination(spec, &conn.settings, &checked.plain, &kept)?;
+        self.check_settings(spec.short_name, &checked.plain, &conn.config)?;
         let mut secrets = match &conn.secrets {
             Some(sealed) => self.open(sealed)?,
             None => Map::new(),
@@ -407,6 +447,58 @@ impl Services {
             secret_fields: secrets.keys().cloned().collect(),
             secrets: self.seal(&secrets)?,
         })
+    }
+
+    /// `conn`'s credentials as they are (secrets sealed as stored), to
+    /// carry a pin learned by a test.
+    fn credentials_kept(&self, conn: &Connection) -> CoreResult<CredentialsUpdate> {
+        Ok(CredentialsUpdate {
+            settings: conn.settings.clone(),
+            secret_fields: conn.secret_fields.clone(),
+            secrets: conn.secrets.clone(),
+        })
+    }
+
+    /// The connector's own check of plain credential fields and configuration.
+    fn check_settings(
+        &self,
+        source_type: &str,
+        plain: &Map<String, Value>,
+        config: &Map<String, Value>,
+    ) -> CoreResult<()> {
+        let source = SourceConfig {
+            credentials: plain.clone(),
+            config: config.clone(),
+        };
+        self.connector(source_type)?
+            .check_settings(&source)
+            .map_err(|p| CoreError::invalid(p.field, p.message))
+    }
+
+    /// Records that an edit naming credentials was refused (the fields sent
+    /// and why, never a value), and hands back the refusal. Failing to
+    /// record is logged: the caller's answer is the refusal either way.
+    async fn refused_edit(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+        mut sent: Vec<String>,
+        refusal: CoreError,
+    ) -> CoreError {
+        sent.sort();
+        let mut event = who
+            .audit(AuditAction::EditRefused)
+            .object(id)
+            .note("fields", sent);
+        event = match &refusal {
+            CoreError::Invalid { field, .. } => event.note("refusedField", field.as_str()),
+            CoreError::Source { code, .. } => event.note("error", *code),
+            other => event.note("error", refusal_kind(other)),
+        };
+        if let Err(e) = self.store.record_audit_event(&event).await {
+            tracing::warn!(connection = %id, error = %e, "could not record a refused edit");
+        }
+        refusal
     }
 
     /// Validated new configuration of `conn`, with its next scheduled sync.
@@ -493,15 +585,43 @@ impl Services {
         let org = who.org_id;
         let who = who.clone();
         let task = tokio::spawn(async move {
-            let outcome = this.run_test(&conn.source_type, &source).await;
-            let error = outcome.as_ref().err().map(ToString::to_string);
-            let recorded = this
-                .store
-                .audited(tested(&who, id, outcome.is_ok()))
-                .record_test(org, id, now(), error.as_deref())
-                .await?;
+            let outcome = this.run_test(org, &conn.source_type, &source).await;
+            let pinned = match &outcome {
+                Ok(report) => pin(
+                    this.source_type("sourceShortName", &conn.source_type)?,
+                    &conn.settings,
+                    report,
+                ),
+                Err(_) => None,
+            };
+            let recorded = match pinned {
+                // The first passing test pins the SSH host key it saw, in
+                // the same transaction that records the test.
+                Some(settings) => {
+                    let change = ConnectionChange {
+                        credentials: Some(CredentialsUpdate {
+                            settings,
+                            ..this.credentials_kept(&conn)?
+                        }),
+                        tested_at: Some(now()),
+                        ..ConnectionChange::default()
+                    };
+                    let event = tested(&who, id, true).note("sshHostKeyPinned", true);
+                    this.store
+                        .audited(event)
+                        .change_connection(org, id, change)
+                        .await?
+                }
+                None => {
+                    let error = outcome.as_ref().err().map(ToString::to_string);
+                    this.store
+                        .audited(tested(&who, id, outcome.is_ok()))
+                        .record_test(org, id, now(), error.as_deref())
+                        .await?
+                }
+            };
             tracing::info!(connection = %id, ok = outcome.is_ok(), "connection tested");
-            outcome.map(|()| recorded)
+            outcome.map(|_| recorded)
         });
         task.await
             .map_err(|e| CoreError::Store(format!("connection test task failed: {e}")))?
@@ -509,11 +629,12 @@ impl Services {
 
     pub(crate) async fn run_test(
         &self,
+        org: OrgId,
         source_type: &str,
         source: &SourceConfig,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<TestReport> {
         let connector = self.connector(source_type)?;
-        let ctx = self.outbound.clone();
+        let ctx = self.outbound_for(org).await?;
         bounded(&ctx, connector.test(&ctx, source)).await
     }
 
@@ -610,6 +731,38 @@ pub(crate) async fn bounded<T>(
             code: "timeout",
             message: format!("the source did not answer within {} s", limit.as_secs_f32()),
         }),
+    }
+}
+
+/// The credential fields with the SSH host key a passing test saw pinned,
+/// when the source type has a `sshHostKey` field and none is pinned yet
+/// (trust on first use); `None` when there is nothing to pin.
+fn pin(
+    spec: &SourceType,
+    settings: &Map<String, Value>,
+    report: &TestReport,
+) -> Option<Map<String, Value>> {
+    const FIELD: &str = "sshHostKey";
+    let seen = report.ssh_host_key.as_deref()?;
+    let pinned = settings
+        .get(FIELD)
+        .and_then(Value::as_str)
+        .is_some_and(|k| !k.trim().is_empty());
+    if pinned || !spec.auth_fields.iter().any(|f| f.name == FIELD) {
+        return None;
+    }
+    let mut with_pin = settings.clone();
+    with_pin.insert(FIELD.into(), Value::from(seen));
+    Some(with_pin)
+}
+
+/// A short name for a refusal that is neither a field nor a source error.
+fn refusal_kind(e: &CoreError) -> &'static str {
+    match e {
+        CoreError::NotFound(_) => "not_found",
+        CoreError::Conflict(_) | CoreError::JobActive { .. } => "conflict",
+        CoreError::Unauthorized(_) | CoreError::Forbidden(_) => "forbidden",
+        _ => "internal",
     }
 }
 

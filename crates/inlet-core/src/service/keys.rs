@@ -66,6 +66,11 @@ impl Services {
         if input.expires_at.is_some_and(|at| at <= now()) {
             return Err(CoreError::invalid("expiresAt", "must be in the future"));
         }
+        // A key never outlives the key that creates it.
+        let expires_at = match (input.expires_at, who.key_expires_at) {
+            (Some(asked), Some(cap)) => Some(asked.min(cap)),
+            (asked, cap) => asked.or(cap),
+        };
         if who.is_restricted()
             && (input.collection_ids.is_empty()
                 || input.collection_ids.iter().any(|c| !who.can_reach(*c)))
@@ -128,7 +133,9 @@ impl Services {
                 scopes,
                 collection_ids: input.collection_ids,
                 instance_admin: false,
-                expires_at: input.expires_at,
+                expires_at,
+                // Key id 0 is the operator, no stored key.
+                parent_key_id: (who.key_id.0 != 0).then_some(who.key_id),
             })
             .await?;
         tracing::info!(key = %key.id, org = %org, "api key created");
@@ -151,7 +158,8 @@ impl Services {
         self.store.list_api_keys(org, page).await
     }
 
-    /// Revokes a key of the caller's organization.
+    /// Revokes a key of the caller's organization, and every key created
+    /// under it (in any organization).
     pub async fn revoke_api_key(&self, who: &Principal, id: ApiKeyId) -> CoreResult<ApiKey> {
         who.require(Scope::Admin)?;
         self.forbid_restricted(who)?;

@@ -4,6 +4,7 @@
 
 mod access;
 mod audit;
+mod binding;
 mod collections;
 mod connections;
 mod console;
@@ -27,6 +28,7 @@ pub use grouped::CollectionConnections;
 pub use jobs::{JobWatch, SYNC_ATTEMPTS};
 pub use keys::{ApiKeyInput, CreatedKey};
 pub use named::DEFAULT_COLLECTION;
+pub use orgs::OrgPolicyInput;
 pub use queue::{HeldLease, job_error};
 pub use search::{SearchInput, SearchResult, SearchResults};
 pub use sync::SyncSettings;
@@ -97,6 +99,22 @@ impl Services {
     pub fn with_outbound(mut self, outbound: Context) -> Self {
         self.outbound = outbound;
         self
+    }
+
+    /// What connectors may reach for `org`: the instance policy, narrowed
+    /// by the organization's own.
+    pub(crate) async fn outbound_for(
+        &self,
+        org: crate::ids::OrgId,
+    ) -> crate::error::CoreResult<Context> {
+        let narrowed = self
+            .outbound
+            .policy
+            .narrowed(&self.store.org_policy(org).await?);
+        Ok(Context {
+            policy: Arc::new(narrowed),
+            ..self.outbound.clone()
+        })
     }
 
     /// The store, for health checks.

@@ -3,7 +3,7 @@
 
 use super::Services;
 use crate::auth::{Principal, Scope, generate_key, key_from_secret};
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::ids::{OrgId, UserId};
 use crate::list::{Page, PageRequest};
 use crate::model::api_key::NewApiKey;
@@ -11,8 +11,22 @@ use crate::model::audit::AuditAction;
 use crate::model::organization::Organization;
 use crate::model::user::{Membership, Role, User};
 use crate::model::wire::WireEnum;
+use crate::policy::{OrgPolicy, OutboundPolicy};
 use crate::secret::Secret;
 use crate::validate;
+
+/// An organization's outbound policy as a handler parsed it (unvalidated).
+#[derive(Debug, Clone, Default)]
+pub struct OrgPolicyInput {
+    /// CIDR blocks the organization may reach (empty: no narrowing).
+    pub allowed_networks: Vec<String>,
+    /// CIDR blocks it may not reach.
+    pub denied_networks: Vec<String>,
+    /// Refuse loopback and Inlet's own addresses.
+    pub deny_local: bool,
+    /// Directories its file sources may read (`None`: every instance root).
+    pub file_roots: Option<Vec<String>>,
+}
 
 /// Name of the organization created on first start.
 pub const DEFAULT_ORG: &str = "default";
@@ -41,7 +55,13 @@ impl Services {
                 collection_ids: vec![],
                 instance_admin: true,
                 expires_at: None,
+                parent_key_id: None,
             })
+            .await?;
+        // The instance's own organization works under the instance policy
+        // as configured; every later one starts restricted.
+        self.store
+            .set_org_policy(org.id, &OrgPolicy::unrestricted())
             .await?;
         tracing::info!(org = %org.id, "bootstrapped organization and admin key");
         Ok(Some(key.secret))
@@ -73,6 +93,86 @@ impl Services {
             return Err(crate::CoreError::NotFound("organization"));
         }
         self.store.get_org(id).await
+    }
+
+    /// An organization's outbound policy (instance administrators).
+    pub async fn org_policy(&self, who: &Principal, id: OrgId) -> CoreResult<OrgPolicy> {
+        who.require_instance_admin()?;
+        self.store.org_policy(id).await
+    }
+
+    /// Replaces an organization's outbound policy (instance administrators).
+    /// Networks are CIDR blocks or addresses; file roots must be existing
+    /// directories inside the instance's roots (`INLET_FILE_ROOTS`), and are
+    /// kept as their canonical paths.
+    pub async fn set_org_policy(
+        &self,
+        who: &Principal,
+        id: OrgId,
+        input: OrgPolicyInput,
+    ) -> CoreResult<OrgPolicy> {
+        who.require_instance_admin()?;
+        let nets = |field: &str, list: &[String]| {
+            list.iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    OutboundPolicy::parse_networks(field, s)
+                        .ok()
+                        .filter(|n| n.len() == 1)
+                        .and_then(|n| n.into_iter().next())
+                        .ok_or_else(|| {
+                            CoreError::invalid(
+                                format!("{field}[{i}]"),
+                                "must be a CIDR network (10.0.0.0/8) or an address",
+                            )
+                        })
+                })
+                .collect::<CoreResult<Vec<_>>>()
+        };
+        let file_roots = match &input.file_roots {
+            None => None,
+            Some(roots) => Some(
+                roots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| self.granted_root(&format!("fileRoots[{i}]"), r))
+                    .collect::<CoreResult<Vec<_>>>()?,
+            ),
+        };
+        let policy = OrgPolicy {
+            allowed_networks: nets("allowedNetworks", &input.allowed_networks)?,
+            denied_networks: nets("deniedNetworks", &input.denied_networks)?,
+            deny_local: input.deny_local,
+            file_roots,
+        };
+        self.store.get_org(id).await?;
+        let event = who
+            .audit(AuditAction::OrgPolicySet)
+            .in_org(id)
+            .object(id)
+            .note("policy", policy.to_json());
+        self.store.audited(event).set_org_policy(id, &policy).await
+    }
+
+    /// A file root an administrator grants: an existing directory inside an
+    /// instance root, as its canonical path.
+    fn granted_root(&self, field: &str, raw: &str) -> CoreResult<std::path::PathBuf> {
+        let path = std::path::Path::new(raw.trim());
+        if !path.is_absolute() {
+            return Err(CoreError::invalid(field, "must be an absolute path"));
+        }
+        let canonical = std::fs::canonicalize(path)
+            .ok()
+            .filter(|p| p.is_dir())
+            .ok_or_else(|| CoreError::invalid(field, "must be an existing directory"))?;
+        let instance = &self.outbound.policy.file_roots;
+        if !instance.iter().any(|root| canonical.starts_with(root)) {
+            return Err(CoreError::invalid(
+                field,
+                "must lie inside one of the instance's file roots (INLET_FILE_ROOTS)",
+            ));
+        }
+        Ok(canonical)
     }
 
     /// Creates a user.

@@ -117,7 +117,7 @@ impl Services {
     async fn discover_and_save(&self, conn: &Connection) -> CoreResult<StoredSchema> {
         let source = self.source_config(conn)?;
         let connector = self.connector(&conn.source_type)?;
-        let ctx = self.outbound.clone();
+        let ctx = self.outbound_for(conn.org_id).await?;
         let schema = super::connections::bounded(&ctx, connector.discover(&ctx, &source)).await?;
         let at = now();
         self.store

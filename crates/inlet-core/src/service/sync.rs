@@ -103,7 +103,7 @@ impl Services {
             .stream_states(job.org_id, job.connection_id)
             .await?;
         let request = read_request(&states, job.id);
-        let ctx = self.outbound.clone();
+        let ctx = self.outbound_for(job.org_id).await?;
         let records =
             super::connections::bounded(&ctx, connector.read(&ctx, &source, request)).await?;
         let mut committer = Committer {

@@ -126,6 +126,7 @@ impl TestApp {
                 .unwrap(),
             file_roots: vec![files.clone()],
             allow_local_git: opts.allow_local_git,
+            ..Default::default()
         };
         let services = Services::new(
             store.clone(),
@@ -359,6 +360,7 @@ impl TestApp {
                 collection_ids: vec![],
                 instance_admin: false,
                 expires_at,
+                parent_key_id: None,
             })
             .await
             .unwrap();

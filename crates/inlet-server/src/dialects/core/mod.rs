@@ -59,6 +59,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::get))
+        .routes(routes!(orgs::get_policy, orgs::set_policy))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get))
         .routes(routes!(users::list_memberships, users::put_membership))

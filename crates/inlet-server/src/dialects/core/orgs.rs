@@ -1,4 +1,5 @@
-//! `/api/v1/organizations`: tenants (instance administrators manage them).
+//! `/api/v1/organizations`: tenants and their outbound policies (instance
+//! administrators manage them).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -6,6 +7,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use inlet_core::ids::OrgId;
 use inlet_core::model::organization::Organization;
+use inlet_core::policy::OrgPolicy;
+use inlet_core::service::OrgPolicyInput;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -117,5 +120,90 @@ pub async fn get(
     Ok(Json(OrganizationEnvelope {
         success: true,
         organization: org.into(),
+    }))
+}
+
+/// What an organization's connectors may reach, within the instance's own
+/// policy (which always applies first).
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OutboundPolicyBody {
+    /// When non-empty, only these networks (CIDR or address) are reachable.
+    #[serde(default)]
+    allowed_networks: Vec<String>,
+    /// Networks (CIDR or address) that are never reachable.
+    #[serde(default)]
+    denied_networks: Vec<String>,
+    /// Refuse loopback and the address Inlet listens on.
+    deny_local: bool,
+    /// Directories the organization's file sources may read, each inside an
+    /// instance root; `null` means every instance root, `[]` none.
+    file_roots: Option<Vec<String>>,
+}
+
+impl From<OrgPolicy> for OutboundPolicyBody {
+    fn from(p: OrgPolicy) -> Self {
+        Self {
+            allowed_networks: p.allowed_networks.iter().map(ToString::to_string).collect(),
+            denied_networks: p.denied_networks.iter().map(ToString::to_string).collect(),
+            deny_local: p.deny_local,
+            file_roots: p
+                .file_roots
+                .map(|roots| roots.iter().map(|r| r.display().to_string()).collect()),
+        }
+    }
+}
+
+/// `{"success": true, "outboundPolicy": {...}}`
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboundPolicyEnvelope {
+    success: bool,
+    outbound_policy: OutboundPolicyBody,
+}
+
+/// An organization's outbound policy (instance administrators).
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/outbound-policy", tag = "organizations",
+    params(("id" = String, Path, description = "Organization id (org_1)")),
+    responses((status = 200, body = OutboundPolicyEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn get_policy(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<OutboundPolicyEnvelope>> {
+    let id = path_id(&raw, OrgId::parse, "organization")?;
+    let policy = state.services.org_policy(&who, id).await?;
+    Ok(Json(OutboundPolicyEnvelope {
+        success: true,
+        outbound_policy: policy.into(),
+    }))
+}
+
+/// Replace an organization's outbound policy (instance administrators).
+#[utoipa::path(put, path = "/api/v1/organizations/{id}/outbound-policy", tag = "organizations",
+    params(("id" = String, Path, description = "Organization id (org_1)")),
+    request_body = OutboundPolicyBody,
+    responses((status = 200, body = OutboundPolicyEnvelope), (status = 400, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = [])))]
+pub async fn set_policy(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(raw): Path<String>,
+    ApiJson(body): ApiJson<OutboundPolicyBody>,
+) -> ApiResult<Json<OutboundPolicyEnvelope>> {
+    let id = path_id(&raw, OrgId::parse, "organization")?;
+    let input = OrgPolicyInput {
+        allowed_networks: body.allowed_networks,
+        denied_networks: body.denied_networks,
+        deny_local: body.deny_local,
+        file_roots: body.file_roots,
+    };
+    let policy = state.services.set_org_policy(&who, id, input).await?;
+    Ok(Json(OutboundPolicyEnvelope {
+        success: true,
+        outbound_policy: policy.into(),
     }))
 }
