@@ -161,7 +161,7 @@ async fn first_start_bootstraps_once_and_rotation_keeps_credentials() {
         ))
         .bearer_auth(&key)
         .json(
-            &json!({"credentials": {"host": "h2", "port": 5432, "database": "d", "username": "u"}}),
+            &json!({"credentials": {"host": "h", "port": 5432, "database": "d2", "username": "u"}}),
         )
         .send()
         .await

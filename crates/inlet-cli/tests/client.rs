@@ -515,6 +515,38 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
             .any(|o| o["id"] == org.trim() && o["name"] == "Acme"),
         "{orgs}"
     );
+    // A new organization starts denied local addresses and file roots;
+    // the administrator widens it.
+    let org = org.trim();
+    let shown = ok(&profiled(&cfg, "", &["orgs", "policy", org]));
+    assert!(shown.contains("local addresses denied"), "{shown}");
+    let set: Value = serde_json::from_str(&ok(&profiled(
+        &cfg,
+        "",
+        &[
+            "orgs",
+            "set-policy",
+            org,
+            "--allow-local",
+            "--deny",
+            "10.9.0.0/16",
+            "--all-file-roots",
+            "--json",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(
+        set["outboundPolicy"],
+        json!({"allowedNetworks": [], "deniedNetworks": ["10.9.0.0/16"], "denyLocal": false,
+               "fileRoots": null}),
+        "{set}"
+    );
+    let err = fails(
+        &profiled(&cfg, "", &["orgs", "set-policy", org, "--deny", "nope"]),
+        1,
+    );
+    assert!(err.contains("deniedNetworks[0]"), "{err}");
+
     // A read key may not: exit 4.
     let reader: Value = serde_json::from_str(&ok(&profiled(
         &cfg,

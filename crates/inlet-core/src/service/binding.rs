@@ -33,9 +33,7 @@ pub(super) fn check_destination(
         {
             return Err(CoreError::invalid(
                 format!("credentials.{}", secret.name),
-                format!(
-                    "must be given again when the destination changes (credentials.{moved} changed)"
-                ),
+                format!("must be given again when the destination changes ({moved} changed)"),
             ));
         }
     }
@@ -85,7 +83,7 @@ mod tests {
         let err = check_destination(&spec(), &old, &moved, &kept).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "credentials.password: must be given again when the destination changes (credentials.host changed)"
+            "credentials.password: must be given again when the destination changes (host changed)"
         );
         // A field that disappears counts as a change.
         let gone = map(json!({"host": "db", "username": "app"}));

@@ -157,11 +157,17 @@ async fn every_change_once(app: &TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
-    t.expect_none("a refused edit").await;
+    // The refusal of an edit naming credentials is recorded: the fields
+    // sent and the one refused, no value.
+    let e = t.expect_one("connection.edit_refused", Some(&conn)).await;
+    assert_eq!(
+        e["summary"],
+        json!({"fields": ["port"], "refusedField": "credentials.port"})
+    );
     let r = app.get(&path, k).await;
     assert_eq!(r.body["sourceConnection"]["name"], "wh3", "{}", r.text);
 
-    // Bad input changes nothing and records nothing.
+    // Bad input changes nothing; naming credentials, it is recorded as refused.
     let r = app
         .put(
             &format!("{path}/credentials"),
@@ -170,7 +176,11 @@ async fn every_change_once(app: &TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
-    t.expect_none("a refused change").await;
+    let e = t.expect_one("connection.edit_refused", Some(&conn)).await;
+    assert_eq!(
+        e["summary"],
+        json!({"fields": ["port"], "refusedField": "credentials.host"})
+    );
 
     // A test (failing: the database does not exist), with its outcome.
     app.post(&format!("{path}/test"), k, json!({})).await;

@@ -57,12 +57,36 @@ async fn create_get_update_and_delete() {
     let r = app.patch(&path, k, json!({"status": "pending"})).await;
     assert_eq!(r.body["sourceConnection"]["status"], "pending");
 
-    // PUT credentials: an omitted secret keeps its value; a new host replaces the old.
+    // PUT credentials: a new host needs the password again (a stored secret
+    // never follows a new destination) …
     let r = app
         .put(
             &format!("{path}/credentials"),
             k,
             json!({"credentials": {"host": "db2.example.com", "port": 5433, "database": "myapp", "username": "ro"}}),
+        )
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(
+        r.body["error"]["field"], "credentials.password",
+        "{}",
+        r.text
+    );
+    let r = app
+        .put(
+            &format!("{path}/credentials"),
+            k,
+            json!({"credentials": {"host": "db2.example.com", "port": 5433, "database": "myapp",
+                                   "username": "ro", "password": "moved-along"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // … and an omitted secret keeps its value where the destination stays.
+    let r = app
+        .put(
+            &format!("{path}/credentials"),
+            k,
+            json!({"credentials": {"host": "db2.example.com", "port": 5433, "database": "other", "username": "ro"}}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -123,7 +147,8 @@ async fn create_get_update_and_delete() {
         .put(
             &format!("{path}/credentials"),
             k,
-            json!({"host": "db3.example.com", "port": 5434, "database": "myapp", "username": "ro"}),
+            json!({"host": "db2.example.com", "port": 5434, "database": "myapp", "username": "ro",
+                   "password": "moved-again"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);

@@ -63,7 +63,9 @@ fn assert_names(r: &Resp, field: &str) {
 }
 
 async fn create(app: &TestApp, source: &str, credentials: Value) -> String {
-    let collection = app.collection(&app.admin_key, "bound").await;
+    let collection = app
+        .collection(&app.admin_key, &format!("bound {}", rand::random::<u32>()))
+        .await;
     app.connection(
         &app.admin_key,
         json!({"collectionId": collection, "sourceShortName": source,
@@ -133,7 +135,8 @@ async fn a_stored_secret_never_follows_a_new_destination() {
             )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
-        assert!(r.text.contains("credentials.password"), "{}", r.text);
+        assert_eq!(r.body["error"]["field"], "password", "{}", r.text);
+        assert!(r.text.contains("destination changes"), "{}", r.text);
     }
 
     // PostgreSQL through 002's PUT, by name.

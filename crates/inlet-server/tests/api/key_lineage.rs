@@ -138,7 +138,7 @@ async fn keys_made_by_a_users_key_end_with_the_membership() {
     let (_, token, _) = make(
         &app,
         &users_key,
-        json!({"name": "ci token", "scopes": ["write"]}),
+        json!({"name": "ci token", "scopes": ["admin"]}),
     )
     .await;
     let (_, nested, _) = make(&app, &token, json!({"name": "nested", "scopes": ["read"]})).await;
