@@ -203,6 +203,7 @@ async fn services(config: &Config) -> Result<Services> {
             .with_outbound(Outbound {
                 policy: Arc::new(config.policy.clone()),
                 timeout: config.connect_timeout,
+                resolver: Default::default(),
             })
             .with_sync(config.sync)
             .with_schedules(config.schedules),

@@ -17,7 +17,7 @@ pub async fn resolve(
     let addrs: Vec<SocketAddr> = if let Ok(ip) = host.parse::<IpAddr>() {
         vec![SocketAddr::new(ip, port)]
     } else {
-        match tokio::time::timeout(ctx.timeout, tokio::net::lookup_host((host, port))).await {
+        match tokio::time::timeout(ctx.timeout, ctx.resolver.lookup(host, port)).await {
             Err(_) => {
                 return Err(ConnectorError::Timeout(format!(
                     "resolving {host} timed out after {} s",
@@ -29,7 +29,7 @@ pub async fn resolve(
                     "cannot resolve host {host}: {e}"
                 )));
             }
-            Ok(Ok(found)) => found.collect(),
+            Ok(Ok(found)) => found,
         }
     };
     if addrs.is_empty() {

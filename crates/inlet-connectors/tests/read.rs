@@ -21,6 +21,7 @@ fn ctx(root: &std::path::Path, local_git: bool) -> Context {
             ..Default::default()
         }),
         timeout: Duration::from_secs(5),
+        resolver: Default::default(),
     }
 }
 

@@ -23,6 +23,50 @@ pub struct Context {
     pub policy: Arc<OutboundPolicy>,
     /// Bound on every outbound operation (connect, handshake, query).
     pub timeout: Duration,
+    /// How host names are resolved (the system resolver by default).
+    pub resolver: Resolver,
+}
+
+/// A host name resolver for connectors. Connectors resolve each name once,
+/// check every address against the policy and connect to a checked address;
+/// tests inject a resolver that answers differently on each lookup to prove
+/// that no second lookup happens.
+#[derive(Clone, Default)]
+pub struct Resolver(Option<Arc<ResolveFn>>);
+
+/// A resolver function: `host`, `port` → addresses.
+pub type ResolveFn = dyn Fn(&str, u16) -> std::io::Result<Vec<std::net::SocketAddr>> + Send + Sync;
+
+impl Resolver {
+    /// A resolver answering with `f` instead of the system's.
+    pub fn custom(
+        f: impl Fn(&str, u16) -> std::io::Result<Vec<std::net::SocketAddr>> + Send + Sync + 'static,
+    ) -> Self {
+        Self(Some(Arc::new(f)))
+    }
+
+    /// Resolves `host:port`: with the custom function if one is set,
+    /// otherwise with the system resolver.
+    pub async fn lookup(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> std::io::Result<Vec<std::net::SocketAddr>> {
+        match &self.0 {
+            Some(f) => f(host, port),
+            None => Ok(tokio::net::lookup_host((host, port)).await?.collect()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Resolver(custom)"
+        } else {
+            "Resolver(system)"
+        })
+    }
 }
 
 /// A connection's settings as a connector sees them: every credential field

@@ -60,6 +60,7 @@ impl Services {
             outbound: Context {
                 policy: Arc::new(crate::policy::OutboundPolicy::default()),
                 timeout: std::time::Duration::from_secs(10),
+                resolver: Default::default(),
             },
             sync: SyncSettings::default(),
             schedules: crate::schedule::ScheduleSettings::default(),

@@ -136,6 +136,7 @@ impl TestApp {
         .with_outbound(inlet_core::connector::Context {
             policy: Arc::new(policy),
             timeout: opts.timeout,
+            resolver: Default::default(),
         })
         .with_sync(inlet_core::service::SyncSettings {
             batch_size: opts.batch_size,
