@@ -16,6 +16,7 @@ mod postgresql;
 mod reading;
 mod sql;
 mod sqlite;
+mod ssh;
 mod tunnel;
 
 /// The catalog of every built-in connector.

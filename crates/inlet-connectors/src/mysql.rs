@@ -105,10 +105,13 @@ impl Connector for Mysql {
         ctx: &Context,
         source: &SourceConfig,
     ) -> Result<TestReport, ConnectorError> {
-        let (mut conn, _tunnel) = Self::connect(ctx, source).await?;
+        let (mut conn, tunnel) = Self::connect(ctx, source).await?;
         sql::run(ctx, "MySQL", sqlx::raw_sql("SELECT 1").execute(&mut conn)).await?;
         let _ = conn.close().await;
-        Ok(TestReport::default())
+        // Through a tunnel, the bastion's host key, for the services to pin.
+        Ok(TestReport {
+            ssh_host_key: tunnel.as_ref().map(|t| t.host_key.clone()),
+        })
     }
 
     async fn discover(

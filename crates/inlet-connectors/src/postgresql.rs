@@ -112,7 +112,7 @@ impl Connector for Postgresql {
         ctx: &Context,
         source: &SourceConfig,
     ) -> Result<TestReport, ConnectorError> {
-        let (mut conn, _tunnel) = Self::connect(ctx, source).await?;
+        let (mut conn, tunnel) = Self::connect(ctx, source).await?;
         sql::run(
             ctx,
             "PostgreSQL",
@@ -120,7 +120,10 @@ impl Connector for Postgresql {
         )
         .await?;
         let _ = conn.close().await;
-        Ok(TestReport::default())
+        // Through a tunnel, the bastion's host key, for the services to pin.
+        Ok(TestReport {
+            ssh_host_key: tunnel.as_ref().map(|t| t.host_key.clone()),
+        })
     }
 
     async fn discover(

@@ -5,52 +5,29 @@
 //! database host — which the bastion resolves and reaches, not Inlet. The
 //! driver connects to the loopback port; dropping the [`Tunnel`] closes it.
 //!
-//! The server's host key is checked against `sshHostKey` (an OpenSSH
-//! `SHA256:…` fingerprint) when given; otherwise it is accepted and its
-//! fingerprint logged, as a first connection with `ssh` would ask.
+//! The session is opened by [`crate::ssh`] with the connection's own key or
+//! password, and the bastion's host key is pinned in `sshHostKey` on first
+//! use (see there); the fingerprint it presented is kept on the [`Tunnel`]
+//! for the test to report.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use inlet_core::connector::{ConnectorError, Context, SourceConfig};
-use russh::client;
-use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKeyOrCertificate, decode_secret_key};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
-use crate::net;
+use crate::{net, ssh};
 
 /// An open tunnel; dropping it closes the listener and the SSH session.
 pub struct Tunnel {
     task: tokio::task::JoinHandle<()>,
+    /// The `SHA256:…` fingerprint of the bastion's host key.
+    pub host_key: String,
 }
 
 impl Drop for Tunnel {
     fn drop(&mut self) {
         self.task.abort();
-    }
-}
-
-/// Checks the server's host key.
-struct HostKeyCheck {
-    expected: Option<String>,
-    host: String,
-}
-
-impl client::Handler for HostKeyCheck {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        key: &PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
-        match &self.expected {
-            Some(expected) => Ok(expected.trim() == fingerprint),
-            None => {
-                tracing::info!(host = %self.host, %fingerprint, "accepted SSH host key (set sshHostKey to pin it)");
-                Ok(true)
-            }
-        }
     }
 }
 
@@ -79,67 +56,19 @@ pub async fn maybe_open(
     let user = source
         .str("sshUsername")
         .ok_or_else(|| missing("sshUsername"))?;
-    let what = format!("SSH server {ssh_host}:{ssh_port}");
     let addr = net::resolve(ctx, ssh_host, ssh_port).await?[0];
-
-    let tcp = net::timed(ctx, &what, async {
-        TcpStream::connect(addr)
-            .await
-            .map_err(|e| net::io_error(&what, &e))
-    })
+    let session = ssh::connect(
+        ctx,
+        source,
+        &ssh::Target {
+            host: ssh_host,
+            addr,
+            user,
+        },
+    )
     .await?;
-    let config = Arc::new(client::Config {
-        inactivity_timeout: Some(std::time::Duration::from_secs(600)),
-        ..Default::default()
-    });
-    let handler = HostKeyCheck {
-        expected: source.str("sshHostKey").map(str::to_owned),
-        host: ssh_host.to_owned(),
-    };
-    let tunnel_err = |e: russh::Error| ConnectorError::Tunnel(format!("{what}: {e}"));
-    let mut session = net::timed(ctx, &what, async {
-        client::connect_stream(config, tcp, handler)
-            .await
-            .map_err(|e| match e {
-                russh::Error::UnknownKey => ConnectorError::Tunnel(format!(
-                    "{what}: the host key does not match sshHostKey"
-                )),
-                other => tunnel_err(other),
-            })
-    })
-    .await?;
-
-    let authenticated = net::timed(ctx, &what, async {
-        if let Some(pem) = source.str("sshPrivateKey") {
-            let key = decode_secret_key(pem, None).map_err(|_| {
-                ConnectorError::Invalid(
-                    "credentials.sshPrivateKey is not a readable private key".into(),
-                )
-            })?;
-            let hash = session
-                .best_supported_rsa_hash()
-                .await
-                .map_err(tunnel_err)?
-                .flatten();
-            session
-                .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
-                .await
-                .map_err(tunnel_err)
-        } else if let Some(pw) = source.str("sshPassword") {
-            session
-                .authenticate_password(user, pw)
-                .await
-                .map_err(tunnel_err)
-        } else {
-            Err(missing("sshPrivateKey or credentials.sshPassword"))
-        }
-    })
-    .await?;
-    if !authenticated.success() {
-        return Err(ConnectorError::InvalidCredentials(format!(
-            "SSH authentication failed for user {user} at {ssh_host}"
-        )));
-    }
+    let host_key = session.host_key;
+    let session = session.handle;
 
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
@@ -174,7 +103,7 @@ pub async fn maybe_open(
             });
         }
     });
-    Ok((local, Some(Tunnel { task })))
+    Ok((local, Some(Tunnel { task, host_key })))
 }
 
 /// Where a database driver should connect for `source`.
