@@ -2,16 +2,26 @@
 //! remote's refs and checks the branch; `discover` fetches the branch (bare,
 //! into a temporary directory) and summarises its tree by extension. Only
 //! https, ssh and — when the operator allows it — local paths inside the file
-//! roots are accepted; the host of a remote URL is checked against the
-//! network policy first. All git work is done by gix, in process.
+//! roots are accepted. The URL is parsed once ([`url`]), its host checked
+//! against the network policy, and gix connects to that checked address
+//! ([`http`]) or over an SSH session Inlet opens itself ([`ssh`]). All git
+//! work is done by gix, in process, in repositories opened without any git
+//! configuration of the machine or the service account.
 
+mod http;
+mod ssh;
+pub mod url;
+
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use gix::protocol::transport::client::blocking_io::Transport;
 use inlet_core::connector::{
-    Connector, ConnectorError, Context, ReadItem, ReadMode, ReadRequest, Record, RecordSender,
-    RecordStream, SourceConfig, TestReport,
+    Connector, ConnectorError, Context, FieldProblem, ReadItem, ReadMode, ReadRequest, Record,
+    RecordSender, RecordStream, SourceConfig, TestReport,
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{DiscoveredSchema, TreeSummary};
@@ -28,87 +38,6 @@ pub struct Git {
 impl Default for Git {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// Where a repository URL points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    /// A path on this machine.
-    Local(String),
-    /// An https or ssh remote on `host:port`.
-    Remote {
-        /// The URL as given.
-        url: String,
-        /// Its host.
-        host: String,
-        /// Its port.
-        port: u16,
-    },
-}
-
-/// Classifies a repository URL, refusing every transport but https, ssh and local paths.
-pub fn classify(url: &str) -> Result<Location, ConnectorError> {
-    let url = url.trim();
-    let refuse = |scheme: &str| {
-        ConnectorError::Transport(format!(
-            "git transport {scheme} is not allowed; use https, ssh or a local path"
-        ))
-    };
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let scheme = scheme.to_ascii_lowercase();
-        let default_port = match scheme.as_str() {
-            "https" => 443,
-            "ssh" => 22,
-            "file" => return Ok(Location::Local(rest.to_owned())),
-            other => return Err(refuse(&format!("{other}://"))),
-        };
-        let authority = rest.split('/').next().unwrap_or("");
-        let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let (host, port) = split_host_port(host_port, default_port)?;
-        return Ok(Location::Remote {
-            url: url.to_owned(),
-            host,
-            port,
-        });
-    }
-    if url.starts_with("ext::") || url.contains("::") {
-        return Err(refuse("ext::"));
-    }
-    // scp-like `user@host:path` (a colon before any slash).
-    if let Some((before, _)) = url.split_once(':')
-        && !before.contains('/')
-        && !before.is_empty()
-    {
-        let host = before.rsplit_once('@').map_or(before, |(_, h)| h);
-        return Ok(Location::Remote {
-            url: url.to_owned(),
-            host: host.to_owned(),
-            port: 22,
-        });
-    }
-    Ok(Location::Local(url.to_owned()))
-}
-
-fn split_host_port(s: &str, default_port: u16) -> Result<(String, u16), ConnectorError> {
-    if let Some(rest) = s.strip_prefix('[') {
-        let (host, after) = rest.split_once(']').ok_or_else(|| {
-            ConnectorError::Invalid("credentials.url has a malformed host".into())
-        })?;
-        let port = after.strip_prefix(':').map(str::parse).transpose();
-        return Ok((host.to_owned(), port.ok().flatten().unwrap_or(default_port)));
-    }
-    match s.rsplit_once(':') {
-        Some((h, p)) => Ok((
-            h.to_owned(),
-            p.parse().map_err(|_| {
-                ConnectorError::Invalid("credentials.url has a malformed port".into())
-            })?,
-        )),
-        None if s.is_empty() => Err(ConnectorError::Invalid(
-            "credentials.url has no host".into(),
-        )),
-        None => Ok((s.to_owned(), default_port)),
     }
 }
 
@@ -134,13 +63,24 @@ impl Git {
                     FieldSpec::new("token", FieldType::Password, false)
                         .describe("Access token for https")
                         .bound_to(&["url", "username"]),
+                    FieldSpec::new("sshPrivateKey", FieldType::Password, false)
+                        .describe("Private key (OpenSSH or PEM) for ssh URLs")
+                        .bound_to(&["url"]),
+                    FieldSpec::new("sshPassword", FieldType::Password, false)
+                        .describe("Password for ssh URLs, when no key is given")
+                        .bound_to(&["url"]),
+                    FieldSpec::new("sshHostKey", FieldType::String, false).describe(
+                        "SSH host key fingerprint (SHA256:…) the server must present; \
+                         pinned by the first passing test, empty to clear",
+                    ),
                 ],
                 config_fields: common::glob_config(),
             },
         }
     }
 
-    /// Checks the URL against the transport and network policy.
+    /// Checks the URL against the transport and network policy and, for
+    /// ssh, opens the session (checking the host key).
     async fn checked_target(
         ctx: &Context,
         source: &SourceConfig,
@@ -148,8 +88,8 @@ impl Git {
         let url = source
             .str("url")
             .ok_or_else(|| ConnectorError::Invalid("credentials.url is required".into()))?;
-        match classify(url)? {
-            Location::Local(path) => {
+        match url::classify(url)? {
+            url::Location::Local(path) => {
                 if !ctx.policy.allow_local_git {
                     return Err(ConnectorError::Transport(
                         "local git repositories are not allowed (set INLET_ALLOW_LOCAL_GIT=true)"
@@ -158,13 +98,28 @@ impl Git {
                 }
                 Ok(Target::Local(files::resolve(ctx, &path)?))
             }
-            Location::Remote { host, port, .. } => {
-                net::resolve(ctx, &host, port).await?;
-                Ok(Target::Remote(with_token(
+            url::Location::Remote(remote) if remote.is_ssh() => {
+                Ok(Target::Ssh(ssh::open(ctx, source, &remote).await?))
+            }
+            url::Location::Remote(remote) => {
+                let addr = net::resolve(ctx, &remote.host, remote.port).await?[0];
+                let mut url = remote.url;
+                if let Some(token) = source.str("token").filter(|t| !t.is_empty()) {
+                    let user = source
+                        .str("username")
+                        .filter(|u| !u.is_empty())
+                        .or(url.user())
+                        .unwrap_or("x-access-token")
+                        .to_owned();
+                    url.set_user(Some(user));
+                    url.set_password(Some(token.to_owned()));
+                }
+                Ok(Target::Https {
                     url,
-                    source.str("username"),
-                    source.str("token"),
-                )))
+                    host: remote.host,
+                    addr,
+                    timeout: ctx.timeout,
+                })
             }
         }
     }
@@ -173,18 +128,81 @@ impl Git {
 /// A checked repository: opened in place when local, fetched when remote.
 enum Target {
     Local(PathBuf),
-    Remote(String),
+    /// An https remote: gix is given `url` (with the token, if any, as its
+    /// password) and reaches `host` only at the checked `addr`.
+    Https {
+        url: gix::Url,
+        host: String,
+        addr: SocketAddr,
+        timeout: Duration,
+    },
+    /// An ssh remote over an open, authenticated session.
+    Ssh(ssh::SshRemote),
 }
 
-/// Puts https credentials into the URL gix is given (never logged or returned).
-fn with_token(url: &str, username: Option<&str>, token: Option<&str>) -> String {
-    match (url.strip_prefix("https://"), token) {
-        (Some(rest), Some(token)) => {
-            let user = username.unwrap_or("x-access-token");
-            format!("https://{user}:{token}@{rest}")
+impl Target {
+    /// The fingerprint of the SSH host key the server presented, for ssh.
+    fn ssh_host_key(&self) -> Option<String> {
+        match self {
+            Target::Ssh(s) => Some(s.host_key.clone()),
+            _ => None,
         }
-        _ => url.to_owned(),
     }
+
+    /// The URL a remote is created at.
+    fn url(&self) -> Result<gix::Url, ConnectorError> {
+        match self {
+            Target::Https { url, .. } => Ok(url.clone()),
+            Target::Ssh(s) => Ok(s.url().clone()),
+            Target::Local(_) => Err(ConnectorError::Failed(
+                "a local repository is read in place".into(),
+            )),
+        }
+    }
+
+    /// A gix connection of `remote` to this target: over https with the
+    /// checked address and no redirects, over ssh on a new channel. Never
+    /// asks a credential helper or a prompt.
+    fn connect<'a, 'repo>(
+        &self,
+        remote: &'a gix::Remote<'repo>,
+    ) -> Result<
+        gix::remote::Connection<'a, 'static, 'repo, Box<dyn Transport + Send>>,
+        ConnectorError,
+    > {
+        let connection = match self {
+            Target::Https {
+                host,
+                addr,
+                timeout,
+                ..
+            } => remote
+                .connect(gix::remote::Direction::Fetch)
+                .map_err(git_error)?
+                .with_transport_options(http::transport_options(host, *addr, *timeout)),
+            Target::Ssh(s) => remote.to_connection_with_transport(s.transport()?),
+            Target::Local(_) => {
+                return Err(ConnectorError::Failed(
+                    "a local repository is read in place".into(),
+                ));
+            }
+        };
+        Ok(connection.with_credentials(|_| Ok(None)))
+    }
+}
+
+/// An empty bare repository in `dir`, opened without the machine's or the
+/// service account's git configuration (no `url.*.insteadOf`, credential
+/// helpers, `core.sshCommand` or `http.*` settings).
+fn scratch_repo(dir: &Path) -> Result<gix::Repository, ConnectorError> {
+    gix::ThreadSafeRepository::init_opts(
+        dir,
+        gix::create::Kind::Bare,
+        gix::create::Options::default(),
+        gix::open::Options::isolated(),
+    )
+    .map(Into::into)
+    .map_err(git_error)
 }
 
 fn git_error(e: impl std::fmt::Display) -> ConnectorError {
@@ -204,21 +222,19 @@ fn git_error(e: impl std::fmt::Display) -> ConnectorError {
 }
 
 /// The branches a remote advertises, as `refs/heads/…` names, and its HEAD.
-fn remote_branches(url: &str) -> Result<(Vec<String>, Option<String>), ConnectorError> {
+fn remote_branches(target: &Target) -> Result<(Vec<String>, Option<String>), ConnectorError> {
     let scratch = tempdir()?;
-    let repo = gix::init_bare(&scratch.0).map_err(git_error)?;
+    let repo = scratch_repo(&scratch.0)?;
     let remote = repo
-        .remote_at(url)
+        .remote_at_without_url_rewrite(target.url()?)
         .map_err(git_error)?
         .with_refspecs(
             Some("+refs/heads/*:refs/remotes/origin/*"),
             gix::remote::Direction::Fetch,
         )
         .map_err(git_error)?;
-    let connection = remote
-        .connect(gix::remote::Direction::Fetch)
-        .map_err(git_error)?;
-    let (map, _) = connection
+    let (map, _) = target
+        .connect(&remote)?
         .ref_map(gix::progress::Discard, Default::default())
         .map_err(git_error)?;
     let mut head = None;
@@ -234,6 +250,54 @@ fn remote_branches(url: &str) -> Result<(Vec<String>, Option<String>), Connector
         }
     }
     Ok((branches, head))
+}
+
+/// Fetches `wanted` (a `refs/heads/…` name the remote advertises) of a
+/// remote into a bare repository in `dir`, under the same name.
+fn fetch_branch(
+    target: &Target,
+    wanted: &str,
+    dir: &Path,
+) -> Result<gix::Repository, ConnectorError> {
+    let repo = scratch_repo(dir)?;
+    let refspec = format!("+{wanted}:{wanted}");
+    let remote = repo
+        .remote_at_without_url_rewrite(target.url()?)
+        .map_err(git_error)?
+        .with_fetch_tags(gix::remote::fetch::Tags::None)
+        .with_refspecs(Some(refspec.as_str()), gix::remote::Direction::Fetch)
+        .map_err(git_error)?;
+    let interrupt = AtomicBool::new(false);
+    target
+        .connect(&remote)?
+        .prepare_fetch(gix::progress::Discard, Default::default())
+        .map_err(git_error)?
+        .receive(gix::progress::Discard, &interrupt)
+        .map_err(git_error)?;
+    Ok(repo)
+}
+
+/// The repository to read and the branch ref to read in it: the local one
+/// in place, or a remote's branch fetched into `scratch`.
+fn open_branch(
+    target: &Target,
+    branch: Option<&str>,
+    scratch: &TempDir,
+) -> Result<(gix::Repository, String), ConnectorError> {
+    let (repo, wanted) = match target {
+        Target::Local(path) => {
+            let repo = gix::open(path).map_err(git_error)?;
+            let (branches, head) = local_branches(&repo)?;
+            let wanted = check_branch(&branches, head, branch)?;
+            (repo, wanted)
+        }
+        remote => {
+            let (branches, head) = remote_branches(remote)?;
+            let wanted = check_branch(&branches, head, branch)?;
+            (fetch_branch(remote, &wanted, &scratch.0)?, wanted)
+        }
+    };
+    Ok((repo, wanted))
 }
 
 /// A directory removed on drop.
@@ -264,7 +328,15 @@ fn rand_id() -> u128 {
 
 fn branch_ref(branch: Option<&str>, head: Option<String>) -> Result<String, ConnectorError> {
     match branch {
-        Some(b) => Ok(format!("refs/heads/{b}")),
+        Some(b) => {
+            let name = format!("refs/heads/{b}");
+            // A name git would refuse (`..`, `:`, `*`, spaces…) could also
+            // change the meaning of the refspec it is put in.
+            gix::refs::FullName::try_from(name.as_str()).map_err(|_| {
+                ConnectorError::Invalid(format!("credentials.branch {b:?} is not a branch name"))
+            })?;
+            Ok(name)
+        }
         None => {
             head.ok_or_else(|| ConnectorError::Failed("the repository has no HEAD branch".into()))
         }
@@ -308,7 +380,7 @@ fn check_branch(
 fn probe(target: &Target, branch: Option<&str>) -> Result<(), ConnectorError> {
     let (branches, head) = match target {
         Target::Local(path) => local_branches(&gix::open(path).map_err(git_error)?)?,
-        Target::Remote(url) => remote_branches(url)?,
+        remote => remote_branches(remote)?,
     };
     check_branch(&branches, head, branch).map(|_| ())
 }
@@ -379,25 +451,8 @@ fn read_branch(
     previous: Option<&str>,
     tx: &RecordSender,
 ) -> Result<(), ConnectorError> {
-    let scratch;
-    let repo = match target {
-        Target::Local(path) => gix::open(path).map_err(git_error)?,
-        Target::Remote(url) => {
-            let (branches, head) = remote_branches(url)?;
-            let wanted = check_branch(&branches, head, branch)?;
-            scratch = tempdir()?;
-            let interrupt = AtomicBool::new(false);
-            gix::prepare_clone_bare(url.as_str(), &scratch.0)
-                .map_err(git_error)?
-                .with_ref_name(Some(wanted.trim_start_matches("refs/heads/")))
-                .map_err(git_error)?
-                .fetch_only(gix::progress::Discard, &interrupt)
-                .map_err(git_error)?
-                .0
-        }
-    };
-    let (branches, head) = local_branches(&repo)?;
-    let wanted = check_branch(&branches, head, branch)?;
+    let scratch = tempdir()?;
+    let (repo, wanted) = open_branch(target, branch, &scratch)?;
     let mut reference = repo.find_reference(wanted.as_str()).map_err(git_error)?;
     let commit = reference.peel_to_commit().map_err(git_error)?;
     let commit_id = commit.id.to_string();
@@ -489,27 +544,9 @@ fn summarise(
     branch: Option<&str>,
     globs: &Globs,
 ) -> Result<DiscoveredSchema, ConnectorError> {
-    let summary = match target {
-        Target::Local(path) => {
-            let repo = gix::open(path).map_err(git_error)?;
-            let (branches, head) = local_branches(&repo)?;
-            let wanted = check_branch(&branches, head, branch)?;
-            summarise_tree(&repo, &wanted, globs)?
-        }
-        Target::Remote(url) => {
-            let (branches, head) = remote_branches(url)?;
-            let wanted = check_branch(&branches, head, branch)?;
-            let scratch = tempdir()?;
-            let interrupt = AtomicBool::new(false);
-            let (repo, _) = gix::prepare_clone_bare(url.as_str(), &scratch.0)
-                .map_err(git_error)?
-                .with_ref_name(Some(wanted.trim_start_matches("refs/heads/")))
-                .map_err(git_error)?
-                .fetch_only(gix::progress::Discard, &interrupt)
-                .map_err(git_error)?;
-            summarise_tree(&repo, &wanted, globs)?
-        }
-    };
+    let scratch = tempdir()?;
+    let (repo, wanted) = open_branch(target, branch, &scratch)?;
+    let summary = summarise_tree(&repo, &wanted, globs)?;
     Ok(DiscoveredSchema {
         summary: Some(summary),
         ..Default::default()
@@ -522,6 +559,20 @@ impl Connector for Git {
         &self.spec
     }
 
+    /// Refuses a URL holding a password: it would be stored and shown in
+    /// plain text, where the `token` field is a secret.
+    fn check_settings(&self, source: &SourceConfig) -> Result<(), FieldProblem> {
+        match source.str("url") {
+            Some(u) if url::has_password(u) => Err(FieldProblem {
+                field: "credentials.url".into(),
+                message: url::PASSWORD_IN_URL.into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Over ssh, reports the host key the server presented, for the
+    /// services to pin.
     async fn test(
         &self,
         ctx: &Context,
@@ -531,7 +582,10 @@ impl Connector for Git {
         let branch = source.str("branch").map(str::to_owned);
         // gix may quote the URL, which holds the token for https.
         files::blocking(ctx, "the git repository", move || {
-            probe(&target, branch.as_deref()).map(|()| TestReport::default())
+            probe(&target, branch.as_deref())?;
+            Ok(TestReport {
+                ssh_host_key: target.ssh_host_key(),
+            })
         })
         .await
         .map_err(|e| e.redact(source.str("token")))
@@ -584,43 +638,14 @@ impl Connector for Git {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
-    #[test]
-    fn only_https_ssh_and_local_paths_are_accepted() {
-        assert_eq!(
-            classify("https://example.com/org/repo.git").unwrap(),
-            Location::Remote {
-                url: "https://example.com/org/repo.git".into(),
-                host: "example.com".into(),
-                port: 443
-            }
-        );
-        assert!(matches!(
-            classify("ssh://git@example.com:2222/r.git").unwrap(),
-            Location::Remote { port: 2222, .. }
-        ));
-        assert!(
-            matches!(classify("git@example.com:org/r.git").unwrap(), Location::Remote { port: 22, ref host, .. } if host == "example.com")
-        );
-        assert_eq!(
-            classify("/srv/repos/a").unwrap(),
-            Location::Local("/srv/repos/a".into())
-        );
-        assert_eq!(
-            classify("file:///srv/a").unwrap(),
-            Location::Local("/srv/a".into())
-        );
-        for bad in [
-            "http://example.com/r.git",
-            "git://example.com/r.git",
-            "ext::sh -c evil",
-            "ftp://x/y",
-        ] {
-            assert!(
-                matches!(classify(bad), Err(ConnectorError::Transport(_))),
-                "{bad}"
-            );
+    fn source(credentials: Value) -> SourceConfig {
+        SourceConfig {
+            credentials: credentials.as_object().cloned().unwrap_or_default(),
+            config: Default::default(),
         }
     }
 
@@ -633,11 +658,56 @@ mod tests {
     }
 
     #[test]
-    fn tokens_go_into_https_urls_only() {
-        assert_eq!(
-            with_token("https://h/r", None, Some("t")),
-            "https://x-access-token:t@h/r"
-        );
-        assert_eq!(with_token("ssh://h/r", None, Some("t")), "ssh://h/r");
+    fn a_url_with_a_password_is_refused_before_it_is_stored() {
+        let git = Git::new();
+        for url in [
+            "https://deploy:ghp_s3cret@github.com/org/r.git",
+            "ssh://git:s3cret@example.com/r.git",
+        ] {
+            let p = git
+                .check_settings(&source(json!({"url": url})))
+                .unwrap_err();
+            assert_eq!(p.field, "credentials.url");
+            assert!(p.message.contains("credentials.token"), "{}", p.message);
+            assert!(!p.message.contains("s3cret"), "{}", p.message);
+        }
+        for url in [
+            "https://deploy@github.com/org/r.git",
+            "git@github.com:org/r.git",
+            "repo",
+        ] {
+            assert!(
+                git.check_settings(&source(json!({"url": url}))).is_ok(),
+                "{url}"
+            );
+        }
+        assert!(git.check_settings(&source(json!({}))).is_ok());
+    }
+
+    #[test]
+    fn secrets_are_bound_to_where_they_go() {
+        let git = Git::new();
+        let bound = |name: &str| {
+            git.spec()
+                .auth_fields
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| (f.secret, f.bound_to))
+        };
+        assert_eq!(bound("token"), Some((true, &["url", "username"][..])));
+        assert_eq!(bound("sshPrivateKey"), Some((true, &["url"][..])));
+        assert_eq!(bound("sshPassword"), Some((true, &["url"][..])));
+        assert_eq!(bound("sshHostKey").map(|b| b.0), Some(false));
+    }
+
+    #[test]
+    fn branch_names_that_would_bend_the_refspec_are_refused() {
+        assert_eq!(branch_ref(Some("main"), None).unwrap(), "refs/heads/main");
+        for bad in ["a:b", "*", "a..b", "a b", "x/*:refs/heads/y"] {
+            assert!(
+                matches!(branch_ref(Some(bad), None), Err(ConnectorError::Invalid(_))),
+                "{bad}"
+            );
+        }
     }
 }
