@@ -898,3 +898,109 @@ async fn git_full_then_changes_since_a_commit() {
     keys.sort_unstable();
     assert_eq!(keys, ["a.rs", "c.rs", "d.rs"]);
 }
+
+/// A loopback listener that counts the connections made to it (and drops
+/// them at once, so a client fails fast instead of waiting for an answer).
+struct Counting {
+    port: u16,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Counting {
+    fn bind(addr: &str) -> Self {
+        let listener = std::net::TcpListener::bind(addr).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        Self { port, accepted }
+    }
+
+    fn count(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A policy that denies 127.0.0.2 (and allows the rest of loopback).
+fn denying_127_0_0_2() -> Context {
+    Context {
+        policy: Arc::new(OutboundPolicy {
+            denied: OutboundPolicy::parse_networks("INLET_DENIED_NETWORKS", "127.0.0.2/32")
+                .unwrap(),
+            ..Default::default()
+        }),
+        timeout: Duration::from_secs(5),
+        resolver: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn git_urls_read_two_ways_never_reach_a_denied_host() {
+    let denied = Counting::bind("127.0.0.2:0");
+    let p = denied.port;
+    let ctx = denying_127_0_0_2();
+    let git = inlet_connectors::catalog();
+    let git = git.get("git").unwrap();
+    // gix ends an https host at `?` or `#`: these point at 127.0.0.2 for
+    // gix while a reader stopping at `/` and `@` sees 127.0.0.1.
+    for url in [
+        format!("https://127.0.0.2:{p}?@127.0.0.1/repo.git"),
+        format!("https://127.0.0.2:{p}#@127.0.0.1/repo.git"),
+        format!("https://127.0.0.2:{p}\\@127.0.0.1/repo.git"),
+        format!("ssh://127.0.0.2:{p}?@127.0.0.1/repo.git"),
+    ] {
+        let e = git
+            .test(&ctx, &source(json!({"url": url}), json!({})))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_request", "{url}: {e}");
+    }
+    // Said plainly, the denied host is refused by the policy.
+    let e = git
+        .test(
+            &ctx,
+            &source(json!({"url": format!("https://127.0.0.2:{p}/r.git")}), json!({})),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "network_not_allowed", "{e}");
+    assert_eq!(denied.count(), 0, "something connected to 127.0.0.2");
+}
+
+#[tokio::test]
+async fn git_https_connects_to_the_checked_address_not_a_second_lookup() {
+    // The name resolves to 127.0.0.1 first and to the denied 127.0.0.2
+    // after: a client that looked it up again would land on 127.0.0.2.
+    let allowed = Counting::bind("127.0.0.1:0");
+    let denied = Counting::bind(&format!("127.0.0.2:{}", allowed.port));
+    let lookups = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = lookups.clone();
+    let ctx = Context {
+        resolver: inlet_core::connector::Resolver::custom(move |host, port| {
+            assert_eq!(host, "git.inlet.test");
+            let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let ip = if n == 0 { [127, 0, 0, 1] } else { [127, 0, 0, 2] };
+            Ok(vec![std::net::SocketAddr::from((ip, port))])
+        }),
+        ..denying_127_0_0_2()
+    };
+    let url = format!("https://git.inlet.test:{}/r.git", allowed.port);
+    let catalog = inlet_connectors::catalog();
+    // The listener drops the connection, so the TLS handshake fails; what
+    // matters is where it was made.
+    let e = catalog
+        .get("git")
+        .unwrap()
+        .test(&ctx, &source(json!({"url": url}), json!({})))
+        .await
+        .unwrap_err();
+    assert_ne!(e.code(), "network_not_allowed", "{e}");
+    assert!(allowed.count() >= 1, "nothing reached the checked address: {e}");
+    assert_eq!(denied.count(), 0, "a second lookup was connected to");
+    assert_eq!(lookups.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
