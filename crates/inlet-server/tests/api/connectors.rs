@@ -714,7 +714,56 @@ struct Sshd {
     port: u16,
     client_key: String,
     host_fingerprint: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+impl Sshd {
+    /// Stops the server, gives it a new host key and starts it again on the
+    /// same port (a server reinstalled, or a machine in the middle).
+    async fn restart_with_a_new_host_key(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let d = self.dir.path();
+        std::fs::remove_file(d.join("host_key")).unwrap();
+        std::fs::remove_file(d.join("host_key.pub")).unwrap();
+        keygen(&d.join("host_key"));
+        self.child = spawn_sshd(d, self.port).await;
+        self.host_fingerprint = fingerprint(&d.join("host_key.pub"));
+    }
+}
+
+async fn spawn_sshd(d: &std::path::Path, port: u16) -> std::process::Child {
+    let child = std::process::Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(d.join("sshd_config"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("/usr/sbin/sshd (openssh-server) is installed");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child
+}
+
+/// The `SHA256:…` fingerprint of a public key file, as `ssh-keygen -lf` prints it.
+fn fingerprint(public_key: &std::path::Path) -> String {
+    let fp = std::process::Command::new("ssh-keygen")
+        .args(["-l", "-E", "sha256", "-f"])
+        .arg(public_key)
+        .output()
+        .unwrap();
+    String::from_utf8(fp.stdout)
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned()
 }
 
 impl Drop for Sshd {
@@ -757,38 +806,14 @@ async fn start_sshd() -> Sshd {
     )
     .unwrap();
     std::fs::create_dir_all("/run/sshd").unwrap();
-    let child = std::process::Command::new("/usr/sbin/sshd")
-        .args(["-D", "-e", "-f"])
-        .arg(d.join("sshd_config"))
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("/usr/sbin/sshd (openssh-server) is installed");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let fp = std::process::Command::new("ssh-keygen")
-        .args(["-l", "-E", "sha256", "-f"])
-        .arg(d.join("host_key.pub"))
-        .output()
-        .unwrap();
-    let host_fingerprint = String::from_utf8(fp.stdout)
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .to_owned();
+    let child = spawn_sshd(d, port).await;
+    let host_fingerprint = fingerprint(&d.join("host_key.pub"));
     Sshd {
         child,
         port,
         client_key: std::fs::read_to_string(d.join("client_key")).unwrap(),
         host_fingerprint,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -826,6 +851,12 @@ async fn postgresql_through_an_ssh_tunnel() {
             .contains("PRIVATE KEY")
     );
 
+    // Unpinned: the first passing test pins the bastion's host key.
+    let tofu = create(&app, "postgresql", creds(&sshd.client_key, None), json!({})).await;
+    assert_connected(&test(&app, &tofu).await);
+    let c = app.connection_state(&tofu).await;
+    assert_eq!(c["credentials"]["sshHostKey"], sshd.host_fingerprint, "{c}");
+
     // A key the server does not know.
     let other = tempfile::tempdir().unwrap();
     keygen(&other.path().join("k"));
@@ -855,5 +886,118 @@ async fn postgresql_through_an_ssh_tunnel() {
     test(&app, &pinned)
         .await
         .assert_error(StatusCode::BAD_REQUEST, "ssh_tunnel_failed");
+    app.finish().await;
+}
+
+/// A bare repository with one commit on `main` (two files), in `dir`.
+fn bare_repo(dir: &std::path::Path) -> std::path::PathBuf {
+    let work = dir.join("work");
+    std::fs::create_dir_all(work.join("src")).unwrap();
+    std::fs::write(work.join("src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(work.join("README.md"), "# over ssh\n").unwrap();
+    crate::harness::git_commit_all(&work);
+    let bare = dir.join("repo.git");
+    let ok = std::process::Command::new("git")
+        .args(["clone", "-q", "--bare"])
+        .arg(&work)
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    bare
+}
+
+#[tokio::test]
+async fn git_over_ssh_uses_only_the_connections_key_and_pins_the_host_key() {
+    let mut sshd = start_sshd().await;
+    let repos = tempfile::tempdir().unwrap();
+    let bare = bare_repo(repos.path());
+    let app = TestApp::spawn().await;
+    let url = format!("ssh://root@127.0.0.1:{}{}", sshd.port, bare.display());
+
+    // With the connection's own key: test, discover and sync over ssh.
+    let id = create(
+        &app,
+        "git",
+        json!({"url": url, "branch": "main", "sshPrivateKey": sshd.client_key}),
+        json!({}),
+    )
+    .await;
+    assert_connected(&test(&app, &id).await);
+    // The first passing test pinned the key the server presented.
+    let c = app.connection_state(&id).await;
+    assert_eq!(c["credentials"]["sshHostKey"], sshd.host_fingerprint, "{c}");
+    assert!(!c.to_string().contains("PRIVATE KEY"), "{c}");
+    let r = refresh(&app, &id).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["schema"]["summary"]["totalFiles"], 2, "{}", r.text);
+    let job = crate::sync::wait(&app, &crate::sync::run(&app, &id).await).await;
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["counts"]["inserted"], 2, "{job}");
+
+    // Without a key or password of its own, nothing else is tried (no
+    // agent, no ~/.ssh key of the service account, no system ssh).
+    let keyless = create(&app, "git", json!({"url": url}), json!({})).await;
+    let r = test(&app, &keyless).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("sshPrivateKey"), "{}", r.message());
+
+    // A server presenting another host key is refused, naming both.
+    let first = sshd.host_fingerprint.clone();
+    sshd.restart_with_a_new_host_key().await;
+    assert_ne!(first, sshd.host_fingerprint);
+    let r = test(&app, &id).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "ssh_tunnel_failed");
+    assert!(r.message().contains(&first), "{}", r.message());
+    assert!(
+        r.message().contains(&sshd.host_fingerprint),
+        "{}",
+        r.message()
+    );
+    assert!(r.message().contains("sshHostKey"), "{}", r.message());
+    let c = app.connection_state(&id).await;
+    assert_eq!(c["credentials"]["sshHostKey"], first.as_str(), "{c}");
+
+    // Clearing the pin (the URL is unchanged, so the key need not be given
+    // again) lets the next test pin the new key.
+    let r = app
+        .put(
+            &format!("/api/v1/source-connections/{id}/credentials"),
+            &app.admin_key,
+            json!({"credentials": {"url": url, "branch": "main", "sshHostKey": ""}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_connected(&test(&app, &id).await);
+    let c = app.connection_state(&id).await;
+    assert_eq!(c["credentials"]["sshHostKey"], sshd.host_fingerprint, "{c}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_git_url_holding_a_password_is_refused_and_not_stored() {
+    let app = TestApp::spawn().await;
+    let col = app.collection(&app.admin_key, "tokens").await;
+    for url in [
+        "https://deploy:ghp_s3cr3tT0ken@127.0.0.1/org/r.git",
+        "ssh://git:s3cr3tT0ken@127.0.0.1/org/r.git",
+    ] {
+        let r = app
+            .post(
+                "/api/v1/source-connections",
+                &app.admin_key,
+                json!({"collectionId": col, "sourceShortName": "git", "name": unique("git"),
+                       "credentials": {"url": url}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+        assert!(r.text.contains("credentials.url"), "{}", r.text);
+        assert!(r.text.contains("credentials.token"), "{}", r.text);
+        assert!(!r.text.contains("s3cr3tT0ken"), "{}", r.text);
+    }
+    let list = app.get("/api/v1/source-connections", &app.admin_key).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert!(!list.text.contains("s3cr3tT0ken"), "{}", list.text);
+    assert!(!list.text.contains("\"git\""), "{}", list.text);
     app.finish().await;
 }
