@@ -964,7 +964,10 @@ async fn git_urls_read_two_ways_never_reach_a_denied_host() {
     let e = git
         .test(
             &ctx,
-            &source(json!({"url": format!("https://127.0.0.2:{p}/r.git")}), json!({})),
+            &source(
+                json!({"url": format!("https://127.0.0.2:{p}/r.git")}),
+                json!({}),
+            ),
         )
         .await
         .unwrap_err();
@@ -984,7 +987,11 @@ async fn git_https_connects_to_the_checked_address_not_a_second_lookup() {
         resolver: inlet_core::connector::Resolver::custom(move |host, port| {
             assert_eq!(host, "git.inlet.test");
             let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let ip = if n == 0 { [127, 0, 0, 1] } else { [127, 0, 0, 2] };
+            let ip = if n == 0 {
+                [127, 0, 0, 1]
+            } else {
+                [127, 0, 0, 2]
+            };
             Ok(vec![std::net::SocketAddr::from((ip, port))])
         }),
         ..denying_127_0_0_2()
@@ -1000,7 +1007,10 @@ async fn git_https_connects_to_the_checked_address_not_a_second_lookup() {
         .await
         .unwrap_err();
     assert_ne!(e.code(), "network_not_allowed", "{e}");
-    assert!(allowed.count() >= 1, "nothing reached the checked address: {e}");
+    assert!(
+        allowed.count() >= 1,
+        "nothing reached the checked address: {e}"
+    );
     assert_eq!(denied.count(), 0, "a second lookup was connected to");
     assert_eq!(lookups.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

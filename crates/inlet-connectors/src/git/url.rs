@@ -70,7 +70,10 @@ pub fn has_password(url: &str) -> bool {
             authority.rsplit_once('@').map(|(u, _)| u)
         }
         // scp-like `user@host:path`; a local path has a `/` before any `@`.
-        None => url.split_once('@').map(|(u, _)| u).filter(|u| !u.contains('/')),
+        None => url
+            .split_once('@')
+            .map(|(u, _)| u)
+            .filter(|u| !u.contains('/')),
     };
     userinfo.is_some_and(|u| u.contains(':'))
 }
