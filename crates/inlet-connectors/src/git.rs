@@ -649,6 +649,66 @@ mod tests {
         }
     }
 
+    /// A server on 127.0.0.1 answers every request with a redirect to
+    /// 127.0.0.2, where a listener counts connections: the transport the
+    /// connector builds for a checked address must fail on the redirect
+    /// and never reach the second host. (Plain http on loopback stands in
+    /// for https: the redirect handling is the same, and no certificate is
+    /// needed.)
+    #[test]
+    fn a_redirect_to_another_host_is_not_followed() {
+        use std::io::{Read, Write};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        let denied = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+        let denied_port = denied.local_addr().unwrap().port();
+        let reached = Arc::new(AtomicUsize::new(0));
+        let seen = reached.clone();
+        std::thread::spawn(move || {
+            for _ in denied.incoming() {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let allowed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = allowed.local_addr().unwrap();
+        let asked = Arc::new(AtomicUsize::new(0));
+        let asks = asked.clone();
+        std::thread::spawn(move || {
+            for stream in allowed.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                asks.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let answer = format!(
+                    "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:{denied_port}/repo.git/info/refs?service=git-upload-pack\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        let target = Target::Https {
+            url: gix::url::parse(gix::bstr::BStr::new(&format!(
+                "http://127.0.0.1:{}/repo.git",
+                addr.port()
+            )))
+            .unwrap(),
+            host: "127.0.0.1".into(),
+            addr,
+            timeout: Duration::from_secs(5),
+        };
+        assert!(remote_branches(&target).is_err());
+        assert!(
+            asked.load(Ordering::SeqCst) >= 1,
+            "the allowed host was asked"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            reached.load(Ordering::SeqCst),
+            0,
+            "the redirect was followed"
+        );
+    }
+
     #[test]
     fn errors_never_quote_the_token() {
         let e = ConnectorError::Failed("cannot fetch https://u:tok123@h/r".into())
