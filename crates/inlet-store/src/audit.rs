@@ -53,6 +53,24 @@ impl SqlStore {
         tx.commit().await?;
         Ok(rows)
     }
+
+    /// Like [`SqlStore::write_audited`], and when the statement touched a
+    /// row, runs `then` in the same transaction (a change that carries
+    /// others with it, such as a revocation revoking what was made under it).
+    pub(crate) async fn write_audited_then(
+        &self,
+        q: &Sql,
+        then: &Sql,
+    ) -> Result<Vec<Row>, DbError> {
+        let mut tx = self.db.begin().await?;
+        let rows = tx.query(q).await?;
+        if !rows.is_empty() {
+            tx.query(then).await?;
+            self.audit_in(&mut tx, None).await?;
+        }
+        tx.commit().await?;
+        Ok(rows)
+    }
 }
 
 /// Writes `e` inside `tx`; `created` overrides its object id.

@@ -552,14 +552,7 @@ impl Store for SqlStore {
             org.0,
         )
         .arg(user.0);
-        let mut tx = self.db.begin().await?;
-        let rows = tx.query(&q).await?;
-        if !rows.is_empty() {
-            tx.query(&under).await?;
-            self.audit_in(&mut tx, None).await?;
-        }
-        tx.commit().await?;
-        if rows.is_empty() {
+        if self.write_audited_then(&q, &under).await?.is_empty() {
             return Err(CoreError::NotFound("membership"));
         }
         Ok(())
@@ -637,14 +630,11 @@ impl Store for SqlStore {
         // Every key created under it goes with it, whatever organization
         // it was made for, in the same transaction.
         let under = revoke_under("parent_key_id = ?", id.0);
-        let mut tx = self.db.begin().await?;
-        let rows = tx.query(&q).await?;
-        if !rows.is_empty() {
-            tx.query(&under).await?;
-            self.audit_in(&mut tx, None).await?;
-        }
-        tx.commit().await?;
-        one(rows, "api key", rows::api_key)
+        one(
+            self.write_audited_then(&q, &under).await?,
+            "api key",
+            rows::api_key,
+        )
     }
 
     async fn create_collection(&self, org: OrgId, new: NewCollection) -> CoreResult<Collection> {
