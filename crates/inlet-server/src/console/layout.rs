@@ -25,6 +25,8 @@ pub enum Section {
     Keys,
     /// The audit log.
     Audit,
+    /// A notice that belongs to no section (a refusal): no link is marked.
+    Notice,
 }
 
 /// A signed-in page: `title`, the navigation, and `body`. The navigation

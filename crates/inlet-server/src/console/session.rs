@@ -17,13 +17,16 @@ use inlet_core::service::{SESSION_HOURS, csrf_matches, csrf_token};
 use maud::html;
 use serde::Deserialize;
 
-use super::layout::bare;
+use super::layout::{Section, bare, page};
 use crate::auth::origin_of;
 use crate::error::ApiError;
+use crate::rate_limit::Decision;
 use crate::state::AppState;
 
 /// The session cookie's name.
 const COOKIE: &str = "inlet_session";
+
+
 
 /// A signed-in request: its token and the caller it acts as. Without a
 /// live session the request is sent to the sign-in page.
@@ -61,7 +64,26 @@ impl Session {
 impl FromRequestParts<AppState> for Session {
     type Rejection = Response;
 
+    /// A live session whose key has a rate-limit token left: every console
+    /// request counts against its key's limit, in the bucket the API uses
+    /// for that key, so the API and the console share one budget.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let session = Self::resolve(parts, state).await?;
+        match state.limiter.check(session.who.key_id) {
+            Decision::Allowed { .. } => Ok(session),
+            Decision::Limited { retry_after } => Err(rate_limited(
+                &session,
+                state.limiter.limit(),
+                retry_after,
+            )),
+        }
+    }
+}
+
+impl Session {
+    /// The live session of the request's cookie, without taking a
+    /// rate-limit token (signing out must work whatever the budget).
+    async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let Some(token) = cookie(&parts.headers) else {
             return Err(Redirect::to("/sign-in").into_response());
         };
@@ -82,6 +104,30 @@ impl FromRequestParts<AppState> for Session {
             }
         }
     }
+}
+
+/// The 429 page of a session whose key spent its rate limit, in the
+/// console's layout, with `Retry-After`.
+fn rate_limited(session: &Session, limit: u32, retry_after: u64) -> Response {
+    let body = html! {
+        div.stack {
+            h1 { "This key's rate limit was reached" }
+            p role="alert" {
+                "The key " strong { (session.who.key_name) } " may make " (limit)
+                " requests a minute, shared by the API and this console, and has made them all."
+            }
+            p { "Try again in " (retry_after) (if retry_after == 1 { " second." } else { " seconds." }) }
+        }
+    };
+    let mut resp = (
+        StatusCode::TOO_MANY_REQUESTS,
+        page("Rate limit reached", Section::Notice, session, body),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
 }
 
 /// The request's origin, for handlers that take a body too.
@@ -161,8 +207,20 @@ impl FromRequest<AppState> for SessionForm {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        Self::read(req, state, true).await
+    }
+}
+
+impl SessionForm {
+    /// The form of `req`; `counted`: the request takes a token of the
+    /// key's rate limit (every form but sign-out's).
+    async fn read(req: Request, state: &AppState, counted: bool) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
-        let session = Session::from_request_parts(&mut parts, state).await?;
+        let session = if counted {
+            Session::from_request_parts(&mut parts, state).await?
+        } else {
+            Session::resolve(&mut parts, state).await?
+        };
         let Form(values) =
             Form::<BTreeMap<String, String>>::from_request(Request::from_parts(parts, body), state)
                 .await
@@ -175,12 +233,14 @@ impl FromRequest<AppState> for SessionForm {
     }
 }
 
-/// `POST /sign-out`: ends the session.
-pub async fn sign_out(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: SessionForm,
-) -> Response {
+/// `POST /sign-out`: ends the session (never refused for the key's rate
+/// limit: a spent budget must not keep a session open).
+pub async fn sign_out(State(state): State<AppState>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let form = match SessionForm::read(req, &state, false).await {
+        Ok(f) => f,
+        Err(refused) => return refused,
+    };
     if let Err(e) = state.services.console_sign_out(&form.session.token).await {
         tracing::error!(error = %e, "ending a console session failed");
     }

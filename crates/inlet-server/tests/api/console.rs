@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::harness::TestApp;
 
 /// A browser-like client that does not follow redirects (to see them).
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -18,7 +18,7 @@ fn browser() -> reqwest::Client {
 }
 
 /// Signs in with `key`; returns the response.
-async fn sign_in(app: &TestApp, key: &str, https: bool) -> reqwest::Response {
+pub(crate) async fn sign_in(app: &TestApp, key: &str, https: bool) -> reqwest::Response {
     let mut req = browser()
         .post(format!("{}/sign-in", app.base))
         .form(&[("key", key)]);
@@ -29,12 +29,12 @@ async fn sign_in(app: &TestApp, key: &str, https: bool) -> reqwest::Response {
 }
 
 /// The session cookie (`inlet_session=…`) a sign-in set.
-fn session_cookie(resp: &reqwest::Response) -> String {
+pub(crate) fn session_cookie(resp: &reqwest::Response) -> String {
     let set = resp.headers()[SET_COOKIE].to_str().unwrap().to_owned();
     set.split(';').next().unwrap().to_owned()
 }
 
-async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+pub(crate) async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
     browser()
         .get(format!("{}{path}", app.base))
         .header("cookie", cookie)
@@ -43,7 +43,7 @@ async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn sign_out(app: &TestApp, cookie: &str, csrf: Option<&str>) -> reqwest::Response {
+pub(crate) async fn sign_out(app: &TestApp, cookie: &str, csrf: Option<&str>) -> reqwest::Response {
     let form: Vec<(&str, &str)> = csrf.map(|c| vec![("csrf", c)]).unwrap_or_default();
     browser()
         .post(format!("{}/sign-out", app.base))
@@ -55,7 +55,7 @@ async fn sign_out(app: &TestApp, cookie: &str, csrf: Option<&str>) -> reqwest::R
 }
 
 /// The CSRF token a page's forms carry.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
     html[at..at + 64].to_owned()
 }

@@ -20,6 +20,7 @@ mod file_roots;
 mod health;
 mod isolation;
 mod key_lineage;
+mod limits;
 mod openapi;
 mod org_policy;
 mod postgres;
