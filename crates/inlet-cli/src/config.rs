@@ -124,6 +124,14 @@ pub struct ConfigArgs {
     #[arg(long, env = "INLET_CONTINUOUS_INTERVAL", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub continuous_interval: Option<String>,
+    /// How often an open job event stream checks its key or console session again (e.g. 5s).
+    #[arg(long, env = "INLET_STREAM_RECHECK_INTERVAL", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_recheck_interval: Option<String>,
+    /// How long one job event stream may stay open before the client reconnects (e.g. 15m).
+    #[arg(long, env = "INLET_STREAM_MAX_DURATION", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_max_duration: Option<String>,
     /// Log format.
     #[arg(long, env = "INLET_LOG_FORMAT", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,6 +166,8 @@ struct Raw {
     min_sync_interval: String,
     continuous_interval: String,
     audit_retention: u32,
+    stream_recheck_interval: String,
+    stream_max_duration: String,
 }
 
 impl Default for Raw {
@@ -185,6 +195,8 @@ impl Default for Raw {
             min_sync_interval: "1m".into(),
             continuous_interval: "30s".into(),
             audit_retention: 365,
+            stream_recheck_interval: "5s".into(),
+            stream_max_duration: "15m".into(),
         }
     }
 }
@@ -222,6 +234,10 @@ pub struct Config {
     pub sync: inlet_core::service::SyncSettings,
     /// Minimum schedule interval and continuous-sync interval.
     pub schedules: inlet_core::schedule::ScheduleSettings,
+    /// How often an open job event stream checks its caller again.
+    pub stream_recheck_interval: Duration,
+    /// How long one job event stream may stay open.
+    pub stream_max_duration: Duration,
 }
 
 /// Parses `90`, `30s`, `15m`, `1h` or `1d` into a duration.
@@ -364,6 +380,24 @@ impl Config {
         if continuous_interval < Duration::from_secs(1) {
             bail!("continuous_interval (INLET_CONTINUOUS_INTERVAL) must be at least 1s");
         }
+        let stream_recheck_interval = parse_duration(
+            "stream_recheck_interval (INLET_STREAM_RECHECK_INTERVAL)",
+            &raw.stream_recheck_interval,
+        )?;
+        if !(Duration::from_millis(100)..=Duration::from_secs(300))
+            .contains(&stream_recheck_interval)
+        {
+            bail!(
+                "stream_recheck_interval (INLET_STREAM_RECHECK_INTERVAL) must be between 0.1s and 5m"
+            );
+        }
+        let stream_max_duration = parse_duration(
+            "stream_max_duration (INLET_STREAM_MAX_DURATION)",
+            &raw.stream_max_duration,
+        )?;
+        if !(Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(&stream_max_duration) {
+            bail!("stream_max_duration (INLET_STREAM_MAX_DURATION) must be between 1s and 1d");
+        }
         if raw.audit_retention == 0 {
             bail!("audit_retention (INLET_AUDIT_RETENTION) must be at least 1 (days)");
         }
@@ -397,6 +431,8 @@ impl Config {
                 continuous_interval,
             },
             audit_retention: chrono::Duration::days(i64::from(raw.audit_retention)),
+            stream_recheck_interval,
+            stream_max_duration,
         })
     }
 

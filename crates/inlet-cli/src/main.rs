@@ -264,6 +264,8 @@ async fn serve(config: Config, workers: bool) -> Result<()> {
         ServerConfig {
             listen: config.listen,
             rate_limit_per_minute: config.rate_limit_per_minute,
+            stream_recheck: config.stream_recheck_interval,
+            stream_max_duration: config.stream_max_duration,
         },
         services.clone(),
     )

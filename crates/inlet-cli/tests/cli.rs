@@ -253,6 +253,14 @@ fn invalid_settings_fail_at_start_naming_the_setting() {
             vec!["migrate", "--master-key", "c2hvcnQ="],
             "INLET_MASTER_KEY",
         ),
+        (
+            vec!["migrate", "--stream-recheck-interval", "0"],
+            "INLET_STREAM_RECHECK_INTERVAL",
+        ),
+        (
+            vec!["migrate", "--stream-max-duration", "soon"],
+            "INLET_STREAM_MAX_DURATION",
+        ),
     ] {
         let out = inlet(dir.path(), &args);
         assert!(!out.status.success(), "{args:?}");

@@ -18,7 +18,7 @@ use crate::console;
 use crate::error::ApiError;
 use crate::openapi;
 use crate::rate_limit::KeyRateLimiter;
-use crate::state::AppState;
+use crate::state::{AppState, StreamLimits};
 use crate::{auth, dialects, observe};
 
 /// Largest request body accepted.
@@ -31,6 +31,11 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Requests per minute per API key.
     pub rate_limit_per_minute: NonZeroU32,
+    /// How often an open job event stream checks its key (or console
+    /// session) again.
+    pub stream_recheck: Duration,
+    /// How long one job event stream may stay open.
+    pub stream_max_duration: Duration,
 }
 
 /// A bound, ready-to-serve server.
@@ -55,7 +60,14 @@ impl Application {
                 }
             }
         });
-        let state = AppState { services, limiter };
+        let state = AppState {
+            services,
+            limiter,
+            streams: StreamLimits {
+                recheck: config.stream_recheck,
+                max_duration: config.stream_max_duration,
+            },
+        };
         Ok(Self {
             listener,
             router: router(state),

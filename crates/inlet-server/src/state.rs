@@ -1,6 +1,7 @@
 //! What every handler can reach.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use inlet_core::service::Services;
 
@@ -13,4 +14,17 @@ pub struct AppState {
     pub services: Services,
     /// Per-key token buckets.
     pub limiter: Arc<KeyRateLimiter>,
+    /// How long-lived event streams are kept honest.
+    pub streams: StreamLimits,
+}
+
+/// Limits of a job's event stream.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    /// How often an open stream checks its key (or console session) again;
+    /// the first refusal closes it.
+    pub recheck: Duration,
+    /// How long one stream may stay open; the client then reconnects with
+    /// `Last-Event-ID`.
+    pub max_duration: Duration,
 }

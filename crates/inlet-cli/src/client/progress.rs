@@ -77,10 +77,15 @@ async fn read_events(remote: &Remote, id: &str, bar: &Bar) -> Result<Value, Fail
             Err(e) => return Err(e),
         };
         let mut parser = sse::Parser::default();
+        let mut closed_cleanly = false;
         loop {
             let chunk = match resp.chunk().await {
                 Ok(Some(c)) => c,
-                Ok(None) | Err(_) => break,
+                Ok(None) => {
+                    closed_cleanly = true;
+                    break;
+                }
+                Err(_) => break,
             };
             for event in parser.feed(&chunk) {
                 last_id = event.id.clone().or(last_id);
@@ -93,7 +98,12 @@ async fn read_events(remote: &Remote, id: &str, bar: &Bar) -> Result<Value, Fail
                 bar.update(&job);
             }
         }
-        drops += 1;
+        // A stream the server closed before `end` reached its time cap (or
+        // its key was refused, which the next open reports): reopened from
+        // the last event, without counting as a drop.
+        if !closed_cleanly {
+            drops += 1;
+        }
         if drops > RECONNECTS {
             return Err(Failure::Transport(format!(
                 "lost the event stream of {id} {RECONNECTS} times; see `inlet jobs show {id}`"

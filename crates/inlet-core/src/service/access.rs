@@ -7,6 +7,29 @@ use crate::model::audit::Origin;
 use crate::model::now;
 use crate::store::FoundKey;
 
+/// A caller's credential as a long-lived request (an event stream) keeps
+/// it, to ask again later whether it is still accepted: the hash of the
+/// API key, or of the console session's token — never the secret itself.
+#[derive(Clone)]
+pub enum Credential {
+    /// A bearer API key, by its hash.
+    ApiKey(String),
+    /// A console session, by its token's hash.
+    ConsoleSession(String),
+}
+
+impl Credential {
+    /// The credential of a presented bearer key.
+    pub fn api_key(presented: &str) -> Self {
+        Self::ApiKey(hash_key(presented))
+    }
+
+    /// The credential of a console session's token.
+    pub fn console_session(token: &str) -> Self {
+        Self::ConsoleSession(hash_key(token))
+    }
+}
+
 impl Services {
     /// Resolves a bearer key. Unknown, revoked and expired keys are
     /// `Unauthorized`; a user key whose user is not a member of the key's
@@ -19,6 +42,18 @@ impl Services {
     /// session keeps the hash, never the key).
     pub(crate) async fn authenticate_hash(&self, hash: &str) -> CoreResult<Principal> {
         principal_of(self.store.find_api_key(hash).await?)
+    }
+
+    /// The caller a kept credential stands for now, read again from the
+    /// store: `Unauthorized` once the key is revoked or expired or the
+    /// session ended, `Forbidden` once a user key's membership is gone.
+    pub async fn recheck(&self, credential: &Credential) -> CoreResult<Principal> {
+        match credential {
+            Credential::ApiKey(hash) => self.authenticate_hash(hash).await,
+            Credential::ConsoleSession(token_hash) => {
+                self.console_principal_by_hash(token_hash).await
+            }
+        }
     }
 }
 

@@ -96,16 +96,24 @@ impl Services {
     /// The caller behind a session token: `Unauthorized` when the session
     /// ended or expired, or its key no longer works.
     pub async fn console_principal(&self, token: &str, origin: Origin) -> CoreResult<Principal> {
+        let mut who = self.console_principal_by_hash(&hash_key(token)).await?;
+        who.origin = origin;
+        Ok(who)
+    }
+
+    /// [`Services::console_principal`] by the token's hash.
+    pub(crate) async fn console_principal_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> CoreResult<Principal> {
         let found = self
             .store
-            .console_session_api_key(&hash_key(token), now())
+            .console_session_api_key(token_hash, now())
             .await?
             .ok_or_else(|| {
                 CoreError::Unauthorized("the session has ended; sign in again".into())
             })?;
-        let mut who = principal_of(Some(found))?;
-        who.origin = origin;
-        Ok(who)
+        principal_of(Some(found))
     }
 
     /// Ends a session.

@@ -2,6 +2,7 @@
 //! the guard that keeps a connection still while a sync holds it.
 
 use super::Services;
+use super::access::Credential;
 use super::ensure_switched_on;
 use crate::auth::{Principal, Scope};
 use crate::error::{CoreError, CoreResult};
@@ -15,7 +16,8 @@ use crate::model::wire::WireEnum;
 
 /// A job being followed (see [`Services::watch_job`]).
 pub struct JobWatch {
-    store: std::sync::Arc<dyn crate::store::Store>,
+    services: Services,
+    credential: Credential,
     org: crate::ids::OrgId,
     id: JobId,
 }
@@ -23,7 +25,17 @@ pub struct JobWatch {
 impl JobWatch {
     /// The job now; `NotFound` once it is gone with its connection.
     pub async fn current(&self) -> CoreResult<Job> {
-        self.store.get_job(self.org, self.id).await
+        self.services.store.get_job(self.org, self.id).await
+    }
+
+    /// Whether the watcher may still follow the job: its credential is
+    /// still accepted (key not revoked or expired, membership kept, console
+    /// session not ended) and the caller it stands for may still read the
+    /// job. A long-lived stream calls this every few seconds; the first
+    /// refusal ends it.
+    pub async fn recheck(&self) -> CoreResult<()> {
+        let who = self.services.recheck(&self.credential).await?;
+        self.services.get_job(&who, self.id).await.map(|_| ())
     }
 }
 
@@ -124,13 +136,20 @@ impl Services {
         Ok(job)
     }
 
-    /// Follows a job the caller may read: access is checked once, here, and
+    /// Follows a job the caller may read: access is checked here, and
     /// [`JobWatch::current`] then re-reads only the job (an event stream
-    /// polls it several times a second).
-    pub async fn watch_job(&self, who: &Principal, id: JobId) -> CoreResult<(Job, JobWatch)> {
+    /// polls it several times a second); [`JobWatch::recheck`] checks the
+    /// caller's `credential` (the one `who` was made from) again.
+    pub async fn watch_job(
+        &self,
+        who: &Principal,
+        id: JobId,
+        credential: Credential,
+    ) -> CoreResult<(Job, JobWatch)> {
         let job = self.get_job(who, id).await?;
         let watch = JobWatch {
-            store: self.store.clone(),
+            services: self.clone(),
+            credential,
             org: who.org_id,
             id,
         };

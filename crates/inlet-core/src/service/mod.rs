@@ -22,6 +22,7 @@ mod sync;
 
 use std::sync::Arc;
 
+pub use access::Credential;
 pub use connections::{ConnectionEdit, ConnectionInput};
 pub use console::{ConsoleSession, SESSION_HOURS, csrf_matches, csrf_token};
 pub use grouped::CollectionConnections;

@@ -423,7 +423,9 @@ pub async fn job_events(
     let Some(id) = inlet_core::ids::JobId::parse(&raw) else {
         return failure(inlet_core::CoreError::NotFound("job"));
     };
-    match crate::dialects::core::event_stream(&state, &session.who, id, &headers).await {
+    let credential = session.credential();
+    match crate::dialects::core::event_stream(&state, &session.who, id, credential, &headers).await
+    {
         Ok(sse) => sse.into_response(),
         Err(e) => failure(e),
     }

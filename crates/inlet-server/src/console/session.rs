@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use inlet_core::CoreError;
 use inlet_core::auth::{Principal, Scope};
 use inlet_core::model::audit::Origin;
-use inlet_core::service::{SESSION_HOURS, csrf_matches, csrf_token};
+use inlet_core::service::{Credential, SESSION_HOURS, csrf_matches, csrf_token};
 use maud::html;
 use serde::Deserialize;
 
@@ -25,8 +25,6 @@ use crate::state::AppState;
 
 /// The session cookie's name.
 const COOKIE: &str = "inlet_session";
-
-
 
 /// A signed-in request: its token and the caller it acts as. Without a
 /// live session the request is sent to the sign-in page.
@@ -41,6 +39,12 @@ impl Session {
     /// key may do; the services check again whatever is submitted).
     pub fn can(&self, scope: Scope) -> bool {
         self.who.require(scope).is_ok()
+    }
+
+    /// The session as a credential a long-lived request checks again (the
+    /// live-progress stream ends with the session or its key).
+    pub fn credential(&self) -> Credential {
+        Credential::console_session(&self.token)
     }
 
     /// The CSRF token this session's forms carry.
@@ -71,11 +75,9 @@ impl FromRequestParts<AppState> for Session {
         let session = Self::resolve(parts, state).await?;
         match state.limiter.check(session.who.key_id) {
             Decision::Allowed { .. } => Ok(session),
-            Decision::Limited { retry_after } => Err(rate_limited(
-                &session,
-                state.limiter.limit(),
-                retry_after,
-            )),
+            Decision::Limited { retry_after } => {
+                Err(rate_limited(&session, state.limiter.limit(), retry_after))
+            }
         }
     }
 }

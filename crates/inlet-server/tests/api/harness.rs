@@ -73,6 +73,10 @@ pub struct Options {
     pub min_sync_interval: std::time::Duration,
     /// INLET_CONTINUOUS_INTERVAL.
     pub continuous_interval: std::time::Duration,
+    /// How often an open event stream checks its key again.
+    pub stream_recheck: std::time::Duration,
+    /// How long one event stream may stay open.
+    pub stream_max_duration: std::time::Duration,
     /// Another node: this store URL and admin key (another TestApp's, see
     /// [`TestApp::node_options`]) instead of a fresh store.
     pub node_of: Option<(String, String)>,
@@ -92,6 +96,8 @@ impl Default for Options {
             sync_scheduler: None,
             min_sync_interval: std::time::Duration::from_secs(60),
             continuous_interval: std::time::Duration::from_secs(30),
+            stream_recheck: std::time::Duration::from_secs(5),
+            stream_max_duration: std::time::Duration::from_secs(900),
             node_of: None,
         }
     }
@@ -165,6 +171,8 @@ impl TestApp {
             ServerConfig {
                 listen: "127.0.0.1:0".parse().unwrap(),
                 rate_limit_per_minute: NonZeroU32::new(opts.rate_limit).unwrap(),
+                stream_recheck: opts.stream_recheck,
+                stream_max_duration: opts.stream_max_duration,
             },
             services.clone(),
         )

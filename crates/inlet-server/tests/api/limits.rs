@@ -38,7 +38,10 @@ async fn the_console_counts_against_its_keys_rate_limit() {
     assert!(html.contains("rate limit was reached"), "{html}");
     assert!(html.contains("5 requests a minute"), "{html}");
     assert!(html.contains("Try again in"), "{html}");
-    assert!(html.contains("action=\"/sign-out\""), "the console's layout: {html}");
+    assert!(
+        html.contains("action=\"/sign-out\""),
+        "the console's layout: {html}"
+    );
     // The same key on the API: the same spent budget.
     app.get("/api/v1/sources", &key)
         .await

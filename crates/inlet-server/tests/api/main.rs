@@ -28,4 +28,5 @@ mod rivergen_001;
 mod schedules;
 mod search;
 mod secrets;
+mod streams;
 mod sync;

@@ -10,6 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
+use inlet_core::CoreError;
 use inlet_core::ids::{ConnectionId, JobId, job_label};
 use inlet_core::list::JobFilter;
 use inlet_core::model::job::{
@@ -17,12 +18,14 @@ use inlet_core::model::job::{
 };
 use inlet_core::model::now;
 use inlet_core::model::wire::WireEnum;
-use inlet_core::service::JobWatch;
+use inlet_core::service::{Credential, JobWatch};
 use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::{Pagination, page_request, path_id};
 use super::error::ErrorEnvelope;
+use crate::auth::bearer;
 use crate::error::ApiResult;
 use crate::extract::{ApiQuery, Caller};
 use crate::state::AppState;
@@ -281,6 +284,10 @@ const POLL: Duration = Duration::from_millis(250);
 /// Follow a job live: Server-Sent Events `progress` (the job as JSON, at most
 /// four a second, each with an id; `Last-Event-ID` resumes) and a final
 /// `end`, after which the stream closes. A keep-alive comment every 15 s.
+/// The key is checked again every few seconds (`INLET_STREAM_RECHECK_INTERVAL`)
+/// and the stream closes once it is refused; a stream lasts at most
+/// `INLET_STREAM_MAX_DURATION`, then closes without an `end` (reconnect with
+/// `Last-Event-ID`).
 #[utoipa::path(get, path = "/api/v1/jobs/{id}/events", tag = "jobs",
     params(("id" = String, Path, description = "Job id")),
     responses((status = 200, description = "text/event-stream of `progress` events and one `end` event", content_type = "text/event-stream", body = String),
@@ -292,27 +299,38 @@ pub async fn events(
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    event_stream(&state, &who, job_id(&raw)?, &headers).await
+    // The auth middleware let this key in; the stream keeps its hash to
+    // ask again.
+    let credential = bearer(&headers).map(Credential::api_key).ok_or_else(|| {
+        CoreError::Unauthorized("missing API key; send Authorization: Bearer <key>".into())
+    })?;
+    event_stream(&state, &who, job_id(&raw)?, credential, &headers).await
 }
 
-/// A job's events for `who` (the API's route and the console's):
-/// `NotFound` before the stream starts when the job is not theirs.
+/// A job's events for `who` (the API's route and the console's), whose
+/// `credential` is checked again while the stream lasts: `NotFound` before
+/// the stream starts when the job is not theirs.
 pub(crate) async fn event_stream(
     state: &AppState,
     who: &inlet_core::auth::Principal,
     id: JobId,
+    credential: Credential,
     headers: &HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>> {
-    let (first, watch) = state.services.watch_job(who, id).await?;
+    let (first, watch) = state.services.watch_job(who, id, credential).await?;
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
+    let opened = Instant::now();
     let follow = Follow {
         watch,
         next: Some(first),
         last_seen,
         done: false,
+        recheck_every: state.streams.recheck,
+        next_check: opened + state.streams.recheck,
+        closes_at: opened + state.streams.max_duration,
     };
     let stream = futures_util::stream::unfold(follow, Follow::step);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
@@ -326,6 +344,12 @@ struct Follow {
     /// The id of the last event sent (the job's `updatedAt` in ms).
     last_seen: Option<i64>,
     done: bool,
+    /// How often the caller's credential is checked again.
+    recheck_every: Duration,
+    /// When it is checked next.
+    next_check: Instant,
+    /// When the stream closes, whatever the job does.
+    closes_at: Instant,
 }
 
 impl Follow {
@@ -337,7 +361,24 @@ impl Follow {
             let job = match self.next.take() {
                 Some(j) => j,
                 None => {
-                    tokio::time::sleep(POLL).await;
+                    let now = Instant::now();
+                    if now >= self.closes_at {
+                        // The time cap: the job has not ended, so no `end`
+                        // event; a comment (ignored by clients) says why, and
+                        // the client reconnects with `Last-Event-ID`.
+                        self.done = true;
+                        let note = Event::default()
+                            .comment("stream time limit reached; reconnect with Last-Event-ID");
+                        return Some((Ok(note), self));
+                    }
+                    tokio::time::sleep(POLL.min(self.closes_at - now)).await;
+                    if Instant::now() >= self.next_check {
+                        if let Err(e) = self.watch.recheck().await {
+                            tracing::info!(reason = %e, "job event stream closed: its caller was refused");
+                            return None;
+                        }
+                        self.next_check = Instant::now() + self.recheck_every;
+                    }
                     match self.watch.current().await {
                         Ok(j) => j,
                         // Deleted with its connection: end the stream.
