@@ -72,6 +72,10 @@ pub struct ConfigArgs {
     #[arg(long, env = "INLET_RATE_LIMIT_PER_MINUTE", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit_per_minute: Option<u32>,
+    /// Refused API keys and failed console sign-ins one client address may make a minute before further ones answer 429.
+    #[arg(long, env = "INLET_AUTH_FAILURES_PER_MINUTE", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_failures_per_minute: Option<u32>,
     /// Directories file-based sources may read (comma-separated; default <data-dir>/files).
     #[arg(long, env = "INLET_FILE_ROOTS", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,6 +155,7 @@ struct Raw {
     master_key: Option<String>,
     bootstrap_api_key: Option<String>,
     rate_limit_per_minute: u32,
+    auth_failures_per_minute: u32,
     log_format: LogFormat,
     log: String,
     file_roots: Option<String>,
@@ -180,6 +185,7 @@ impl Default for Raw {
             master_key: None,
             bootstrap_api_key: None,
             rate_limit_per_minute: 6000,
+            auth_failures_per_minute: 10,
             log_format: LogFormat::Text,
             log: "info".into(),
             file_roots: None,
@@ -216,6 +222,8 @@ pub struct Config {
     pub bootstrap_api_key: Option<String>,
     /// Per-key rate limit.
     pub rate_limit_per_minute: NonZeroU32,
+    /// Refused keys a client address may present a minute.
+    pub auth_failures_per_minute: NonZeroU32,
     /// How long audit events are kept.
     pub audit_retention: chrono::Duration,
     /// Log format.
@@ -287,6 +295,9 @@ impl Config {
         })?;
         let rate = NonZeroU32::new(raw.rate_limit_per_minute)
             .context("rate_limit_per_minute (INLET_RATE_LIMIT_PER_MINUTE) must be at least 1")?;
+        let auth_failures = NonZeroU32::new(raw.auth_failures_per_minute).context(
+            "auth_failures_per_minute (INLET_AUTH_FAILURES_PER_MINUTE) must be at least 1",
+        )?;
         let database_url = raw
             .database_url
             .unwrap_or_else(|| format!("sqlite:{}", raw.data_dir.join("inlet.db").display()));
@@ -415,6 +426,7 @@ impl Config {
             master_key: raw.master_key,
             bootstrap_api_key: raw.bootstrap_api_key,
             rate_limit_per_minute: rate,
+            auth_failures_per_minute: auth_failures,
             log_format: raw.log_format,
             log: raw.log,
             policy,

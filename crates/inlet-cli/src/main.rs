@@ -264,6 +264,7 @@ async fn serve(config: Config, workers: bool) -> Result<()> {
         ServerConfig {
             listen: config.listen,
             rate_limit_per_minute: config.rate_limit_per_minute,
+            auth_failures_per_minute: config.auth_failures_per_minute,
             stream_recheck: config.stream_recheck_interval,
             stream_max_duration: config.stream_max_duration,
         },

@@ -254,6 +254,10 @@ fn invalid_settings_fail_at_start_naming_the_setting() {
             "INLET_MASTER_KEY",
         ),
         (
+            vec!["migrate", "--auth-failures-per-minute", "0"],
+            "INLET_AUTH_FAILURES_PER_MINUTE",
+        ),
+        (
             vec!["migrate", "--stream-recheck-interval", "0"],
             "INLET_STREAM_RECHECK_INTERVAL",
         ),

@@ -20,6 +20,7 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod sync;
+pub mod throttle;
 pub mod validate;
 
 pub use error::{CoreError, CoreResult};

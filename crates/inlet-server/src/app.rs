@@ -10,6 +10,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use inlet_core::service::Services;
+use inlet_core::throttle::AddressLimiter;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use utoipa_swagger_ui::SwaggerUi;
@@ -21,6 +22,10 @@ use crate::rate_limit::KeyRateLimiter;
 use crate::state::{AppState, StreamLimits};
 use crate::{auth, dialects, observe};
 
+/// How many client addresses the refused-key limit tracks at most (past
+/// that, new addresses share one bucket; see `inlet_core::throttle`).
+const TRACKED_ADDRESSES: usize = 65_536;
+
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
@@ -31,6 +36,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Requests per minute per API key.
     pub rate_limit_per_minute: NonZeroU32,
+    /// Refused keys (API bearer keys and console sign-ins) one client
+    /// address may present a minute before further refusals answer 429.
+    pub auth_failures_per_minute: NonZeroU32,
     /// How often an open job event stream checks its key (or console
     /// session) again.
     pub stream_recheck: Duration,
@@ -49,20 +57,28 @@ impl Application {
     pub async fn build(config: ServerConfig, services: Services) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
         let limiter = Arc::new(KeyRateLimiter::new(config.rate_limit_per_minute));
-        let sweeper = Arc::downgrade(&limiter);
+        let auth_failures = Arc::new(AddressLimiter::per_minute(
+            config.auth_failures_per_minute,
+            TRACKED_ADDRESSES,
+        ));
+        let sweepers = (Arc::downgrade(&limiter), Arc::downgrade(&auth_failures));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                match sweeper.upgrade() {
-                    Some(l) => l.shrink(),
-                    None => break,
+                match (sweepers.0.upgrade(), sweepers.1.upgrade()) {
+                    (Some(keys), Some(addresses)) => {
+                        keys.shrink();
+                        addresses.shrink();
+                    }
+                    _ => break,
                 }
             }
         });
         let state = AppState {
             services,
             limiter,
+            auth_failures,
             streams: StreamLimits {
                 recheck: config.stream_recheck,
                 max_duration: config.stream_max_duration,

@@ -1,8 +1,10 @@
 //! The authentication middleware of every `/api` route: resolves the bearer
 //! key to a [`Principal`](inlet_core::auth::Principal), takes a rate-limit
-//! token, and adds the `RateLimit-*` headers to the answer.
+//! token, and adds the `RateLimit-*` headers to the answer. Refused keys
+//! are counted per client address; past a few a minute, further refusals
+//! from that address answer 429.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Extensions, HeaderMap, HeaderValue, header};
@@ -25,6 +27,13 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
     };
     let mut principal = match state.services.authenticate(key).await {
         Ok(p) => p,
+        Err(e @ (CoreError::Unauthorized(_) | CoreError::Forbidden(_))) => {
+            return match count_refusal(&state, req.extensions()) {
+                Ok(()) => ApiError::Core(e),
+                Err(retry_after) => ApiError::TooManyFailures(retry_after),
+            }
+            .into_response();
+        }
         Err(e) => return ApiError::Core(e).into_response(),
     };
     principal.origin = origin(&req);
@@ -55,6 +64,24 @@ pub async fn require_key(State(state): State<AppState>, mut req: Request, next: 
         }
     }
     resp
+}
+
+/// Counts a refused key (an unknown, revoked or expired bearer key, or a
+/// failed console sign-in) against the client's address: `Err` holds the
+/// seconds to wait once the address has had its share of refusals. Only
+/// refusals are counted, so a valid key is never slowed by this.
+pub(crate) fn count_refusal(state: &AppState, extensions: &Extensions) -> Result<(), u64> {
+    let peer = peer_ip(extensions);
+    state.auth_failures.check(peer).inspect_err(|_| {
+        tracing::debug!(client = ?peer, "refused keys from this address are being slowed down");
+    })
+}
+
+/// The TCP peer's address (Inlet trusts no forwarding header for it).
+pub(crate) fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
 }
 
 /// Where a request came from, for the audit trail: its request id (set by

@@ -28,6 +28,9 @@ pub enum ApiError {
     MethodNotAllowed,
     /// The key's bucket is empty; retry after this many seconds.
     RateLimited(u64),
+    /// The client's address presented too many refused keys; retry after
+    /// this many seconds.
+    TooManyFailures(u64),
 }
 
 impl From<CoreError> for ApiError {
@@ -171,6 +174,14 @@ impl ApiError {
                     S::TOO_MANY_REQUESTS,
                     K::RateLimited,
                     format!("too many requests; retry in {secs} s"),
+                )
+            },
+            ApiError::TooManyFailures(secs) => Problem {
+                retry_after: Some(*secs),
+                ..Problem::new(
+                    S::TOO_MANY_REQUESTS,
+                    K::RateLimited,
+                    format!("too many refused API keys from this address; retry in {secs} s"),
                 )
             },
         }

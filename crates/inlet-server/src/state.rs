@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use inlet_core::service::Services;
+use inlet_core::throttle::AddressLimiter;
 
 use crate::rate_limit::KeyRateLimiter;
 
@@ -14,6 +15,8 @@ pub struct AppState {
     pub services: Services,
     /// Per-key token buckets.
     pub limiter: Arc<KeyRateLimiter>,
+    /// Refused keys (API and console sign-in) per client address.
+    pub auth_failures: Arc<AddressLimiter>,
     /// How long-lived event streams are kept honest.
     pub streams: StreamLimits,
 }

@@ -3,6 +3,9 @@
 //! store holds only the token's hash and the key's hash, so the session
 //! can do exactly what the key may do, and stops when the key is revoked.
 
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
 use super::Services;
 use super::access::principal_of;
 use crate::auth::{Principal, hash_key, random_token};
@@ -14,6 +17,15 @@ use crate::secret::Secret;
 
 /// How long a console session lasts.
 pub const SESSION_HOURS: i64 = 12;
+
+/// How many failed sign-ins from one client address are recorded a minute
+/// (in the audit trail when the key is known, in the log when not); the
+/// rest only add to the `console_sign_in_failures_unrecorded_total` metric,
+/// so a flood of attempts cannot flood the trail.
+pub const FAILED_SIGN_INS_RECORDED_PER_MINUTE: NonZeroU32 = NonZeroU32::MIN.saturating_add(9);
+
+/// How many client addresses the recording limit tracks at most.
+pub(super) const TRACKED_ADDRESSES: usize = 65_536;
 
 /// A signed-in console session.
 pub struct ConsoleSession {
@@ -28,7 +40,9 @@ pub struct ConsoleSession {
 impl Services {
     /// Signs in with a presented key. A refused key of a known organization
     /// (revoked, expired, not a member) is recorded in that organization's
-    /// audit trail; an unknown one only in the log (it has no organization).
+    /// audit trail; an unknown one only in the log (it has no organization);
+    /// at most [`FAILED_SIGN_INS_RECORDED_PER_MINUTE`] of either per client
+    /// address and minute.
     pub async fn console_sign_in(
         &self,
         presented: &str,
@@ -61,6 +75,17 @@ impl Services {
     }
 
     async fn record_refused_sign_in(&self, key_hash: &str, origin: Origin) -> CoreResult<()> {
+        let addr = origin
+            .client_addr
+            .as_deref()
+            .and_then(|a| a.parse::<IpAddr>().ok());
+        if self.failed_sign_ins.check(addr).is_err() {
+            // Over this address's share: counted, not written (a flood of
+            // attempts must not flood the trail or the log).
+            metrics::counter!("console_sign_in_failures_unrecorded_total").increment(1);
+            tracing::debug!(client = ?origin.client_addr, "failed sign-in over the recording limit; not recorded");
+            return Ok(());
+        }
         let Some((key, role, _)) = self.store.find_api_key(key_hash).await? else {
             tracing::warn!(client = ?origin.client_addr, "console sign-in with an unknown key refused");
             return Ok(());

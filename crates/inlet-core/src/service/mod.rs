@@ -24,7 +24,9 @@ use std::sync::Arc;
 
 pub use access::Credential;
 pub use connections::{ConnectionEdit, ConnectionInput};
-pub use console::{ConsoleSession, SESSION_HOURS, csrf_matches, csrf_token};
+pub use console::{
+    ConsoleSession, FAILED_SIGN_INS_RECORDED_PER_MINUTE, SESSION_HOURS, csrf_matches, csrf_token,
+};
 pub use grouped::CollectionConnections;
 pub use jobs::{JobWatch, SYNC_ATTEMPTS};
 pub use keys::{ApiKeyInput, CreatedKey};
@@ -49,6 +51,8 @@ pub struct Services {
     schedules: crate::schedule::ScheduleSettings,
     /// Woken when a job is queued here, so local workers claim it at once.
     jobs_changed: Arc<tokio::sync::Notify>,
+    /// How many failed sign-ins per client address are still recorded.
+    failed_sign_ins: Arc<crate::throttle::AddressLimiter>,
 }
 
 impl Services {
@@ -66,6 +70,10 @@ impl Services {
             sync: SyncSettings::default(),
             schedules: crate::schedule::ScheduleSettings::default(),
             jobs_changed: Arc::new(tokio::sync::Notify::new()),
+            failed_sign_ins: Arc::new(crate::throttle::AddressLimiter::per_minute(
+                console::FAILED_SIGN_INS_RECORDED_PER_MINUTE,
+                console::TRACKED_ADDRESSES,
+            )),
         }
     }
 

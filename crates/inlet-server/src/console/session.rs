@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use inlet_core::CoreError;
 use inlet_core::auth::{Principal, Scope};
@@ -18,7 +18,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::layout::{Section, bare, page};
-use crate::auth::origin_of;
+use crate::auth::{count_refusal, origin_of};
 use crate::error::ApiError;
 use crate::rate_limit::Decision;
 use crate::state::AppState;
@@ -155,13 +155,24 @@ pub struct SignIn {
     key: String,
 }
 
-/// `POST /sign-in`: a key for a session.
+/// `POST /sign-in`: a key for a session. A form sent from another site is
+/// refused (login CSRF), and an address that had too many keys refused
+/// lately is told to wait.
 pub async fn sign_in(
     State(state): State<AppState>,
+    uri: Uri,
     headers: HeaderMap,
+    extensions: Extensions,
     ClientOrigin(origin): ClientOrigin,
     Form(form): Form<SignIn>,
 ) -> Response {
+    if cross_site(&headers, &uri) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "Sign-in refused",
+            "This sign-in form was sent from another site. Open Inlet's own sign-in page and sign in there.",
+        );
+    }
     if form.key.trim().is_empty() {
         return sign_in_form(Some("Enter an API key."), StatusCode::BAD_REQUEST);
     }
@@ -175,10 +186,29 @@ pub async fn sign_in(
             );
             with_cookie(Redirect::to("/"), &value)
         }
-        Err(CoreError::Unauthorized(_) | CoreError::Forbidden(_)) => sign_in_form(
-            Some("That key was refused: it is unknown, revoked or expired."),
-            StatusCode::UNAUTHORIZED,
-        ),
+        Err(CoreError::Unauthorized(_) | CoreError::Forbidden(_)) => {
+            match count_refusal(&state, &extensions) {
+                Ok(()) => sign_in_form(
+                    Some("That key was refused: it is unknown, revoked or expired."),
+                    StatusCode::UNAUTHORIZED,
+                ),
+                Err(retry_after) => {
+                    let message = format!(
+                        "Too many keys were refused from your address. Try again in {retry_after} {}.",
+                        if retry_after == 1 {
+                            "second"
+                        } else {
+                            "seconds"
+                        }
+                    );
+                    let mut resp = sign_in_form(Some(&message), StatusCode::TOO_MANY_REQUESTS);
+                    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                        resp.headers_mut().insert(header::RETRY_AFTER, v);
+                    }
+                    resp
+                }
+            }
+        }
         Err(e) => {
             tracing::error!(error = %e, "console sign-in failed");
             sign_in_form(
@@ -187,6 +217,52 @@ pub async fn sign_in(
             )
         }
     }
+}
+
+/// Whether a sign-in form was sent by a page of another site (login CSRF:
+/// signing a victim's browser in as the attacker). As Go's
+/// `http.CrossOriginProtection` decides: `Sec-Fetch-Site`, which browsers
+/// set and pages cannot, when present (`same-origin`, or `none` for the
+/// user's own navigation, pass); otherwise `Origin`, which must name this
+/// server's host (the `Host` header; the scheme is not compared, as a
+/// TLS-terminating proxy changes it); `Origin: null` is refused. Without
+/// either header the request is not from a browser that could be tricked
+/// (every current browser sends `Origin` on a form POST), so a script or
+/// `curl` may sign in.
+fn cross_site(headers: &HeaderMap, uri: &Uri) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.to_str(), Ok("same-origin" | "none"));
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()));
+    match (origin.to_str(), host) {
+        (Ok(origin), Some(host)) => !same_host(origin, host),
+        _ => true,
+    }
+}
+
+/// Whether the origin `scheme://host[:port]` names `host` (a `Host`
+/// header), a default port written or not.
+fn same_host(origin: &str, host: &str) -> bool {
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => return false,
+    };
+    let bare = |a: &str| {
+        let a = a.to_ascii_lowercase();
+        a.strip_suffix(default_port)
+            .map_or(a.clone(), str::to_owned)
+    };
+    !authority.contains('/') && bare(authority) == bare(host)
 }
 
 /// A submitted form of a live session, proven to come from it: its CSRF
@@ -328,4 +404,55 @@ fn with_cookie(redirect: Redirect, cookie: &str) -> Response {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.insert(*name, HeaderValue::from_static(value));
+        }
+        h
+    }
+
+    fn cross(pairs: &[(&'static str, &'static str)]) -> bool {
+        cross_site(&headers(pairs), &Uri::from_static("/sign-in"))
+    }
+
+    #[test]
+    fn sign_in_from_another_site_is_cross_site() {
+        let host = ("host", "inlet.example:8080");
+        assert!(cross(&[host, ("sec-fetch-site", "cross-site")]));
+        assert!(cross(&[host, ("sec-fetch-site", "same-site")]));
+        assert!(cross(&[host, ("origin", "https://evil.example")]));
+        assert!(cross(&[host, ("origin", "http://inlet.example")]));
+        assert!(cross(&[host, ("origin", "null")]));
+        assert!(
+            cross(&[("origin", "http://inlet.example:8080")]),
+            "no host to compare"
+        );
+        // Sec-Fetch-Site is the browser's own word and wins.
+        assert!(cross(&[
+            host,
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://inlet.example:8080")
+        ]));
+    }
+
+    #[test]
+    fn same_origin_and_non_browser_sign_ins_pass() {
+        let host = ("host", "inlet.example:8080");
+        assert!(!cross(&[host]));
+        assert!(!cross(&[host, ("sec-fetch-site", "same-origin")]));
+        assert!(!cross(&[host, ("sec-fetch-site", "none")]));
+        assert!(!cross(&[host, ("origin", "http://inlet.example:8080")]));
+        assert!(!cross(&[host, ("origin", "https://INLET.example:8080")]));
+        assert!(!cross(&[
+            ("host", "inlet.example"),
+            ("origin", "https://inlet.example:443")
+        ]));
+    }
 }

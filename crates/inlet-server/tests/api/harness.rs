@@ -57,6 +57,8 @@ pub struct TestApp {
 
 pub struct Options {
     pub rate_limit: u32,
+    /// INLET_AUTH_FAILURES_PER_MINUTE (high by default: tests share 127.0.0.1).
+    pub auth_failures: u32,
     pub postgres: bool,
     /// INLET_DENIED_NETWORKS.
     pub denied: &'static str,
@@ -86,6 +88,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             rate_limit: 100_000,
+            auth_failures: 100_000,
             postgres: false,
             denied: "",
             allow_local_git: false,
@@ -171,6 +174,7 @@ impl TestApp {
             ServerConfig {
                 listen: "127.0.0.1:0".parse().unwrap(),
                 rate_limit_per_minute: NonZeroU32::new(opts.rate_limit).unwrap(),
+                auth_failures_per_minute: NonZeroU32::new(opts.auth_failures).unwrap(),
                 stream_recheck: opts.stream_recheck,
                 stream_max_duration: opts.stream_max_duration,
             },
