@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -32,18 +33,45 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// The `route` label of a request no route matched. Every unmatched path
+/// shares it, so a client cannot add a series per path it makes up.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// The `method` label of a request whose method is not a standard one.
+pub const OTHER_METHOD: &str = "other";
+
+/// The `method` label of a request: the standard methods by name, any other
+/// (HTTP allows any token, and the request is unauthenticated when it is
+/// counted) as [`OTHER_METHOD`], so the label set stays bounded.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => OTHER_METHOD,
+    }
+}
+
 /// Records `http_requests_total` and `http_request_duration_seconds`.
+///
+/// Labels come only from bounded sets (the router's route templates, the
+/// standard methods, status codes): anything the client chooses freely is
+/// folded into [`UNMATCHED_ROUTE`] or [`OTHER_METHOD`].
 pub async fn record_metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().to_string();
+        .map_or_else(|| UNMATCHED_ROUTE.to_owned(), |p| p.as_str().to_owned());
+    let method = method_label(req.method());
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
     let elapsed = start.elapsed().as_secs_f64();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
         .record(elapsed);

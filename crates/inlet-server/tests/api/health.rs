@@ -47,3 +47,53 @@ async fn docs_page_and_openapi_are_served_without_a_key() {
     );
     app.finish().await;
 }
+
+/// Series in a `/metrics` answer whose labels contain `needle`.
+fn series_with(metrics: &str, needle: &str) -> usize {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{") && l.contains(needle))
+        .count()
+}
+
+#[tokio::test]
+async fn metrics_labels_stay_bounded_whatever_the_client_sends() {
+    let app = TestApp::spawn().await;
+    let tag = format!("zq{}", rand::random::<u32>());
+    // Made-up methods on a real route and on made-up paths, and made-up
+    // paths with standard methods, all without a key.
+    for i in 0..40 {
+        let method = Method::from_bytes(format!("{}M{i}", tag.to_uppercase()).as_bytes()).unwrap();
+        let r = app.call(method.clone(), "/healthz", None, None).await;
+        assert!(r.status.is_client_error(), "{method}: {}", r.status);
+        app.call(method, &format!("/{tag}/m{i}"), None, None).await;
+        for m in [Method::GET, Method::POST, Method::DELETE] {
+            let r = app.call(m, &format!("/{tag}/p{i}/x"), None, None).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND);
+        }
+    }
+    let r = app.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let metrics = r.text;
+    // Nothing the client made up became a label value (the tag is in every
+    // method and path sent, upper case in the methods)...
+    assert_eq!(series_with(&metrics, &tag), 0, "{metrics}");
+    assert_eq!(series_with(&metrics, &tag.to_uppercase()), 0, "{metrics}");
+    // ...they share `method="other"` and `route="unmatched"`, in a handful
+    // of series (one per route and status), not one per request.
+    let other = series_with(&metrics, "method=\"other\"");
+    assert!((1..=6).contains(&other), "{other} series: {metrics}");
+    let unmatched = metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("http_requests_total{")
+                && l.contains("route=\"unmatched\"")
+                && l.contains("status=\"404\"")
+        })
+        .count();
+    assert!(
+        (1..=8).contains(&unmatched),
+        "{unmatched} series: {metrics}"
+    );
+    app.finish().await;
+}
