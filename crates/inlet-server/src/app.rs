@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::openapi;
 use crate::rate_limit::KeyRateLimiter;
 use crate::state::{AppState, StreamLimits};
-use crate::{auth, dialects, observe};
+use crate::{auth, dialects, headers, observe};
 
 /// How many client addresses the refused-key limit tracks at most (past
 /// that, new addresses share one bucket; see `inlet_core::throttle`).
@@ -117,7 +117,10 @@ pub fn router(state: AppState) -> Router {
     let api = openapi::api_routes().layer(from_fn_with_state(state.clone(), auth::require_key));
     let (routes, doc) = openapi::public_routes().merge(api).split_for_parts();
     routes
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .merge(
+            Router::from(SwaggerUi::new("/docs").url("/openapi.json", doc))
+                .layer(from_fn(headers::docs)),
+        )
         .merge(console::routes())
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -9,6 +9,7 @@ mod console;
 mod dialects;
 mod error;
 mod extract;
+mod headers;
 mod health;
 mod observe;
 pub mod openapi;

@@ -12,12 +12,12 @@ mod search;
 mod session;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
-use axum::middleware::{Next, from_fn};
+use axum::http::header;
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use crate::headers;
 use crate::state::AppState;
 
 /// The stylesheet, in the binary.
@@ -57,7 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sign-out", post(session::sign_out))
         .route("/console/app.css", get(stylesheet))
         .route("/console/app.js", get(script))
-        .layer(from_fn(security_headers))
+        .layer(from_fn(headers::console))
 }
 
 async fn script() -> Response {
@@ -80,28 +80,4 @@ async fn stylesheet() -> Response {
         CSS,
     )
         .into_response()
-}
-
-/// No inline script or style may run, no other site may frame a page,
-/// forms post only here, and pages are never cached (they show an
-/// organization's data).
-async fn security_headers(req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    for (name, value) in [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ] {
-        h.insert(name, HeaderValue::from_static(value));
-    }
-    if !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    resp
 }

@@ -396,3 +396,46 @@ async fn the_console_in_a_real_browser() {
     db.drop_db().await;
     app.finish().await;
 }
+
+/// The API docs under their Content-Security-Policy: Swagger UI's scripts
+/// run (the page is drawn from the OpenAPI document), its stylesheet
+/// applies, and an operation opens.
+#[tokio::test]
+async fn the_api_docs_work_under_their_content_security_policy() {
+    let app = TestApp::spawn().await;
+    let driver = driver().await;
+    let c = browser(&driver).await;
+    c.goto(&format!("{}/docs/", app.base)).await.unwrap();
+    // Rendered by swagger-ui-bundle.js from /openapi.json, configured by
+    // swagger-initializer.js: nothing shows if the policy blocked either.
+    let title = text_of(&c, ".swagger-ui .info .title").await;
+    assert!(title.starts_with("Inlet"), "{title}");
+    // swagger-ui.css applies (it sets the title's size).
+    let size = c
+        .execute(
+            "return getComputedStyle(document.querySelector('.swagger-ui .info .title')).fontSize;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(size, json!("36px"));
+    // The logo's own <style> element, allowed by its hash, applies.
+    let fill = c
+        .execute(
+            "return getComputedStyle(document.querySelector('.logo_small_svg__cls-3')).fill;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fill, json!("rgb(133, 234, 45)"));
+    // An operation opens (React rendering on a click).
+    click(
+        &c,
+        "#operations-sources-list_sources .opblock-summary-control",
+    )
+    .await;
+    text_of(&c, "#operations-sources-list_sources .opblock-body").await;
+    shot(&c, "docs").await;
+    c.close().await.unwrap();
+    app.finish().await;
+}
