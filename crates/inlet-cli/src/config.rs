@@ -214,6 +214,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Store URL.
     pub database_url: String,
+    /// Data directory (created 0700): embedded store, key file, file root.
+    pub data_dir: PathBuf,
     /// Master key file.
     pub master_key_file: PathBuf,
     /// Base64 master key from the environment, if any.
@@ -298,6 +300,11 @@ impl Config {
         let auth_failures = NonZeroU32::new(raw.auth_failures_per_minute).context(
             "auth_failures_per_minute (INLET_AUTH_FAILURES_PER_MINUTE) must be at least 1",
         )?;
+        // The data directory holds the embedded store, the master key and
+        // the default file root: created private before any of them.
+        let uses_data_dir = raw.database_url.is_none()
+            || raw.file_roots.is_none()
+            || (raw.master_key_file.is_none() && raw.master_key.is_none());
         let database_url = raw
             .database_url
             .unwrap_or_else(|| format!("sqlite:{}", raw.data_dir.join("inlet.db").display()));
@@ -308,6 +315,14 @@ impl Config {
             bail!(
                 "database_url (--database-url / INLET_DATABASE_URL) must start with sqlite: or postgres://"
             );
+        }
+        if uses_data_dir {
+            crate::private::create_dir(&raw.data_dir).with_context(|| {
+                format!(
+                    "data_dir (--data-dir / INLET_DATA_DIR): cannot create {}",
+                    raw.data_dir.display()
+                )
+            })?;
         }
         let file_roots = match &raw.file_roots {
             Some(list) => list
@@ -423,6 +438,7 @@ impl Config {
                 .master_key_file
                 .unwrap_or_else(|| raw.data_dir.join("master.key")),
             database_url,
+            data_dir: raw.data_dir,
             master_key: raw.master_key,
             bootstrap_api_key: raw.bootstrap_api_key,
             rate_limit_per_minute: rate,
@@ -446,6 +462,15 @@ impl Config {
             stream_recheck_interval,
             stream_max_duration,
         })
+    }
+
+    /// The embedded store's database file, when the store is SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        self.database_url
+            .strip_prefix("sqlite:")
+            .map(|p| p.strip_prefix("//").unwrap_or(p))
+            .filter(|p| !p.is_empty() && !p.starts_with("file:") && *p != ":memory:")
+            .map(PathBuf::from)
     }
 
     /// The store URL without a password, for logs and errors.

@@ -73,7 +73,7 @@ fn write_private(path: &Path, contents: &str) -> Result<()> {
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
     {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        crate::private::create_dir(dir)?;
     }
     let tmp = path.with_extension("tmp");
     let mut opts = fs::OpenOptions::new();

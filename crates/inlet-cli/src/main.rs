@@ -6,6 +6,7 @@ mod client;
 mod config;
 mod keyfile;
 mod output;
+mod private;
 
 use std::sync::Arc;
 
@@ -198,6 +199,7 @@ async fn services(config: &Config) -> Result<Services> {
     let store = inlet_store::open(&config.database_url)
         .await
         .with_context(|| format!("opening the store at {}", config.redacted_database_url()))?;
+    private::warn_if_wider(config);
     Ok(
         Services::new(store, Arc::new(keyring), inlet_connectors::catalog())
             .with_outbound(Outbound {

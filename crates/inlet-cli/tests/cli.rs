@@ -97,6 +97,13 @@ fn inlet(data: &Path, args: &[&str]) -> std::process::Output {
 async fn first_start_bootstraps_once_and_rotation_keeps_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
+    // Private, as Inlet makes a data directory (a wider one is warned
+    // about on standard error, which this test reads).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
     let server = Server::start(data, &[]);
     let key = server
         .printed_key()

@@ -25,16 +25,25 @@ pub struct SqliteDb {
 }
 
 impl SqliteDb {
-    /// Opens (creating if missing) the database file at `path`.
+    /// Opens (creating if missing) the database file at `path`. A missing
+    /// directory is created 0700 and a missing file 0600, before SQLite
+    /// opens it: SQLite gives the `-wal` and `-shm` files it creates the
+    /// database file's mode, so they are 0600 too.
     pub fn open(path: &str) -> Result<Self, DbError> {
         if path.is_empty() {
             return Err(DbError::Config("sqlite: URL needs a file path".into()));
         }
         if let Some(dir) = std::path::Path::new(path).parent()
             && !dir.as_os_str().is_empty()
+            && !dir.is_dir()
         {
-            std::fs::create_dir_all(dir)
+            private_dir(dir)
                 .map_err(|e| DbError::Config(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        // A URI (`file:…`) or an in-memory database names no plain file.
+        if !path.starts_with("file:") && path != ":memory:" {
+            private_file(std::path::Path::new(path))
+                .map_err(|e| DbError::Config(format!("cannot create {path}: {e}")))?;
         }
         let writer = open_conn(path, true)?;
         let readers = (0..READERS)
@@ -64,6 +73,48 @@ impl SqliteDb {
             .lock()
             .map_err(|_| DbError::Engine("reader connection poisoned".into()))?;
         f(&conn)
+    }
+}
+
+/// Creates `dir` and its missing parents with mode 0700.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // mkdir's mode passes through the umask; set it exactly.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Creates the empty database file with mode 0600 if it does not exist (an
+/// empty file is a new database to SQLite); an existing file is untouched.
+fn private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(file) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                // open's mode passes through the umask; set it exactly.
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
+            drop(file);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
