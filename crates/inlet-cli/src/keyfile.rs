@@ -1,6 +1,9 @@
 //! The master key on disk. The key file holds base64 keys, one per line: the
 //! first seals, the others (kept only during a rotation) still open old rows.
-//! It is created with mode 0600 on first start. `INLET_MASTER_KEY` wins.
+//! It is created with mode 0600 on first start — but never for a store that
+//! already holds sealed data: a missing key file there means the key was
+//! lost or misplaced, and a new one would open nothing. `INLET_MASTER_KEY`
+//! wins over the file.
 
 use std::fs;
 use std::io::Write;
@@ -11,8 +14,11 @@ use inlet_core::crypto::{Keyring, MasterKey};
 
 use crate::config::Config;
 
-/// The keyring from `INLET_MASTER_KEY`, or the key file (created if missing).
-pub fn load_or_create(config: &Config) -> Result<Keyring> {
+/// The keyring from `INLET_MASTER_KEY`, or the key file. A missing key file
+/// is created only when `store_sealed_under` is `None`, i.e. the store holds
+/// no check value and no sealed secret (see
+/// [`inlet_core::service::sealed_key_id`]); otherwise the start stops.
+pub fn load_or_create(config: &Config, store_sealed_under: Option<&str>) -> Result<Keyring> {
     if let Some(b64) = &config.master_key {
         let key = MasterKey::from_base64(b64)
             .map_err(|e| anyhow::anyhow!("master_key (INLET_MASTER_KEY): {e}"))?;
@@ -21,10 +27,25 @@ pub fn load_or_create(config: &Config) -> Result<Keyring> {
     }
     let path = &config.master_key_file;
     if !path.exists() {
+        if let Some(key_id) = store_sealed_under {
+            bail!(
+                "the master key file {path} does not exist, but the store ({store}) holds data \
+                 sealed with master key {key_id}. Inlet will not create a new key for it, which \
+                 could never open that data. Restore {path} from a backup, or set \
+                 INLET_MASTER_KEY (--master-key) to the key with id {key_id}.",
+                path = path.display(),
+                store = config.redacted_database_url(),
+            );
+        }
         let (_, text) = MasterKey::generate();
         write_private(path, &format!("{}\n", text.as_str()))?;
         tracing::info!(path = %path.display(), "created master key file");
     }
+    read_file_keyring(path)
+}
+
+/// The keyring of the key file at `path` (first key current).
+fn read_file_keyring(path: &Path) -> Result<Keyring> {
     let mut keys = read_keys(path)?;
     if keys.is_empty() {
         bail!("master_key_file {}: no key in the file", path.display());
@@ -46,7 +67,16 @@ pub fn rotate(config: &Config) -> Result<Keyring> {
         .with_context(|| format!("reading master key file {}", path.display()))?;
     let (_, text) = MasterKey::generate();
     write_private(path, &format!("{}\n{old}", text.as_str()))?;
-    load_or_create(config)
+    read_file_keyring(path)
+}
+
+/// Where the configured master key comes from, for messages.
+pub fn source(config: &Config) -> String {
+    if config.master_key.is_some() {
+        "INLET_MASTER_KEY".to_owned()
+    } else {
+        format!("the key file {}", config.master_key_file.display())
+    }
 }
 
 /// After re-sealing, keeps only the current key in the file.

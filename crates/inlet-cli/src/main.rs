@@ -10,14 +10,14 @@ mod private;
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use inlet_core::auth::{Principal, Scope};
 use inlet_core::connector::Context as Outbound;
 use inlet_core::ids::{CollectionId, OrgId};
 use inlet_core::model::wire::WireEnum;
 use inlet_core::secret::Secret;
-use inlet_core::service::{ApiKeyInput, Services};
+use inlet_core::service::{ApiKeyInput, KeyCheck, Services, sealed_key_id};
 use inlet_server::{Application, ServerConfig};
 
 use crate::config::{Config, ConfigArgs, LogFormat};
@@ -194,22 +194,78 @@ fn log_colour() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
-async fn services(config: &Config) -> Result<Services> {
-    let keyring = keyfile::load_or_create(config)?;
-    let store = inlet_store::open(&config.database_url)
+async fn open_store(config: &Config) -> Result<Arc<inlet_store::SqlStore>> {
+    inlet_store::open(&config.database_url)
         .await
-        .with_context(|| format!("opening the store at {}", config.redacted_database_url()))?;
+        .with_context(|| format!("opening the store at {}", config.redacted_database_url()))
+}
+
+/// The store and the master keyring, checked against each other: a key
+/// file is created only for a store holding nothing sealed, and a key that
+/// does not open the store's check value stops the start.
+async fn keyed_services(config: &Config) -> Result<Services> {
+    let store = open_store(config).await?;
     private::warn_if_wider(config);
-    Ok(
-        Services::new(store, Arc::new(keyring), inlet_connectors::catalog())
-            .with_outbound(Outbound {
-                policy: Arc::new(config.policy.clone()),
-                timeout: config.connect_timeout,
-                resolver: Default::default(),
-            })
-            .with_sync(config.sync)
-            .with_schedules(config.schedules),
-    )
+    let sealed = sealed_key_id(store.as_ref())
+        .await
+        .context("reading the store's master key check")?;
+    let keyring = Arc::new(keyfile::load_or_create(config, sealed.as_deref())?);
+    let services = Services::new(store, keyring.clone(), inlet_connectors::catalog());
+    match services
+        .verify_master_key()
+        .await
+        .context("checking the master key against the store")?
+    {
+        KeyCheck::Verified | KeyCheck::Written => Ok(services),
+        // The key file still holds the key the store is under, behind a
+        // newer one: `rotate-master-key` stopped before its end. Rows open;
+        // running it again finishes it.
+        KeyCheck::RetiredKey { store_key_id } if config.master_key.is_none() => {
+            tracing::warn!(
+                key_id = %store_key_id,
+                "the store is sealed with an older key of the master key file: a master key \
+                 rotation did not finish; run `inlet admin rotate-master-key` again"
+            );
+            Ok(services)
+        }
+        // INLET_MASTER_KEY must itself be the store's key: new secrets are
+        // sealed with it, and the file's keys only open old rows.
+        KeyCheck::RetiredKey { store_key_id } | KeyCheck::Mismatch { store_key_id } => {
+            let remedy = if config.master_key.is_some() {
+                format!(
+                    "Set INLET_MASTER_KEY (--master-key) to the key with id {store_key_id}, or \
+                     unset it to use the key file {}",
+                    config.master_key_file.display()
+                )
+            } else {
+                format!(
+                    "Restore the key file {} from a backup (the key with id {store_key_id}), or \
+                     set INLET_MASTER_KEY (--master-key) to that key",
+                    config.master_key_file.display()
+                )
+            };
+            bail!(
+                "the master key does not match the store ({store}): its data is sealed with \
+                 master key {store_key_id}, and {source} holds key {current}. Inlet stopped \
+                 without changing anything. {remedy}.",
+                store = config.redacted_database_url(),
+                source = keyfile::source(config),
+                current = keyring.current_id(),
+            )
+        }
+    }
+}
+
+async fn services(config: &Config) -> Result<Services> {
+    Ok(keyed_services(config)
+        .await?
+        .with_outbound(Outbound {
+            policy: Arc::new(config.policy.clone()),
+            timeout: config.connect_timeout,
+            resolver: Default::default(),
+        })
+        .with_sync(config.sync)
+        .with_schedules(config.schedules))
 }
 
 /// Starts the job runner and the schema scheduler in this process.
@@ -343,10 +399,20 @@ async fn create_key(config: Config, args: CreateKey) -> Result<()> {
 }
 
 async fn rotate_master(config: Config) -> Result<()> {
+    // The key file must be the store's before a new key goes in front of
+    // it (`rotate` refuses INLET_MASTER_KEY itself).
+    if config.master_key.is_none() {
+        keyed_services(&config).await?;
+    }
     let keyring = keyfile::rotate(&config)?;
-    let store = inlet_store::open(&config.database_url).await?;
+    let store = open_store(&config).await?;
     let services = Services::new(store, Arc::new(keyring), inlet_connectors::catalog());
     let n = services.reseal_all_secrets().await?;
+    // While the file still holds the old key, which opens the old value.
+    services
+        .reseal_master_key_check()
+        .await
+        .context("sealing the master key check value under the new key")?;
     keyfile::retire_old_keys(&config)?;
     output::stdout(&format!(
         "re-encrypted {n} credential set(s) under the new master key\n"

@@ -158,7 +158,8 @@ async fn first_start_bootstraps_once_and_rotation_keeps_credentials() {
     assert_eq!(after.lines().count(), 1);
 
     // Second start: no new key; the old secret opens under the new master key
-    // (updating credentials without the password merges the stored one).
+    // (updating credentials without the password merges the stored one; the
+    // destination stays, so the password need not be given again).
     let server = Server::start(data, &[]);
     assert!(server.printed_key().is_none());
     let r = client

@@ -18,6 +18,11 @@ use crate::error::{CoreError, CoreResult};
 const NONCE_LEN: usize = 12;
 /// Associated data binding ciphertexts to their purpose.
 const AAD: &[u8] = b"inlet.connection.secrets.v1";
+/// Associated data of the store's master-key check value: a purpose of its
+/// own, so a check value can never be taken for sealed credentials.
+const CHECK_AAD: &[u8] = b"inlet.master-key-check.v1";
+/// The known plaintext of the check value.
+const CHECK_PLAINTEXT: &[u8] = b"inlet master key check";
 
 /// One 256-bit master key.
 pub struct MasterKey {
@@ -95,6 +100,30 @@ impl Keyring {
 
     /// Encrypts `plaintext` under the current key.
     pub fn seal(&self, plaintext: &[u8]) -> CoreResult<Sealed> {
+        self.seal_for(plaintext, AAD)
+    }
+
+    /// Decrypts a sealed value with whichever key sealed it.
+    pub fn open(&self, sealed: &Sealed) -> CoreResult<Zeroizing<Vec<u8>>> {
+        self.open_for(sealed, AAD)
+    }
+
+    /// A check value for the store: a known plaintext sealed under the
+    /// current key. A key that opens it is the key the store's secrets are
+    /// sealed with, so a wrong key is found at start rather than at the
+    /// first use of a secret.
+    pub fn seal_check(&self) -> CoreResult<Sealed> {
+        self.seal_for(CHECK_PLAINTEXT, CHECK_AAD)
+    }
+
+    /// Whether this keyring (current or retired keys) opens `check` to the
+    /// known plaintext.
+    pub fn opens_check(&self, check: &Sealed) -> bool {
+        self.open_for(check, CHECK_AAD)
+            .is_ok_and(|plain| plain.as_slice() == CHECK_PLAINTEXT)
+    }
+
+    fn seal_for(&self, plaintext: &[u8], aad: &[u8]) -> CoreResult<Sealed> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let n = Nonce::try_from(&nonce[..])
@@ -106,7 +135,7 @@ impl Keyring {
                 &n,
                 Payload {
                     msg: plaintext,
-                    aad: AAD,
+                    aad,
                 },
             )
             .map_err(|_| CoreError::Crypto("encryption failed".into()))?;
@@ -119,8 +148,7 @@ impl Keyring {
         })
     }
 
-    /// Decrypts a sealed value with whichever key sealed it.
-    pub fn open(&self, sealed: &Sealed) -> CoreResult<Zeroizing<Vec<u8>>> {
+    fn open_for(&self, sealed: &Sealed, aad: &[u8]) -> CoreResult<Zeroizing<Vec<u8>>> {
         let key = std::iter::once(&self.current)
             .chain(self.retired.iter())
             .find(|k| k.id == sealed.key_id)
@@ -136,7 +164,7 @@ impl Keyring {
         let (nonce, ct) = sealed.data.split_at(NONCE_LEN);
         let n = Nonce::try_from(nonce).map_err(|_| CoreError::Crypto("bad nonce length".into()))?;
         key.cipher
-            .decrypt(&n, Payload { msg: ct, aad: AAD })
+            .decrypt(&n, Payload { msg: ct, aad })
             .map(Zeroizing::new)
             .map_err(|_| CoreError::Crypto("decryption failed (wrong key or tampered data)".into()))
     }
@@ -162,6 +190,31 @@ mod tests {
         let ring = Keyring::new(new, vec![old]);
         assert_eq!(ring.open(&sealed).unwrap().as_slice(), b"s3cret");
         assert_ne!(ring.seal(b"x").unwrap().key_id, old_id);
+    }
+
+    #[test]
+    fn check_values_open_only_under_their_key_and_purpose() {
+        let (k, _) = MasterKey::generate();
+        let ring = Keyring::new(k, vec![]);
+        let check = ring.seal_check().unwrap();
+        assert_eq!(check.key_id, ring.current_id());
+        assert!(ring.opens_check(&check));
+        // Another key does not, whatever id the value claims.
+        let (other, _) = MasterKey::generate();
+        let other = Keyring::new(other, vec![]);
+        assert!(!other.opens_check(&check));
+        let mut claimed = check.clone();
+        claimed.key_id = other.current_id().to_owned();
+        assert!(!other.opens_check(&claimed));
+        // A retired key still opens it (a rotation in progress).
+        let Keyring { current: old, .. } = ring;
+        let (new, _) = MasterKey::generate();
+        let rotated = Keyring::new(new, vec![old]);
+        assert!(rotated.opens_check(&check));
+        // Purposes do not mix: sealed credentials are no check value, and
+        // a check value opens as no credentials.
+        assert!(!rotated.opens_check(&rotated.seal(CHECK_PLAINTEXT).unwrap()));
+        assert!(rotated.open(&check).is_err());
     }
 
     #[test]

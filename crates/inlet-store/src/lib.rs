@@ -12,6 +12,7 @@ pub mod db;
 mod documents;
 mod jobs;
 mod list_cache;
+mod master_key;
 mod migrate;
 mod rows;
 mod schedules;

@@ -56,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/postgres/0010_org_jobs.sql"),
     ),
     (
+        11,
+        include_str!("migrations/sqlite/0011_master_key_check.sql"),
+        include_str!("migrations/postgres/0011_master_key_check.sql"),
+    ),
+    (
         12,
         include_str!("migrations/sqlite/0012_org_policy_and_key_lineage.sql"),
         include_str!("migrations/postgres/0012_org_policy_and_key_lineage.sql"),

@@ -1117,6 +1117,24 @@ impl Store for SqlStore {
         tx.commit().await?;
         Ok(true)
     }
+
+    // Master key check (`master_key.rs`) -----------------------------------
+
+    async fn master_key_check(&self) -> CoreResult<Option<Sealed>> {
+        self.read_master_key_check().await
+    }
+
+    async fn replace_master_key_check(
+        &self,
+        old: Option<&Sealed>,
+        new: &Sealed,
+    ) -> CoreResult<bool> {
+        self.write_master_key_check(old, new).await
+    }
+
+    async fn any_sealed_secret(&self) -> CoreResult<Option<Sealed>> {
+        self.first_sealed_secret().await
+    }
 }
 
 /// Sets a connection's descriptive fields and status (its tags table is

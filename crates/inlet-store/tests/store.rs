@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use inlet_core::CoreError;
 use inlet_core::auth::Scope;
-use inlet_core::crypto::Sealed;
+use inlet_core::connector::Catalog;
+use inlet_core::crypto::{Keyring, MasterKey, Sealed};
 use inlet_core::ids::{CollectionId, ConnectionId};
 use inlet_core::list::{ConnectionFilter, ConnectionSort, PageRequest, SortOrder};
 use inlet_core::model::api_key::NewApiKey;
@@ -16,6 +17,7 @@ use inlet_core::model::connection::{ConnectionPatch, ConnectionStatus, NewConnec
 use inlet_core::model::document::DocumentWrite;
 use inlet_core::model::job::{JobKind, JobStatus, JobTrigger, Lease, NewJob};
 use inlet_core::model::user::Role;
+use inlet_core::service::{KeyCheck, Services, sealed_key_id};
 use inlet_core::store::{DocumentStore, Heartbeat, JobStore, ScheduleStore, Store, SyncBatch};
 use inlet_store::SqlStore;
 use inlet_store::testing::TempPgDatabase;
@@ -71,6 +73,7 @@ both!(
     schedules_are_claimed_once,
     counts_names_and_whole_changes,
     audit_pruning_goes_in_batches,
+    master_key_check_guards_the_store,
 );
 
 fn conn(org: inlet_core::ids::OrgId, col: CollectionId, name: &str, kind: &str) -> NewConnection {
@@ -1129,4 +1132,95 @@ async fn audit_pruning_goes_in_batches(s: Arc<SqlStore>) {
         .await
         .unwrap();
     assert_eq!(left.total, 3);
+}
+
+/// Services over `s` with only a keyring (no connectors needed).
+fn keyed(s: &Arc<SqlStore>, ring: Keyring) -> Services {
+    Services::new(s.clone(), Arc::new(ring), Catalog::default())
+}
+
+/// A new master key, in its base64 form.
+fn key() -> String {
+    MasterKey::generate().1.to_string()
+}
+
+/// A keyring sealing with `current`, opening with it or `retired`.
+fn ring(current: &str, retired: &[&str]) -> Keyring {
+    Keyring::new(
+        MasterKey::from_base64(current).unwrap(),
+        retired
+            .iter()
+            .map(|k| MasterKey::from_base64(k).unwrap())
+            .collect(),
+    )
+}
+
+/// The master key check: absent on a store from before it, tested there
+/// against a sealed secret before it is written, written once (compare and
+/// set), opened only by the key (or a keyring holding it), and moved to
+/// the new key by a rotation.
+async fn master_key_check_guards_the_store(s: Arc<SqlStore>) {
+    assert_eq!(s.master_key_check().await.unwrap(), None);
+    assert_eq!(s.any_sealed_secret().await.unwrap(), None);
+    assert_eq!(sealed_key_id(s.as_ref()).await.unwrap(), None);
+
+    // A store from before the check value, holding a secret sealed under A.
+    let (a, b, c) = (key(), key(), key());
+    let a_id = ring(&a, &[]).current_id().to_owned();
+    let org = s.create_org("a").await.unwrap();
+    let col_ = s.create_collection(org.id, col("c")).await.unwrap();
+    let mut new = conn(org.id, col_.id, "x", "csv");
+    new.secrets = Some(ring(&a, &[]).seal(br#"{"password":"p"}"#).unwrap());
+    s.create_connection(new).await.unwrap();
+    assert_eq!(s.any_sealed_secret().await.unwrap().unwrap().key_id, a_id);
+    assert_eq!(
+        sealed_key_id(s.as_ref()).await.unwrap().as_deref(),
+        Some(a_id.as_str())
+    );
+
+    // Another key is refused on the secret, and nothing is written.
+    let mismatch = |id: &str| KeyCheck::Mismatch {
+        store_key_id: id.to_owned(),
+    };
+    let verify = |k: Keyring| {
+        let services = keyed(&s, k);
+        async move { services.verify_master_key().await.unwrap() }
+    };
+    assert_eq!(verify(ring(&b, &[])).await, mismatch(&a_id));
+    assert_eq!(s.master_key_check().await.unwrap(), None);
+
+    // The store's key writes the check value, then finds it.
+    assert_eq!(verify(ring(&a, &[])).await, KeyCheck::Written);
+    let check = s.master_key_check().await.unwrap().unwrap();
+    assert_eq!(check.key_id, a_id);
+    assert_eq!(verify(ring(&a, &[])).await, KeyCheck::Verified);
+    assert_eq!(verify(ring(&b, &[])).await, mismatch(&a_id));
+
+    // Written once: no second insert, and replacing needs the current value.
+    let other = ring(&b, &[]).seal_check().unwrap();
+    assert!(!s.replace_master_key_check(None, &other).await.unwrap());
+    assert!(
+        !s.replace_master_key_check(Some(&other), &other)
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.master_key_check().await.unwrap().unwrap(), check);
+
+    // A rotation (C first, A retired) moves it to C: then C alone opens
+    // it, and A alone no longer does.
+    let rotating = keyed(&s, ring(&c, &[&a]));
+    rotating.reseal_all_secrets().await.unwrap();
+    rotating.reseal_master_key_check().await.unwrap();
+    let c_id = ring(&c, &[]).current_id().to_owned();
+    assert_eq!(s.master_key_check().await.unwrap().unwrap().key_id, c_id);
+    assert_eq!(verify(ring(&c, &[])).await, KeyCheck::Verified);
+    assert_eq!(verify(ring(&a, &[])).await, mismatch(&c_id));
+    // A keyring that never held the store's key cannot move it.
+    assert!(
+        keyed(&s, ring(&b, &[]))
+            .reseal_master_key_check()
+            .await
+            .is_err()
+    );
+    assert_eq!(s.master_key_check().await.unwrap().unwrap().key_id, c_id);
 }

@@ -12,6 +12,7 @@ mod documents;
 mod grouped;
 mod jobs;
 mod keys;
+mod master_key;
 mod named;
 mod orgs;
 mod queue;
@@ -30,6 +31,7 @@ pub use console::{
 pub use grouped::CollectionConnections;
 pub use jobs::{JobWatch, SYNC_ATTEMPTS};
 pub use keys::{ApiKeyInput, CreatedKey};
+pub use master_key::{KeyCheck, sealed_key_id};
 pub use named::DEFAULT_COLLECTION;
 pub use orgs::OrgPolicyInput;
 pub use queue::{HeldLease, job_error};
