@@ -3,19 +3,25 @@
 use inlet_core::model::catalog::{FieldSpec, FieldType};
 
 /// The credential fields that decide where a database password goes: the
-/// server, the user it is sent with, and the tunnel it travels through.
+/// server, the user it is sent with, how the server is proven to be itself
+/// (a weaker TLS mode lets a machine in the middle ask for the password in
+/// clear), and the tunnel it travels through and that tunnel's pinned key.
 pub const DATABASE_DESTINATION: &[&str] = &[
     "host",
     "port",
     "username",
+    "sslmode",
+    "sslRootCert",
     "useSshTunnel",
     "sshHost",
     "sshPort",
     "sshUsername",
+    "sshHostKey",
 ];
 
-/// The credential fields that decide where an SSH secret goes.
-pub const SSH_DESTINATION: &[&str] = &["sshHost", "sshPort", "sshUsername"];
+/// The credential fields that decide where an SSH secret goes: the server,
+/// the user, and the host key it must show.
+pub const SSH_DESTINATION: &[&str] = &["sshHost", "sshPort", "sshUsername", "sshHostKey"];
 
 /// SSH tunnel fields for network databases (all optional).
 pub fn ssh_fields() -> Vec<FieldSpec> {

@@ -65,10 +65,10 @@ impl Git {
                         .bound_to(&["url", "username"]),
                     FieldSpec::new("sshPrivateKey", FieldType::Password, false)
                         .describe("Private key (OpenSSH or PEM) for ssh URLs")
-                        .bound_to(&["url"]),
+                        .bound_to(&["url", "sshHostKey"]),
                     FieldSpec::new("sshPassword", FieldType::Password, false)
                         .describe("Password for ssh URLs, when no key is given")
-                        .bound_to(&["url"]),
+                        .bound_to(&["url", "sshHostKey"]),
                     FieldSpec::new("sshHostKey", FieldType::String, false).describe(
                         "SSH host key fingerprint (SHA256:…) the server must present; \
                          pinned by the first passing test, empty to clear",
@@ -755,8 +755,14 @@ mod tests {
                 .map(|f| (f.secret, f.bound_to))
         };
         assert_eq!(bound("token"), Some((true, &["url", "username"][..])));
-        assert_eq!(bound("sshPrivateKey"), Some((true, &["url"][..])));
-        assert_eq!(bound("sshPassword"), Some((true, &["url"][..])));
+        assert_eq!(
+            bound("sshPrivateKey"),
+            Some((true, &["url", "sshHostKey"][..]))
+        );
+        assert_eq!(
+            bound("sshPassword"),
+            Some((true, &["url", "sshHostKey"][..]))
+        );
         assert_eq!(bound("sshHostKey").map(|b| b.0), Some(false));
     }
 

@@ -21,6 +21,10 @@ use governor::{Quota, RateLimiter};
 type Limiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
 
 /// The bucket requests without a known address share.
+/// How many client addresses a limiter tracks at most, past which new
+/// addresses share one bucket (attackers choose addresses; memory must not).
+pub const TRACKED_ADDRESSES: usize = 65_536;
+
 const UNKNOWN: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 /// The bucket new addresses share once `capacity` are tracked.
 const OVERFLOW: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);

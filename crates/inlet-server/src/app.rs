@@ -22,10 +22,6 @@ use crate::rate_limit::KeyRateLimiter;
 use crate::state::{AppState, StreamLimits};
 use crate::{auth, dialects, headers, observe};
 
-/// How many client addresses the refused-key limit tracks at most (past
-/// that, new addresses share one bucket; see `inlet_core::throttle`).
-const TRACKED_ADDRESSES: usize = 65_536;
-
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
@@ -59,7 +55,7 @@ impl Application {
         let limiter = Arc::new(KeyRateLimiter::new(config.rate_limit_per_minute));
         let auth_failures = Arc::new(AddressLimiter::per_minute(
             config.auth_failures_per_minute,
-            TRACKED_ADDRESSES,
+            inlet_core::throttle::TRACKED_ADDRESSES,
         ));
         let sweepers = (Arc::downgrade(&limiter), Arc::downgrade(&auth_failures));
         tokio::spawn(async move {

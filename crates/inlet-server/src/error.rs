@@ -203,13 +203,18 @@ impl IntoResponse for ApiError {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let mut resp = core_envelope::render(&self);
-        if let Some(secs) = self.retry_after
-            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-        {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        if let Some(secs) = self.retry_after {
+            set_retry_after(&mut resp, secs);
         }
         resp.extensions_mut().insert(self);
         resp
+    }
+}
+
+/// Tells the client, with `Retry-After`, how many seconds to wait.
+pub(crate) fn set_retry_after(resp: &mut Response, secs: u64) {
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
 }
 

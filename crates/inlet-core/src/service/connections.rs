@@ -427,6 +427,17 @@ impl Services {
         credentials: &Map<String, Value>,
     ) -> CoreResult<CredentialsUpdate> {
         let spec = self.source_type("sourceShortName", &conn.source_type)?;
+        // A pinned SSH host key stays pinned when an edit leaves it out
+        // (clients replacing credentials may not know of it); only an
+        // explicit empty value or null clears it.
+        let mut credentials = credentials.clone();
+        if let Some(pin) = conn.settings.get(PIN)
+            && spec.auth_fields.iter().any(|f| f.name == PIN)
+            && !credentials.contains_key(PIN)
+        {
+            credentials.insert(PIN.into(), pin.clone());
+        }
+        let credentials = &credentials;
         let kept: Vec<String> = conn
             .secret_fields
             .iter()
@@ -734,6 +745,9 @@ pub(crate) async fn bounded<T>(
     }
 }
 
+/// The credential field holding a source's pinned SSH host key.
+const PIN: &str = "sshHostKey";
+
 /// The credential fields with the SSH host key a passing test saw pinned,
 /// when the source type has a `sshHostKey` field and none is pinned yet
 /// (trust on first use); `None` when there is nothing to pin.
@@ -742,17 +756,16 @@ fn pin(
     settings: &Map<String, Value>,
     report: &TestReport,
 ) -> Option<Map<String, Value>> {
-    const FIELD: &str = "sshHostKey";
     let seen = report.ssh_host_key.as_deref()?;
     let pinned = settings
-        .get(FIELD)
+        .get(PIN)
         .and_then(Value::as_str)
         .is_some_and(|k| !k.trim().is_empty());
-    if pinned || !spec.auth_fields.iter().any(|f| f.name == FIELD) {
+    if pinned || !spec.auth_fields.iter().any(|f| f.name == PIN) {
         return None;
     }
     let mut with_pin = settings.clone();
-    with_pin.insert(FIELD.into(), Value::from(seen));
+    with_pin.insert(PIN.into(), Value::from(seen));
     Some(with_pin)
 }
 

@@ -24,9 +24,6 @@ pub const SESSION_HOURS: i64 = 12;
 /// so a flood of attempts cannot flood the trail.
 pub const FAILED_SIGN_INS_RECORDED_PER_MINUTE: NonZeroU32 = NonZeroU32::MIN.saturating_add(9);
 
-/// How many client addresses the recording limit tracks at most.
-pub(super) const TRACKED_ADDRESSES: usize = 65_536;
-
 /// A signed-in console session.
 pub struct ConsoleSession {
     /// The cookie's token (shown to the browser only).

@@ -74,7 +74,7 @@ impl Services {
             jobs_changed: Arc::new(tokio::sync::Notify::new()),
             failed_sign_ins: Arc::new(crate::throttle::AddressLimiter::per_minute(
                 console::FAILED_SIGN_INS_RECORDED_PER_MINUTE,
-                console::TRACKED_ADDRESSES,
+                crate::throttle::TRACKED_ADDRESSES,
             )),
         }
     }

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::layout::{Section, bare, page};
 use crate::auth::{count_refusal, origin_of};
-use crate::error::ApiError;
+use crate::error::{ApiError, set_retry_after};
 use crate::rate_limit::Decision;
 use crate::state::AppState;
 
@@ -126,9 +126,7 @@ fn rate_limited(session: &Session, limit: u32, retry_after: u64) -> Response {
         page("Rate limit reached", Section::Notice, session, body),
     )
         .into_response();
-    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
+    set_retry_after(&mut resp, retry_after);
     resp
 }
 
@@ -202,9 +200,7 @@ pub async fn sign_in(
                         }
                     );
                     let mut resp = sign_in_form(Some(&message), StatusCode::TOO_MANY_REQUESTS);
-                    if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
-                        resp.headers_mut().insert(header::RETRY_AFTER, v);
-                    }
+                    set_retry_after(&mut resp, retry_after);
                     resp
                 }
             }

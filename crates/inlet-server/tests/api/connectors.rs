@@ -958,13 +958,40 @@ async fn git_over_ssh_uses_only_the_connections_key_and_pins_the_host_key() {
     let c = app.connection_state(&id).await;
     assert_eq!(c["credentials"]["sshHostKey"], first.as_str(), "{c}");
 
-    // Clearing the pin (the URL is unchanged, so the key need not be given
-    // again) lets the next test pin the new key.
+    // Replacing the credentials without naming the pin keeps it.
+    let path = format!("/api/v1/source-connections/{id}/credentials");
     let r = app
         .put(
-            &format!("/api/v1/source-connections/{id}/credentials"),
+            &path,
+            &app.admin_key,
+            json!({"credentials": {"url": url, "branch": "main"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let c = app.connection_state(&id).await;
+    assert_eq!(c["credentials"]["sshHostKey"], first.as_str(), "{c}");
+    // The key is bound to the pin: clearing it without the key again is
+    // refused (a cleared pin would trust whatever server answers next) …
+    let r = app
+        .put(
+            &path,
             &app.admin_key,
             json!({"credentials": {"url": url, "branch": "main", "sshHostKey": ""}}),
+        )
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert_eq!(
+        r.body["error"]["field"], "credentials.sshPrivateKey",
+        "{}",
+        r.text
+    );
+    // … and with it, the next test pins the new key.
+    let r = app
+        .put(
+            &path,
+            &app.admin_key,
+            json!({"credentials": {"url": url, "branch": "main", "sshHostKey": "",
+                                   "sshPrivateKey": sshd.client_key}}),
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);

@@ -130,6 +130,13 @@ async fn a_new_organization_cannot_reach_the_inlet_host() {
         r.body["outboundPolicy"]["deniedNetworks"],
         json!(["127.0.0.2/32"])
     );
+    // Leaving fileRoots out grants none: editing networks never widens files.
+    assert_eq!(
+        r.body["outboundPolicy"]["fileRoots"],
+        json!([]),
+        "{}",
+        r.text
+    );
     let r = test_new(&app, &key, "postgresql", postgres_at("127.0.0.1", 5432)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     test_new(&app, &key, "postgresql", postgres_at("127.0.0.2", 5432))

@@ -81,6 +81,7 @@ fn policy_lines(org: &str, p: &serde_json::Value) -> String {
     )
 }
 
+/// Runs one `inlet orgs …` command against the server.
 pub async fn run(remote: &Remote, command: OrgsCommand) -> Result<(), Failure> {
     match command {
         OrgsCommand::List { page, show } => {

@@ -137,8 +137,15 @@ pub struct OutboundPolicyBody {
     /// Refuse loopback and the address Inlet listens on.
     deny_local: bool,
     /// Directories the organization's file sources may read, each inside an
-    /// instance root; `null` means every instance root, `[]` none.
+    /// instance root; `null` means every instance root, `[]` (or leaving it
+    /// out) none, so an edit of the networks alone never widens file access.
+    #[serde(default = "no_file_roots")]
     file_roots: Option<Vec<String>>,
+}
+
+/// A policy sent without `fileRoots` grants none.
+fn no_file_roots() -> Option<Vec<String>> {
+    Some(Vec::new())
 }
 
 impl From<OrgPolicy> for OutboundPolicyBody {
