@@ -414,7 +414,12 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
     outs.push(out);
     let err = fails(&set_credentials(&["--field", "password=x"]), 2);
     assert!(err.contains("password is secret"), "{err}");
-    let out = set_credentials(&["--field", "sslmode=prefer", "--json"]);
+    // A weaker TLS mode moves where the password may be read: it must be
+    // given again (the same rule as every API).
+    let err = fails(&set_credentials(&["--field", "sslmode=prefer"]), 1);
+    assert!(err.contains("credentials.password"), "{err}");
+    let pw_again = format!("password=@{}", pw.display());
+    let out = set_credentials(&["--field", "sslmode=prefer", "--field", &pw_again, "--json"]);
     let after: Value = serde_json::from_str(&ok(&out)).unwrap();
     assert_eq!(
         after["sourceConnection"]["credentials"]["sslmode"],
@@ -435,7 +440,14 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
         1,
     );
     assert!(err.contains("inlet_cli_no_such_db"), "{err}");
-    let out = set_credentials(&["--field", "sslmode=disable", "--test", "--json"]);
+    let out = set_credentials(&[
+        "--field",
+        "sslmode=disable",
+        "--field",
+        &pw_again,
+        "--test",
+        "--json",
+    ]);
     let after: Value = serde_json::from_str(&ok(&out)).unwrap();
     let c = &after["sourceConnection"];
     assert_eq!(c["credentials"]["sslmode"], "disable");
