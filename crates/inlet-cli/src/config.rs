@@ -14,6 +14,11 @@ use figment::providers::{Format, Serialized, Toml};
 use inlet_core::policy::OutboundPolicy;
 use serde::{Deserialize, Serialize};
 
+pub use self::duration::parse_duration;
+
+mod duration;
+mod outbound;
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum, Default)]
 #[serde(rename_all = "lowercase")]
@@ -250,28 +255,6 @@ pub struct Config {
     pub stream_max_duration: Duration,
 }
 
-/// Parses `90`, `30s`, `15m`, `1h` or `1d` into a duration.
-pub fn parse_duration(setting: &str, raw: &str) -> Result<Duration> {
-    let raw = raw.trim();
-    let (num, unit) = raw
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((raw, "s"), |i| (&raw[..i], &raw[i..]));
-    let n: f64 = num
-        .parse()
-        .with_context(|| format!("{setting}: {raw:?} is not a duration like 30s, 15m or 1h"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        "d" => n * 86400.0,
-        _ => bail!("{setting}: unit {unit:?} is not one of s, m, h, d"),
-    };
-    if !secs.is_finite() || secs < 0.0 {
-        bail!("{setting}: must not be negative");
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
 impl Config {
     /// Merges the layers and validates.
     pub fn load(args: &ConfigArgs) -> Result<Self> {
@@ -307,6 +290,7 @@ impl Config {
             || (raw.master_key_file.is_none() && raw.master_key.is_none());
         let database_url = raw
             .database_url
+            .clone()
             .unwrap_or_else(|| format!("sqlite:{}", raw.data_dir.join("inlet.db").display()));
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
@@ -324,54 +308,7 @@ impl Config {
                 )
             })?;
         }
-        let file_roots = match &raw.file_roots {
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(PathBuf::from)
-                .collect(),
-            None => vec![raw.data_dir.join("files")],
-        };
-        let mut roots = Vec::new();
-        for root in file_roots {
-            std::fs::create_dir_all(&root).with_context(|| {
-                format!(
-                    "file_roots (INLET_FILE_ROOTS): cannot create {}",
-                    root.display()
-                )
-            })?;
-            roots.push(std::fs::canonicalize(&root).with_context(|| {
-                format!(
-                    "file_roots (INLET_FILE_ROOTS): cannot resolve {}",
-                    root.display()
-                )
-            })?);
-        }
-        let policy = OutboundPolicy {
-            allowed: OutboundPolicy::parse_networks(
-                "allowed_networks (INLET_ALLOWED_NETWORKS)",
-                &raw.allowed_networks,
-            )
-            .map_err(anyhow::Error::msg)?,
-            denied: OutboundPolicy::parse_networks(
-                "denied_networks (INLET_DENIED_NETWORKS)",
-                &raw.denied_networks,
-            )
-            .map_err(anyhow::Error::msg)?,
-            file_roots: roots,
-            allow_local_git: raw.allow_local_git,
-            // Organizations that deny local addresses may not reach the
-            // address Inlet listens on (loopback is denied to them anyway;
-            // an unspecified listen address names no one address).
-            own_addresses: if listen.ip().is_unspecified() {
-                Vec::new()
-            } else {
-                OutboundPolicy::parse_networks("listen", &listen.ip().to_string())
-                    .map_err(anyhow::Error::msg)?
-            },
-            ..OutboundPolicy::default()
-        };
+        let policy = outbound::policy(&raw, listen)?;
         if !(raw.connect_timeout.is_finite()
             && raw.connect_timeout > 0.0
             && raw.connect_timeout <= 3600.0)
@@ -487,30 +424,5 @@ impl Config {
             }
             _ => self.database_url.clone(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("x", "90").unwrap(), Duration::from_secs(90));
-        assert_eq!(
-            parse_duration("x", "15m").unwrap(),
-            Duration::from_secs(900)
-        );
-        assert_eq!(
-            parse_duration("x", "1h").unwrap(),
-            Duration::from_secs(3600)
-        );
-        assert!(
-            parse_duration("x", "soon")
-                .unwrap_err()
-                .to_string()
-                .contains("x")
-        );
-        assert!(parse_duration("x", "5y").is_err());
     }
 }

@@ -108,10 +108,7 @@ impl Connector for Mysql {
         let (mut conn, tunnel) = Self::connect(ctx, source).await?;
         sql::run(ctx, "MySQL", sqlx::raw_sql("SELECT 1").execute(&mut conn)).await?;
         let _ = conn.close().await;
-        // Through a tunnel, the bastion's host key, for the services to pin.
-        Ok(TestReport {
-            ssh_host_key: tunnel.as_ref().map(|t| t.host_key.clone()),
-        })
+        Ok(tunnel::test_report(tunnel.as_ref()))
     }
 
     async fn discover(

@@ -120,10 +120,7 @@ impl Connector for Postgresql {
         )
         .await?;
         let _ = conn.close().await;
-        // Through a tunnel, the bastion's host key, for the services to pin.
-        Ok(TestReport {
-            ssh_host_key: tunnel.as_ref().map(|t| t.host_key.clone()),
-        })
+        Ok(tunnel::test_report(tunnel.as_ref()))
     }
 
     async fn discover(

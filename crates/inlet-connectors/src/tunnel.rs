@@ -13,7 +13,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use inlet_core::connector::{ConnectorError, Context, SourceConfig};
+use inlet_core::connector::{ConnectorError, Context, SourceConfig, TestReport};
 use tokio::net::TcpListener;
 
 use crate::{net, ssh};
@@ -23,6 +23,14 @@ pub struct Tunnel {
     task: tokio::task::JoinHandle<()>,
     /// The `SHA256:…` fingerprint of the bastion's host key.
     pub host_key: String,
+}
+
+/// What a passing test through `tunnel` (if any) reports: the bastion's
+/// host key, for the services to pin.
+pub fn test_report(tunnel: Option<&Tunnel>) -> TestReport {
+    TestReport {
+        ssh_host_key: tunnel.map(|t| t.host_key.clone()),
+    }
 }
 
 impl Drop for Tunnel {

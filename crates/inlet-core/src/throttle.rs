@@ -20,11 +20,11 @@ use governor::{Quota, RateLimiter};
 
 type Limiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
 
-/// The bucket requests without a known address share.
 /// How many client addresses a limiter tracks at most, past which new
 /// addresses share one bucket (attackers choose addresses; memory must not).
 pub const TRACKED_ADDRESSES: usize = 65_536;
 
+/// The bucket requests without a known address share.
 const UNKNOWN: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 /// The bucket new addresses share once `capacity` are tracked.
 const OVERFLOW: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
@@ -55,8 +55,7 @@ impl AddressLimiter {
     pub fn check(&self, addr: Option<IpAddr>) -> Result<(), u64> {
         let key = self.key(addr.map_or(UNKNOWN, bucket));
         self.limiter.check_key(&key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+            whole_seconds(not_until.wait_time_from(DefaultClock::default().now()))
         })
     }
 
@@ -83,6 +82,12 @@ impl AddressLimiter {
             OVERFLOW
         }
     }
+}
+
+/// A wait as the whole seconds a `Retry-After` says (rounded up, so a
+/// client that waits as told is let through).
+pub fn whole_seconds(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 /// The bucket of an address: IPv4 (also when mapped into IPv6) as is, IPv6

@@ -8,6 +8,7 @@ use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use inlet_core::ids::ApiKeyId;
+use inlet_core::throttle::whole_seconds;
 
 type Limiter = RateLimiter<
     ApiKeyId,
@@ -58,12 +59,9 @@ impl KeyRateLimiter {
             Ok(snapshot) => Decision::Allowed {
                 remaining: snapshot.remaining_burst_capacity(),
             },
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Decision::Limited {
-                    retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-                }
-            }
+            Err(not_until) => Decision::Limited {
+                retry_after: whole_seconds(not_until.wait_time_from(DefaultClock::default().now())),
+            },
         }
     }
 

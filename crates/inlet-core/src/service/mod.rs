@@ -6,6 +6,8 @@ mod access;
 mod audit;
 mod binding;
 mod collections;
+mod connection_edits;
+mod connection_events;
 mod connections;
 mod console;
 mod documents;
@@ -24,7 +26,8 @@ mod sync;
 use std::sync::Arc;
 
 pub use access::Credential;
-pub use connections::{ConnectionEdit, ConnectionInput};
+pub use connection_edits::ConnectionEdit;
+pub use connections::ConnectionInput;
 pub use console::{
     ConsoleSession, FAILED_SIGN_INS_RECORDED_PER_MINUTE, SESSION_HOURS, csrf_matches, csrf_token,
 };

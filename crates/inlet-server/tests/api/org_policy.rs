@@ -100,6 +100,16 @@ async fn a_new_organization_cannot_reach_the_inlet_host() {
         r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
         assert_eq!(r.body["error"]["field"], field, "{}", r.text);
     }
+    let missing = app.files.join("no-such-dir").display().to_string();
+    let r = app
+        .put(
+            &policy_path(&org),
+            &app.admin_key,
+            json!({"denyLocal": false, "fileRoots": [missing]}),
+        )
+        .await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(r.message().contains("existing directory"), "{}", r.text);
     app.put(
         &policy_path(&org),
         &app.admin_key,

@@ -8,7 +8,13 @@
 //! resolution, on every connect, by the connectors.
 
 use std::net::IpAddr;
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
+
+mod org;
+mod paths;
+
+use org::LOOPBACK;
+pub use org::OrgPolicy;
 
 use ipnet::IpNet;
 
@@ -77,92 +83,6 @@ pub struct OutboundPolicy {
     /// When non-empty, the organization reaches only these.
     pub org_allowed: Vec<IpNet>,
 }
-
-/// One organization's outbound policy, set by an instance administrator. It
-/// only narrows the instance's: an address the instance refuses stays
-/// refused, and file roots must lie inside the instance's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrgPolicy {
-    /// When non-empty, the organization reaches only these networks.
-    pub allowed_networks: Vec<IpNet>,
-    /// Networks the organization may not reach.
-    pub denied_networks: Vec<IpNet>,
-    /// Refuses loopback (`127.0.0.0/8`, `::1`) and the address Inlet
-    /// listens on, so an organization cannot reach the Inlet host's own
-    /// services (its database, its metrics, other local daemons).
-    pub deny_local: bool,
-    /// The file roots the organization's file-based sources may read:
-    /// `None` means every instance root; an empty list, none.
-    pub file_roots: Option<Vec<PathBuf>>,
-}
-
-impl OrgPolicy {
-    /// The policy of the instance's own first organization: the instance
-    /// policy as configured, nothing narrowed.
-    pub fn unrestricted() -> Self {
-        Self {
-            allowed_networks: Vec::new(),
-            denied_networks: Vec::new(),
-            deny_local: false,
-            file_roots: None,
-        }
-    }
-
-    /// The policy every later organization starts with: no local
-    /// addresses, no file roots, until an instance administrator widens it.
-    pub fn restricted() -> Self {
-        Self {
-            deny_local: true,
-            file_roots: Some(Vec::new()),
-            ..Self::unrestricted()
-        }
-    }
-
-    /// The stored form: `{"allowedNetworks": [..], "deniedNetworks": [..],
-    /// "denyLocal": bool, "fileRoots": [..] | null}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let nets = |list: &[IpNet]| list.iter().map(ToString::to_string).collect::<Vec<_>>();
-        serde_json::json!({
-            "allowedNetworks": nets(&self.allowed_networks),
-            "deniedNetworks": nets(&self.denied_networks),
-            "denyLocal": self.deny_local,
-            "fileRoots": self.file_roots.as_ref().map(|roots| {
-                roots.iter().map(|r| r.display().to_string()).collect::<Vec<_>>()
-            }),
-        })
-    }
-
-    /// Reads the stored form back.
-    pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
-        let strings = |key: &str| -> Result<Option<Vec<String>>, String> {
-            match value.get(key) {
-                None | Some(serde_json::Value::Null) => Ok(None),
-                Some(v) => serde_json::from_value(v.clone())
-                    .map(Some)
-                    .map_err(|e| format!("{key}: {e}")),
-            }
-        };
-        let nets = |key: &str| -> Result<Vec<IpNet>, String> {
-            OutboundPolicy::parse_networks(key, &strings(key)?.unwrap_or_default().join(","))
-        };
-        Ok(Self {
-            allowed_networks: nets("allowedNetworks")?,
-            denied_networks: nets("deniedNetworks")?,
-            deny_local: value
-                .get("denyLocal")
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(true),
-            file_roots: strings("fileRoots")?
-                .map(|roots| roots.into_iter().map(PathBuf::from).collect()),
-        })
-    }
-}
-
-/// Loopback, which [`OrgPolicy::deny_local`] refuses.
-const LOOPBACK: [IpNet; 2] = [
-    IpNet::new_assert(IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 0)), 8),
-    IpNet::new_assert(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), 128),
-];
 
 /// Link-local IPv4 and IPv6, the AWS IPv6 metadata address, and the
 /// unspecified addresses: `0.0.0.0` (and all of `0.0.0.0/8`, "this
@@ -250,62 +170,6 @@ impl OutboundPolicy {
         }
         Ok(())
     }
-
-    /// Checks `path` against the roots and resolves it (relative paths are
-    /// taken from the first root). The check is lexical first: `.` and `..`
-    /// are resolved without touching the file system, and anything outside
-    /// every root is refused before the file system is asked about it, so a
-    /// refusal says nothing about what exists out there. Only then are
-    /// symlinks resolved, and a path that leads outside is refused the same
-    /// way. A missing file inside a root is an I/O error, not a refusal.
-    pub fn check_path(&self, path: &str) -> Result<Result<PathBuf, Refusal>, std::io::Error> {
-        let given = Path::new(path);
-        let joined = match (given.is_absolute(), self.file_roots.first()) {
-            (false, Some(root)) => root.join(given),
-            _ => given.to_path_buf(),
-        };
-        let lexical = normalize(&joined);
-        if !self.inside_roots(&lexical) {
-            return Ok(Err(Refusal::OutsideRoots));
-        }
-        match std::fs::canonicalize(&lexical) {
-            Ok(canonical) if self.inside_roots(&canonical) => Ok(Ok(canonical)),
-            Ok(_) => Ok(Err(Refusal::OutsideRoots)),
-            // A symlink inside a root may point at a missing place outside:
-            // judge by the deepest part that exists (a dangling link counts
-            // as outside), so the error cannot tell what exists out there.
-            Err(e) => {
-                let deepest = lexical
-                    .ancestors()
-                    .find(|a| std::fs::symlink_metadata(a).is_ok())
-                    .and_then(|a| std::fs::canonicalize(a).ok());
-                match deepest {
-                    Some(existing) if self.inside_roots(&existing) => Err(e),
-                    _ => Ok(Err(Refusal::OutsideRoots)),
-                }
-            }
-        }
-    }
-
-    fn inside_roots(&self, path: &Path) -> bool {
-        self.file_roots.iter().any(|root| path.starts_with(root))
-    }
-}
-
-/// `path` with `.` and `..` resolved by its text alone (`..` at the root
-/// stays at the root, as the kernel does).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -387,90 +251,6 @@ mod tests {
     }
 
     #[test]
-    fn paths_stay_inside_roots_after_resolution() {
-        let root = tempfile_dir();
-        let outside = tempfile_dir();
-        std::fs::write(root.join("ok.csv"), "a\n1\n").unwrap();
-        std::fs::write(outside.join("secret.csv"), "a\n1\n").unwrap();
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(outside.join("secret.csv"), root.join("link.csv")).unwrap();
-        let p = OutboundPolicy {
-            file_roots: vec![std::fs::canonicalize(&root).unwrap()],
-            ..Default::default()
-        };
-        assert!(p.check_path("ok.csv").unwrap().is_ok());
-        assert!(
-            p.check_path(root.join("ok.csv").to_str().unwrap())
-                .unwrap()
-                .is_ok()
-        );
-        let traversal = format!(
-            "../{}/secret.csv",
-            outside.file_name().unwrap().to_str().unwrap()
-        );
-        assert!(matches!(
-            p.check_path(&traversal).unwrap(),
-            Err(Refusal::OutsideRoots)
-        ));
-        #[cfg(unix)]
-        assert!(matches!(
-            p.check_path("link.csv").unwrap(),
-            Err(Refusal::OutsideRoots)
-        ));
-        assert!(p.check_path("missing.csv").is_err());
-        assert!(p.check_path("./sub/../missing.csv").is_err());
-        let _ = std::fs::remove_dir_all(root);
-        let _ = std::fs::remove_dir_all(outside);
-    }
-
-    #[test]
-    fn outside_the_roots_nothing_is_told_about_what_exists() {
-        let root = tempfile_dir();
-        let outside = tempfile_dir();
-        std::fs::write(outside.join("there.csv"), "a\n1\n").unwrap();
-        #[cfg(unix)]
-        {
-            std::os::unix::fs::symlink(&outside, root.join("out")).unwrap();
-            std::os::unix::fs::symlink(outside.join("gone"), root.join("dangling")).unwrap();
-        }
-        let p = OutboundPolicy {
-            file_roots: vec![std::fs::canonicalize(&root).unwrap()],
-            ..Default::default()
-        };
-        let out = outside.to_str().unwrap();
-        let up = format!("../{}", outside.file_name().unwrap().to_str().unwrap());
-        let mut probes = vec![
-            format!("{out}/there.csv"),
-            format!("{out}/missing.csv"),
-            format!("{up}/there.csv"),
-            format!("{up}/missing.csv"),
-            format!("{}/../../../{out}/there.csv", root.display()),
-            "/".to_owned(),
-            "..".to_owned(),
-        ];
-        if cfg!(unix) {
-            probes.extend(
-                ["out/there.csv", "out/missing.csv", "out/x/y", "dangling"].map(String::from),
-            );
-        }
-        for probe in &probes {
-            let refusal = p.check_path(probe).expect(probe).expect_err(probe);
-            assert_eq!(refusal, Refusal::OutsideRoots, "{probe}");
-            assert!(!refusal.to_string().contains(out), "{probe}");
-        }
-        // `..` that stays inside is fine; a file name is not a directory.
-        std::fs::write(root.join("in.csv"), "a\n1\n").unwrap();
-        assert!(p.check_path("x/../in.csv").unwrap().is_ok());
-        assert!(p.check_path("in.csv/..").unwrap().is_ok());
-        assert_eq!(
-            normalize(Path::new("/a/./b/../../../c")),
-            PathBuf::from("/c")
-        );
-        let _ = std::fs::remove_dir_all(root);
-        let _ = std::fs::remove_dir_all(outside);
-    }
-
-    #[test]
     fn an_organization_narrows_the_instance_policy() {
         let instance = OutboundPolicy {
             denied: OutboundPolicy::parse_networks("x", "10.9.0.0/16").unwrap(),
@@ -522,25 +302,5 @@ mod tests {
                 .to_string()
                 .contains("organization")
         );
-    }
-
-    #[test]
-    fn an_organization_policy_reads_back_as_stored() {
-        let policy = OrgPolicy {
-            allowed_networks: OutboundPolicy::parse_networks("x", "10.0.0.0/8").unwrap(),
-            denied_networks: OutboundPolicy::parse_networks("x", "10.9.0.0/16, ::1").unwrap(),
-            deny_local: false,
-            file_roots: Some(vec![PathBuf::from("/srv/acme")]),
-        };
-        assert_eq!(OrgPolicy::from_json(&policy.to_json()).unwrap(), policy);
-        for p in [OrgPolicy::restricted(), OrgPolicy::unrestricted()] {
-            assert_eq!(OrgPolicy::from_json(&p.to_json()).unwrap(), p);
-        }
-    }
-
-    fn tempfile_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("inlet-policy-{}", rand::random::<u64>()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
     }
 }
