@@ -59,6 +59,21 @@ pub enum CoreError {
     /// A sync the caller waited for ended failed or cancelled.
     #[error("{0}")]
     SyncFailed(String),
+    /// A search asked (with `after`) for changes this node's index has not
+    /// applied within the wait; retry shortly.
+    #[error(
+        "the search index has applied changes through {applied}, not yet {wanted}; retry shortly"
+    )]
+    IndexBehind {
+        /// The `seq` asked for.
+        wanted: u64,
+        /// The `seq` the index reflects.
+        applied: u64,
+    },
+    /// This process serves no search (a worker), or its index cannot
+    /// answer; another node may.
+    #[error("{0}")]
+    SearchUnavailable(String),
     /// The store failed; the message is for logs, callers get a generic one.
     #[error("store error: {0}")]
     Store(String),

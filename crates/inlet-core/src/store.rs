@@ -3,22 +3,24 @@
 //! Implementations live in `inlet-store` (SQLite and PostgreSQL).
 
 mod audit;
+mod changes;
 mod console;
 mod documents;
 mod jobs;
 mod schedules;
-mod search;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 pub use audit::AuditStore;
+pub use changes::{Change, ChangeLog, ChangeOp, IndexedDocument, LogHead};
 pub use console::ConsoleStore;
-pub use documents::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
+pub use documents::{
+    BatchOutcome, Cleared, DocumentStore, ScopedConnection, StreamState, SyncBatch,
+};
 pub use jobs::{Heartbeat, JobStore};
 pub use schedules::ScheduleStore;
-pub use search::{SearchPage, SearchScope, SearchStore};
 
 use crate::crypto::Sealed;
 use crate::error::CoreResult;
@@ -42,13 +44,13 @@ use crate::policy::OrgPolicy;
 /// that organization's list generation.
 pub type FoundKey = (ApiKey, Option<Role>, i64);
 
-/// Persistence for every domain object; jobs and documents have traits of
-/// their own.
+/// Persistence for every domain object; jobs, documents and the change log
+/// have traits of their own.
 #[async_trait]
 pub trait Store:
     JobStore
     + DocumentStore
-    + SearchStore
+    + ChangeLog
     + ScheduleStore
     + AuditStore
     + ConsoleStore

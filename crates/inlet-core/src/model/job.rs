@@ -156,6 +156,9 @@ pub struct Job {
     pub counts: Counts,
     /// Bytes of record data read, the sum of its streams'.
     pub bytes: u64,
+    /// The change-log `seq` of its last batch that changed documents: a
+    /// search with `after` set to it sees everything the job wrote.
+    pub index_seq: Option<u64>,
     /// Per-stream progress.
     pub streams: Vec<StreamProgress>,
     /// Why it failed, or why its last attempt failed while retrying.

@@ -18,6 +18,9 @@ use crate::CoreError;
 pub const MAX_QUERY_CHARS: usize = 1_000;
 /// Most terms (words, phrases, exclusions) in one query.
 pub const MAX_TERMS: usize = 32;
+/// Shortest prefix accepted (`ab*`): a one-letter prefix matches nearly
+/// every document and says nothing.
+pub const MIN_PREFIX_CHARS: usize = 2;
 
 /// A word or phrase, as normalized tokens (a word of several tokens, such
 /// as `foo-bar` or a run of CJK characters, is a phrase).
@@ -154,6 +157,16 @@ impl Query {
                 // Only punctuation (`*`, `(`, `-`): nothing to look for.
                 continue;
             }
+            if prefix
+                && tokens
+                    .last()
+                    .is_some_and(|t| t.chars().count() < MIN_PREFIX_CHARS)
+            {
+                return Err(CoreError::invalid(
+                    field,
+                    format!("a prefix (word*) needs at least {MIN_PREFIX_CHARS} characters"),
+                ));
+            }
             terms += 1;
             if terms > MAX_TERMS {
                 return Err(CoreError::invalid(
@@ -280,6 +293,9 @@ mod tests {
         assert!(refused("-a -b").contains("excluded"));
         assert!(refused("a OR -b").contains("OR"));
         assert!(refused(&"x".repeat(MAX_QUERY_CHARS + 1)).contains("longer"));
+        assert!(refused("a*").contains("at least 2 characters"));
+        assert!(refused("\"big c\"*").contains("prefix"));
+        assert!(refused("日*").contains("prefix"));
         assert!(refused(&"w ".repeat(MAX_TERMS + 1)).contains("more than"));
         // Open quotes, stray operators, NUL bytes.
         assert_eq!(

@@ -12,39 +12,9 @@ use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 /// queries alike.
 pub const MAX_TOKEN_CHARS: usize = 64;
 
-/// Tokens of a document beyond this many are not indexed (both stores).
+/// Tokens of a document's title, and of its text, beyond this many are
+/// not indexed.
 pub const MAX_DOCUMENT_TOKENS: usize = 50_000;
-
-/// A document's tokens as the stores index them: space-separated.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IndexTerms {
-    /// Tokens of the title.
-    pub title: String,
-    /// Tokens of the body text.
-    pub body: String,
-}
-
-/// The tokens of a document's title and text.
-pub fn index_terms(title: &str, text: &str) -> IndexTerms {
-    IndexTerms {
-        title: joined(title, MAX_DOCUMENT_TOKENS),
-        body: joined(text, MAX_DOCUMENT_TOKENS),
-    }
-}
-
-fn joined(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut n = 0;
-    scan(text, |_, token| {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(token);
-        n += 1;
-        n < max
-    });
-    out
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Class {
@@ -211,14 +181,9 @@ mod tests {
     }
 
     #[test]
-    fn long_words_are_cut_and_documents_capped() {
+    fn long_words_are_cut() {
         let long = "a".repeat(500);
         assert_eq!(tokens(&long)[0].len(), MAX_TOKEN_CHARS);
-        let many = "w ".repeat(MAX_DOCUMENT_TOKENS + 10);
-        assert_eq!(
-            index_terms("", &many).body.split(' ').count(),
-            MAX_DOCUMENT_TOKENS
-        );
-        assert_eq!(index_terms("Zoë's Café", "").title, "zoe s cafe");
+        assert_eq!(tokens("Zoë's Café"), ["zoe", "s", "cafe"]);
     }
 }

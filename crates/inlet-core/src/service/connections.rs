@@ -198,18 +198,23 @@ impl Services {
     }
 
     /// Removes a connection's indexed documents and cursors, keeping the
-    /// connection (its next sync reads everything again).
-    pub async fn clear_data(&self, who: &Principal, id: ConnectionId) -> CoreResult<u64> {
+    /// connection (its next sync reads everything again); answers how many
+    /// went and the change-log `seq` a search can wait for (`after`).
+    pub async fn clear_data(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+    ) -> CoreResult<crate::store::Cleared> {
         who.require(Scope::Write)?;
         self.get_connection(who, id).await?;
         self.ensure_no_active_sync(who, id).await?;
-        let n = self
+        let cleared = self
             .store
             .audited(who.audit(AuditAction::DataCleared).object(id))
             .clear_documents(who.org_id, id)
             .await?;
-        tracing::info!(connection = %id, documents = n, "indexed data cleared");
-        Ok(n)
+        tracing::info!(connection = %id, documents = cleared.documents, "indexed data cleared");
+        Ok(cleared)
     }
 
     /// Tests a connection for real: status `testing` while it runs, then

@@ -58,6 +58,8 @@ pub struct Services {
     jobs_changed: Arc<tokio::sync::Notify>,
     /// How many failed sign-ins per client address are still recorded.
     failed_sign_ins: Arc<crate::throttle::AddressLimiter>,
+    /// This node's search index (`None` in a process that serves no search).
+    index: Option<Arc<dyn crate::search::Index>>,
 }
 
 impl Services {
@@ -79,7 +81,19 @@ impl Services {
                 console::FAILED_SIGN_INS_RECORDED_PER_MINUTE,
                 crate::throttle::TRACKED_ADDRESSES,
             )),
+            index: None,
         }
+    }
+
+    /// Serves search from `index`, this node's copy.
+    pub fn with_index(mut self, index: Arc<dyn crate::search::Index>) -> Self {
+        self.index = Some(index);
+        self
+    }
+
+    /// This node's search index, if it serves search.
+    pub fn index(&self) -> Option<&Arc<dyn crate::search::Index>> {
+        self.index.as_ref()
     }
 
     /// Sets batch size, record limit and lease length of jobs.

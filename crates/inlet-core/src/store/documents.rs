@@ -1,12 +1,12 @@
-//! Persistence of synced data: documents with their full-text index, the
-//! per-stream sync state (cursors, resume positions), and the batch commit
-//! that writes all of it, with the job's counts, in one transaction.
+//! Persistence of synced data: documents, the per-stream sync state
+//! (cursors, resume positions), and the batch commit that writes all of it,
+//! with the job's counts and one change-log entry, in one transaction.
 
 use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::error::CoreResult;
-use crate::ids::{ConnectionId, DocumentId, JobId, OrgId};
+use crate::ids::{CollectionId, ConnectionId, DocumentId, JobId, OrgId};
 use crate::list::{Page, PageRequest};
 use crate::model::Timestamp;
 use crate::model::document::{Document, DocumentWrite};
@@ -78,6 +78,30 @@ pub struct BatchOutcome {
     pub deleted: u64,
     /// A cancel of the job was asked for (seen at this batch's lease check).
     pub cancel_requested: bool,
+    /// The change-log `seq` of the batch (`None`: no document changed, so
+    /// nothing was logged).
+    pub index_seq: Option<u64>,
+}
+
+/// A connection as a search scope needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopedConnection {
+    /// Its collection.
+    pub collection_id: CollectionId,
+    /// The connection.
+    pub connection_id: ConnectionId,
+    /// Whether its documents are searched (switched on and its last sync
+    /// did not fail).
+    pub searchable: bool,
+}
+
+/// What clearing a connection's documents did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cleared {
+    /// Documents removed.
+    pub documents: u64,
+    /// The change-log `seq` of the clear.
+    pub index_seq: u64,
 }
 
 /// Documents and sync state.
@@ -105,7 +129,19 @@ pub trait DocumentStore: Send + Sync {
     /// One document of `org`.
     async fn get_document(&self, org: OrgId, id: DocumentId) -> CoreResult<Document>;
 
-    /// Removes a connection's documents, their index entries and its stream
-    /// states; returns how many documents went.
-    async fn clear_documents(&self, org: OrgId, connection: ConnectionId) -> CoreResult<u64>;
+    /// The documents of `org` among `ids`, in any order; ids of another
+    /// organization or deleted since are left out.
+    async fn documents_by_ids(&self, org: OrgId, ids: &[DocumentId]) -> CoreResult<Vec<Document>>;
+
+    /// Every connection of `org` in `collections` (empty: every
+    /// collection), with whether its documents are searched.
+    async fn search_scope(
+        &self,
+        org: OrgId,
+        collections: &[CollectionId],
+    ) -> CoreResult<Vec<ScopedConnection>>;
+
+    /// Removes a connection's documents and its stream states, logging one
+    /// change; returns how many documents went and the change's `seq`.
+    async fn clear_documents(&self, org: OrgId, connection: ConnectionId) -> CoreResult<Cleared>;
 }
