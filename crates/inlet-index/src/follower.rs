@@ -1,0 +1,474 @@
+//! The follower: one thread per `inlet serve` that keeps this node's index
+//! equal to the store's documents. It opens the index (rebuilding it from
+//! the store when it is missing, corrupt, of another schema or store, or
+//! behind a pruned log), then applies the change log in pages, commits at
+//! most every commit interval with the applied `seq` in the commit's
+//! payload, and publishes the new searcher. It records its progress in the
+//! store (so pruning waits for it) and prunes what every node has applied.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use inlet_core::ids::DocumentId;
+use inlet_core::search::IndexStatus;
+use inlet_core::store::{Change, ChangeLog, ChangeOp, IndexedDocument};
+use tokio::runtime::Handle;
+use tokio::sync::Notify;
+
+use crate::error::IndexError;
+use crate::searchable::TantivyIndex;
+use crate::writer::{Unusable, Writer, WriterSettings};
+
+/// Changes read per page.
+const PAGE: u32 = 500;
+/// Documents read from the store per query.
+const DOCUMENTS_PER_READ: usize = 2_000;
+/// While catching up, commit at least this often (fewer, larger segments
+/// than one per interval, and progress that survives a restart).
+const CATCH_UP_COMMIT_DOCUMENTS: u64 = 200_000;
+/// How often an idle node tells the store it is alive.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+/// How often a node prunes the log.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// Longest wait between retries after a failure.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Settings of a node's index.
+#[derive(Debug, Clone)]
+pub struct IndexConfig {
+    /// Where the index lives (`<data-dir>/index`); one per node.
+    pub dir: PathBuf,
+    /// The writer's memory, in bytes (at least 15 MB per thread).
+    pub memory_bytes: usize,
+    /// Indexing threads.
+    pub threads: usize,
+    /// Longest a change waits for the commit that makes it searchable.
+    pub commit_interval: Duration,
+    /// How often the log is polled for other nodes' changes.
+    pub poll_interval: Duration,
+    /// A node silent for longer no longer holds back pruning (and rebuilds
+    /// when it returns).
+    pub node_retention: Duration,
+}
+
+impl IndexConfig {
+    /// Defaults for an index in `dir`: 64 MB, one thread, 500 ms commits,
+    /// 100 ms polls, 24 h retention.
+    pub fn new(dir: PathBuf) -> Self {
+        Self {
+            dir,
+            memory_bytes: 64 * 1024 * 1024,
+            threads: 1,
+            commit_interval: Duration::from_millis(500),
+            poll_interval: Duration::from_millis(100),
+            node_retention: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// A running follower; dropping it stops the thread (uncommitted changes
+/// are applied again by the next start).
+pub struct IndexHandle {
+    index: Arc<TantivyIndex>,
+    stop: Arc<AtomicBool>,
+    wake: Arc<Notify>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl IndexHandle {
+    /// The index searches use.
+    pub fn index(&self) -> Arc<TantivyIndex> {
+        self.index.clone()
+    }
+}
+
+impl Drop for IndexHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts this node's follower. Fails at once when another process holds
+/// the directory; everything else (a rebuild, a full disk) is retried in
+/// the background while `/readyz` says so.
+pub fn start(log: Arc<dyn ChangeLog>, config: IndexConfig) -> Result<IndexHandle, IndexError> {
+    std::fs::create_dir_all(&config.dir)?;
+    let lock = lock_dir(&config.dir)?;
+    let node = node_id(&config.dir)?;
+    let (_, fields) = crate::schema::schema();
+    let index = Arc::new(TantivyIndex::new(fields));
+    let stop = Arc::new(AtomicBool::new(false));
+    let wake = log.change_signal();
+    let mut follower = Follower {
+        log,
+        config,
+        node,
+        index: index.clone(),
+        stop: stop.clone(),
+        wake: wake.clone(),
+        runtime: Handle::current(),
+        _lock: lock,
+        last_heartbeat: None,
+        last_prune: None,
+    };
+    let thread = std::thread::Builder::new()
+        .name("inlet-index".into())
+        .spawn(move || follower.run())?;
+    Ok(IndexHandle {
+        index,
+        stop,
+        wake,
+        thread: Some(thread),
+    })
+}
+
+/// Holds `<dir>/inlet.lock` for the life of the follower: two nodes given
+/// one directory would each rebuild the other's files.
+fn lock_dir(dir: &Path) -> Result<std::fs::File, IndexError> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("inlet.lock"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(IndexError::InUse(dir.display().to_string())),
+        Err(std::fs::TryLockError::Error(e)) => Err(IndexError::Io(e)),
+    }
+}
+
+/// This node's name in the store, kept in `<dir>/node-id` across restarts
+/// and rebuilds.
+fn node_id(dir: &Path) -> Result<String, IndexError> {
+    let path = dir.join("node-id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim();
+        if !id.is_empty() {
+            return Ok(id.to_owned());
+        }
+    }
+    let id: String = (0..16)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    std::fs::write(&path, &id)?;
+    Ok(id)
+}
+
+struct Follower {
+    log: Arc<dyn ChangeLog>,
+    config: IndexConfig,
+    node: String,
+    index: Arc<TantivyIndex>,
+    stop: Arc<AtomicBool>,
+    wake: Arc<Notify>,
+    runtime: Handle,
+    _lock: std::fs::File,
+    last_heartbeat: Option<Instant>,
+    last_prune: Option<Instant>,
+}
+
+/// Where applying stands within one open index.
+struct Cursor {
+    /// Every change through this is applied (maybe not yet committed).
+    applied: u64,
+    /// Every change through this is committed and searchable.
+    committed: u64,
+    /// Inserts through this `seq` may already be in the index (a rebuild's
+    /// scan saw them): add them as upserts.
+    upsert_through: u64,
+    /// Documents applied since the last commit.
+    pending_documents: u64,
+    /// When the oldest uncommitted change was committed to the store.
+    oldest_pending: Option<inlet_core::model::Timestamp>,
+    last_commit: Instant,
+}
+
+impl Follower {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// Waits up to `d` for a change signal (or a stop).
+    fn wait(&self, d: Duration) {
+        let wake = self.wake.clone();
+        self.block_on(async move {
+            let _ = tokio::time::timeout(d, wake.notified()).await;
+        });
+    }
+
+    fn settings(&self) -> WriterSettings {
+        WriterSettings {
+            threads: self.config.threads.max(1),
+            memory_bytes: self.config.memory_bytes,
+        }
+    }
+
+    fn run(&mut self) {
+        let mut backoff = Duration::from_millis(250);
+        while !self.stopped() {
+            match self.session() {
+                Ok(()) => return,
+                Err(IndexError::Gone) => {
+                    tracing::warn!(dir = %self.config.dir.display(), "index directory removed; rebuilding");
+                    self.index
+                        .set_status(IndexStatus::Rebuilding { done: 0, total: 0 });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "search index failing; retrying");
+                    metrics::counter!("inlet_index_errors_total").increment(1);
+                    self.index.set_status(IndexStatus::Failing(e.to_string()));
+                    self.wait(backoff);
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            }
+            backoff = Duration::from_millis(250);
+        }
+    }
+
+    /// Opens (or rebuilds) the index and follows the log until stopped or
+    /// until something fails.
+    fn session(&mut self) -> Result<(), IndexError> {
+        let head = self.block_on(self.log.log_head())?;
+        if self.config.dir.exists() {
+            // A directory recreated after a removal needs our lock again.
+            self._lock = lock_dir(&self.config.dir)?;
+            let _ = std::fs::write(self.config.dir.join("node-id"), &self.node);
+        }
+        let opened = Writer::open(
+            &self.config.dir,
+            self.settings(),
+            &head.store_id,
+            head.pruned_through,
+        )?;
+        let (mut writer, mut cursor) = match opened {
+            Ok((writer, seq)) => {
+                tracing::info!(seq, "search index opened");
+                self.index.publish(writer.searcher(), seq);
+                let now = Instant::now();
+                (
+                    writer,
+                    Cursor {
+                        applied: seq,
+                        committed: seq,
+                        upsert_through: 0,
+                        pending_documents: 0,
+                        oldest_pending: None,
+                        last_commit: now,
+                    },
+                )
+            }
+            Err(why) => {
+                if let Unusable::Stale(why) = &why {
+                    tracing::warn!(dir = %self.config.dir.display(), reason = %why, "search index cannot be used as it is; rebuilding from the store");
+                }
+                self.rebuild(&head.store_id)?
+            }
+        };
+        self.index.set_status(IndexStatus::CatchingUp);
+        self.follow(&mut writer, &mut cursor, &head.store_id)
+    }
+
+    /// Builds the index afresh from the store's documents.
+    fn rebuild(&mut self, store_id: &str) -> Result<(Writer, Cursor), IndexError> {
+        let started = Instant::now();
+        let mut writer = Writer::create(&self.config.dir, self.settings())?;
+        std::fs::write(self.config.dir.join("node-id"), &self.node)?;
+        let head = self.block_on(self.log.begin_rebuild(&self.node))?;
+        let total = self.block_on(self.log.count_all_documents())?;
+        self.index
+            .set_status(IndexStatus::Rebuilding { done: 0, total });
+        metrics::gauge!("inlet_index_rebuild_documents", "state" => "total").set(total as f64);
+        tracing::info!(
+            documents = total,
+            from_seq = head.seq,
+            "rebuilding the search index"
+        );
+        let mut after = DocumentId(0);
+        let mut done = 0u64;
+        let mut last_log = Instant::now();
+        loop {
+            if self.stopped() {
+                return Err(IndexError::Gone);
+            }
+            let page = self.block_on(
+                self.log
+                    .scan_indexed_documents(after, DOCUMENTS_PER_READ as u32),
+            )?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for d in &page {
+                writer.add(d)?;
+            }
+            done += page.len() as u64;
+            self.index.set_status(IndexStatus::Rebuilding {
+                done,
+                total: total.max(done),
+            });
+            metrics::gauge!("inlet_index_rebuild_documents", "state" => "done").set(done as f64);
+            if last_log.elapsed() >= Duration::from_secs(10) {
+                tracing::info!(done, total, "rebuilding the search index");
+                last_log = Instant::now();
+            }
+        }
+        let searcher = writer.commit(store_id, head.seq)?;
+        self.index.publish(searcher, head.seq);
+        // Changes logged while the scan ran may hold documents it already
+        // saw: their inserts are upserts.
+        let upsert_through = self.block_on(self.log.log_head())?.seq;
+        tracing::info!(
+            documents = done,
+            seconds = started.elapsed().as_secs_f64(),
+            "search index rebuilt"
+        );
+        Ok((
+            writer,
+            Cursor {
+                applied: head.seq,
+                committed: head.seq,
+                upsert_through,
+                pending_documents: 0,
+                oldest_pending: None,
+                last_commit: Instant::now(),
+            },
+        ))
+    }
+
+    fn follow(&mut self, w: &mut Writer, c: &mut Cursor, store_id: &str) -> Result<(), IndexError> {
+        let meta = self.config.dir.join("meta.json");
+        let mut caught_up_once = false;
+        loop {
+            if self.stopped() {
+                return Ok(());
+            }
+            if !meta.exists() {
+                return Err(IndexError::Gone);
+            }
+            let changes = self.block_on(self.log.changes_after(c.applied, PAGE))?;
+            if let Some(first) = changes.first()
+                && first.seq != c.applied + 1
+            {
+                return Err(IndexError::Behind(c.applied));
+            }
+            for change in &changes {
+                self.apply(w, c, change)?;
+            }
+            let caught_up = changes.len() < PAGE as usize;
+            let pending = c.applied > c.committed;
+            let due = c.last_commit.elapsed() >= self.config.commit_interval;
+            if pending
+                && ((caught_up && due)
+                    || c.pending_documents >= CATCH_UP_COMMIT_DOCUMENTS
+                    || c.last_commit.elapsed() >= Duration::from_secs(10))
+            {
+                self.commit(w, c, store_id)?;
+            }
+            if caught_up && !caught_up_once {
+                caught_up_once = true;
+                tracing::info!(seq = c.applied, "search index caught up");
+            }
+            if caught_up {
+                self.index.set_status(IndexStatus::Ready);
+            }
+            let lag = match c.oldest_pending {
+                Some(t) => (chrono::Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0,
+                None => 0.0,
+            };
+            metrics::gauge!("inlet_index_lag_seconds").set(lag);
+            self.housekeeping(c.committed);
+            if caught_up {
+                let wait = if c.applied > c.committed {
+                    self.config
+                        .commit_interval
+                        .saturating_sub(c.last_commit.elapsed())
+                        .min(self.config.poll_interval)
+                } else {
+                    self.config.poll_interval
+                };
+                self.wait(wait);
+            }
+        }
+    }
+
+    fn apply(&self, w: &Writer, c: &mut Cursor, change: &Change) -> Result<(), IndexError> {
+        match &change.op {
+            ChangeOp::Batch {
+                inserted,
+                updated,
+                deleted,
+                ..
+            } => {
+                for id in deleted.iter().chain(updated) {
+                    w.delete_document(*id);
+                }
+                if change.seq <= c.upsert_through {
+                    for id in inserted {
+                        w.delete_document(*id);
+                    }
+                }
+                let wanted: Vec<DocumentId> = inserted.iter().chain(updated).copied().collect();
+                for chunk in wanted.chunks(DOCUMENTS_PER_READ) {
+                    let docs: Vec<IndexedDocument> =
+                        self.block_on(self.log.indexed_documents(chunk))?;
+                    for d in &docs {
+                        w.add(d)?;
+                    }
+                    c.pending_documents += docs.len() as u64;
+                }
+            }
+            ChangeOp::Clear { connections } => {
+                for conn in connections {
+                    w.delete_connection(*conn);
+                }
+            }
+        }
+        c.applied = change.seq;
+        c.oldest_pending.get_or_insert(change.committed_at);
+        Ok(())
+    }
+
+    fn commit(&mut self, w: &mut Writer, c: &mut Cursor, store_id: &str) -> Result<(), IndexError> {
+        let searcher = w.commit(store_id, c.applied)?;
+        metrics::gauge!("inlet_index_documents").set(searcher.num_docs() as f64);
+        if let Some(oldest) = c.oldest_pending.take() {
+            let delay = (chrono::Utc::now() - oldest).num_milliseconds().max(0) as f64 / 1000.0;
+            metrics::histogram!("inlet_index_visible_delay_seconds").record(delay);
+        }
+        self.index.publish(searcher, c.applied);
+        c.committed = c.applied;
+        c.pending_documents = 0;
+        c.last_commit = Instant::now();
+        self.last_heartbeat = None;
+        Ok(())
+    }
+
+    /// Heartbeat (after each commit, at most every second, and every 10 s
+    /// idle) and pruning (every minute); failures are logged and retried.
+    fn housekeeping(&mut self, committed: u64) {
+        let heartbeat_due = self
+            .last_heartbeat
+            .is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY);
+        if heartbeat_due {
+            match self.block_on(self.log.node_heartbeat(&self.node, committed)) {
+                Ok(()) => self.last_heartbeat = Some(Instant::now()),
+                Err(e) => tracing::warn!(error = %e, "recording the index heartbeat failed"),
+            }
+        }
+        if self.last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            self.last_prune = Some(Instant::now());
+            if let Err(e) = self.block_on(self.log.prune_changes(self.config.node_retention)) {
+                tracing::warn!(error = %e, "pruning the change log failed");
+            }
+        }
+    }
+}
