@@ -65,6 +65,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0012_org_policy_and_key_lineage.sql"),
         include_str!("migrations/postgres/0012_org_policy_and_key_lineage.sql"),
     ),
+    (
+        13,
+        include_str!("migrations/sqlite/0013_change_log.sql"),
+        include_str!("migrations/postgres/0013_change_log.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.
