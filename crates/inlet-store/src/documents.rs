@@ -1,30 +1,29 @@
-//! [`DocumentStore`] over [`Db`](crate::db::Db): documents, their full-text
-//! index entries from Inlet's tokens (SQLite FTS5 rows written beside each
-//! document and deleted by trigger; PostgreSQL a `tsvector` written in the
-//! same statement), sync state, and the batch commit. Tokens are cut here,
-//! for the documents a batch writes: an unchanged record costs no tokenizing.
+//! [`DocumentStore`] over [`Db`](crate::db::Db): documents, sync state,
+//! and the batch commit. Every transaction that changes documents ends by
+//! logging one change ([`log_change`]): the search index each node keeps
+//! follows that log, so the store itself indexes nothing.
 
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use inlet_core::error::{CoreError, CoreResult};
-use inlet_core::ids::{ConnectionId, DocumentId, JobId, OrgId};
+use inlet_core::ids::{CollectionId, ConnectionId, DocumentId, JobId, OrgId};
 use inlet_core::list::{Page, PageRequest};
 use inlet_core::model::document::{Document, DocumentWrite};
 use inlet_core::model::job::JobStatus;
 use inlet_core::model::wire::WireEnum;
-use inlet_core::search::{IndexTerms, index_terms};
-use inlet_core::store::{BatchOutcome, DocumentStore, StreamState, SyncBatch};
+use inlet_core::store::{
+    BatchOutcome, ChangeOp, Cleared, DocumentStore, ScopedConnection, StreamState, SyncBatch,
+};
 use serde_json::Value;
 
+use crate::changes::log_change;
 use crate::db::{Backend, DbError, Row, Sql, Tx, Val};
 use crate::rows::{ms, to_json, ts};
-use crate::search::tsvector_literal;
-use crate::sql_store::{SqlStore, bump, one};
+use crate::sql_store::{ALIVE, SqlStore, bump, one};
 
-/// Rows per multi-row statement: one statement for a default batch (FTS5
-/// flushes its in-memory index at every statement), 9,000 parameters, under
-/// both engines' limits.
+/// Rows per multi-row statement: one statement for a default batch,
+/// 9,000 parameters, under both engines' limits.
 const CHUNK: usize = 1000;
 
 const DOCUMENT_COLUMNS: &str =
@@ -98,13 +97,15 @@ impl SqlStore {
         Ok(found)
     }
 
+    /// Inserts new documents; returns their ids.
     async fn insert_documents(
         tx: &mut Tx<'_>,
         b: &SyncBatch,
         docs: &[&DocumentWrite],
-    ) -> CoreResult<()> {
+    ) -> CoreResult<Vec<DocumentId>> {
+        let mut ids = Vec::with_capacity(docs.len());
         if docs.is_empty() {
-            return Ok(());
+            return Ok(ids);
         }
         if tx.backend() == Backend::Postgres {
             // One statement of array parameters, whatever the batch size:
@@ -114,10 +115,10 @@ impl SqlStore {
             };
             let q = Sql::new(
                 "INSERT INTO documents (org_id, connection_id, stream, key, title, data, text, \
-                 content_hash, seen_pass, synced_at, tsv) \
-                 SELECT ?, ?, ?, u.key, u.title, u.data, u.text, u.hash, ?, ?, u.tsv::tsvector \
-                 FROM UNNEST(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) \
-                 AS u(key, title, data, text, hash, tsv)",
+                 content_hash, seen_pass, synced_at) \
+                 SELECT ?, ?, ?, u.key, u.title, u.data, u.text, u.hash, ?, ? \
+                 FROM UNNEST(?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) \
+                 AS u(key, title, data, text, hash) RETURNING id",
             )
             .arg(b.org_id.0)
             .arg(b.connection_id.0)
@@ -128,14 +129,11 @@ impl SqlStore {
             .arg(column(|d| &d.title))
             .arg(column(|d| &d.data))
             .arg(column(|d| &d.text))
-            .arg(column(|d| &d.content_hash))
-            .arg(Val::TextList(
-                docs.iter()
-                    .map(|d| tsvector_literal(&index_terms(&d.title, &d.text)))
-                    .collect(),
-            ));
-            tx.query(&q).await?;
-            return Ok(());
+            .arg(column(|d| &d.content_hash));
+            for r in tx.query(&q).await? {
+                ids.push(DocumentId(r.i64("id")?));
+            }
+            return Ok(ids);
         }
         for chunk in docs.chunks(CHUNK) {
             let mut q = Sql::new(
@@ -169,23 +167,12 @@ impl SqlStore {
                     .bind(ms(b.synced_at))
                     .push(")");
             }
-            q.push(" RETURNING id, key");
-            let ids: HashMap<String, i64> = tx
-                .query(&q)
-                .await?
-                .iter()
-                .map(|r| Ok((r.text("key")?, r.i64("id")?)))
-                .collect::<Result<_, DbError>>()?;
-            let mut rows = Vec::with_capacity(chunk.len());
-            for d in chunk {
-                let id = ids
-                    .get(&d.key)
-                    .ok_or_else(|| CoreError::Store("inserted document not returned".into()))?;
-                rows.push((*id, index_terms(&d.title, &d.text)));
+            q.push(" RETURNING id");
+            for r in tx.query(&q).await? {
+                ids.push(DocumentId(r.i64("id")?));
             }
-            index_fts(tx, &rows).await?;
         }
-        Ok(())
+        Ok(ids)
     }
 
     async fn update_document(
@@ -206,18 +193,8 @@ impl SqlStore {
             .bind(b.pass.map(|p| p.0))
             .push(", synced_at = ")
             .bind(ms(b.synced_at));
-        if tx.backend() == Backend::Postgres {
-            q.push(", tsv = CAST(")
-                .bind(tsvector_literal(&index_terms(&d.title, &d.text)))
-                .push(" AS tsvector)");
-        }
         q.push(" WHERE id = ").bind(id);
         tx.query(&q).await?;
-        if tx.backend() == Backend::Sqlite {
-            tx.execute(&Sql::new("DELETE FROM documents_fts WHERE rowid = ?").arg(id))
-                .await?;
-            index_fts(tx, &[(id, index_terms(&d.title, &d.text))]).await?;
-        }
         Ok(())
     }
 
@@ -263,14 +240,18 @@ impl SqlStore {
     }
 
     /// Deletes the stream's documents a full pass neither wrote nor marked
-    /// seen, then forgets the pass's marks; returns how many went.
-    async fn delete_unseen(tx: &mut Tx<'_>, b: &SyncBatch, pass: JobId) -> CoreResult<u64> {
+    /// seen, then forgets the pass's marks; returns the ids that went.
+    async fn delete_unseen(
+        tx: &mut Tx<'_>,
+        b: &SyncBatch,
+        pass: JobId,
+    ) -> CoreResult<Vec<DocumentId>> {
         let unseen = "FROM documents WHERE connection_id = ? AND stream = ? \
              AND (seen_pass IS NULL OR seen_pass <> ?) AND NOT EXISTS (SELECT 1 FROM document_seen s \
              WHERE s.pass = ? AND s.document_id = documents.id)";
         let gone = tx
-            .execute(
-                &Sql::new(&format!("DELETE {unseen}"))
+            .query(
+                &Sql::new(&format!("DELETE {unseen} RETURNING id"))
                     .arg(b.connection_id.0)
                     .arg(b.stream.as_str())
                     .arg(pass.0)
@@ -286,7 +267,7 @@ impl SqlStore {
             .arg(pass.0),
         )
         .await?;
-        Ok(gone)
+        gone.iter().map(|r| Ok(DocumentId(r.i64("id")?))).collect()
     }
 }
 
@@ -334,29 +315,6 @@ pub(crate) async fn delete_indexed(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> 
         .append(which)
         .push(")");
     Ok(tx.execute(&docs).await?)
-}
-
-/// Writes SQLite FTS5 rows (document id, its tokens) in one statement:
-/// FTS5 flushes its pending terms per statement, so fewer is faster.
-async fn index_fts(tx: &mut Tx<'_>, rows: &[(i64, IndexTerms)]) -> CoreResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut q = Sql::new("INSERT INTO documents_fts (rowid, title, body) VALUES ");
-    for (i, (id, terms)) in rows.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.push("(")
-            .bind(*id)
-            .push(", ")
-            .bind(terms.title.as_str())
-            .push(", ")
-            .bind(terms.body.as_str())
-            .push(")");
-    }
-    tx.execute(&q).await?;
-    Ok(())
 }
 
 #[async_trait]
@@ -420,6 +378,7 @@ impl DocumentStore for SqlStore {
         let existing = Self::existing(&mut tx, b, &keys).await?;
         let mut inserts = Vec::new();
         let mut seen = Vec::new();
+        let mut updated = Vec::new();
         for w in last {
             match existing.get(&w.key) {
                 None => inserts.push(w),
@@ -428,29 +387,35 @@ impl DocumentStore for SqlStore {
                     seen.push(*id);
                 }
                 Some((id, _)) => {
-                    out.updated += 1;
+                    updated.push(DocumentId(*id));
                     Self::update_document(&mut tx, b, *id, w).await?;
                 }
             }
         }
-        out.inserted = inserts.len() as u64;
-        Self::insert_documents(&mut tx, b, &inserts).await?;
+        let inserted = Self::insert_documents(&mut tx, b, &inserts).await?;
         if let Some(pass) = b.pass {
             Self::mark_seen(&mut tx, b, pass, &seen).await?;
         }
+        let mut deleted = Vec::new();
         for chunk in b.deletes.chunks(CHUNK) {
             let mut q =
                 Sql::new("DELETE FROM documents WHERE connection_id = ? AND stream = ? AND key")
                     .arg(b.connection_id.0)
                     .arg(b.stream.as_str());
             key_set(&mut q, tx.backend(), chunk.iter().map(String::as_str));
-            out.deleted += tx.execute(&q).await?;
+            q.push(" RETURNING id");
+            for r in tx.query(&q).await? {
+                deleted.push(DocumentId(r.i64("id")?));
+            }
         }
         if b.end.is_some()
             && let Some(pass) = b.pass
         {
-            out.deleted += Self::delete_unseen(&mut tx, b, pass).await?;
+            deleted.extend(Self::delete_unseen(&mut tx, b, pass).await?);
         }
+        out.inserted = inserted.len() as u64;
+        out.updated = updated.len() as u64;
+        out.deleted = deleted.len() as u64;
 
         // The stream's state: resume point during a pass, cursor at its end.
         let state = match &b.end {
@@ -531,7 +496,29 @@ impl DocumentStore for SqlStore {
             .await?;
             tx.query(&bump(b.org_id)).await?;
         }
+        // Last: from here to COMMIT the log's counter is locked. An
+        // unchanged batch logs nothing and takes no lock.
+        if !(inserted.is_empty() && updated.is_empty() && deleted.is_empty()) {
+            let op = ChangeOp::Batch {
+                connection: b.connection_id,
+                inserted,
+                updated,
+                deleted,
+            };
+            let seq = log_change(&mut tx, b.org_id, &op).await?;
+            // The job row is locked since the lease check: no wait here.
+            tx.execute(
+                &Sql::new("UPDATE jobs SET index_seq = ? WHERE id = ?")
+                    .arg(i64::try_from(seq).unwrap_or(i64::MAX))
+                    .arg(b.lease.job.0),
+            )
+            .await?;
+            out.index_seq = Some(seq);
+        }
         tx.commit().await?;
+        if out.index_seq.is_some() {
+            self.changed.notify_one();
+        }
         self.analyze_if_grown(out.inserted).await;
         Ok(out)
     }
@@ -569,7 +556,45 @@ impl DocumentStore for SqlStore {
         one(self.db.fetch_all(&q).await?, "document", document)
     }
 
-    async fn clear_documents(&self, org: OrgId, connection: ConnectionId) -> CoreResult<u64> {
+    async fn documents_by_ids(&self, org: OrgId, ids: &[DocumentId]) -> CoreResult<Vec<Document>> {
+        let select = Sql::new(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE org_id = ? AND id"
+        ))
+        .arg(org.0);
+        let ids: Vec<i64> = ids.iter().map(|d| d.0).collect();
+        let rows = self.rows_by_ids(&select, &ids).await?;
+        Ok(rows.iter().map(document).collect::<Result<_, _>>()?)
+    }
+
+    async fn search_scope(
+        &self,
+        org: OrgId,
+        collections: &[CollectionId],
+    ) -> CoreResult<Vec<ScopedConnection>> {
+        let mut q = Sql::new(&format!(
+            "SELECT c.collection_id, c.id, CASE WHEN {ALIVE} THEN 1 ELSE 0 END AS searchable \
+             FROM connections c WHERE c.org_id = ?"
+        ))
+        .arg(org.0);
+        if !collections.is_empty() {
+            q.push(" AND c.collection_id IN ")
+                .bind_list(collections.iter().map(|c| c.0));
+        }
+        q.push(" ORDER BY c.id");
+        let rows = self.db.fetch_all(&q).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ScopedConnection {
+                    collection_id: CollectionId(r.i64("collection_id")?),
+                    connection_id: ConnectionId(r.i64("id")?),
+                    searchable: r.i64("searchable")? != 0,
+                })
+            })
+            .collect::<Result<_, DbError>>()
+            .map_err(Into::into)
+    }
+
+    async fn clear_documents(&self, org: OrgId, connection: ConnectionId) -> CoreResult<Cleared> {
         let mut tx = self.db.begin().await?;
         let cleared = tx
             .query(
@@ -587,7 +612,7 @@ impl DocumentStore for SqlStore {
         let which = Sql::new("SELECT id FROM connections WHERE org_id = ? AND id = ?")
             .arg(org.0)
             .arg(connection.0);
-        let n = delete_indexed(&mut tx, org, &which).await?;
+        let documents = delete_indexed(&mut tx, org, &which).await?;
         tx.execute(
             &Sql::new("DELETE FROM sync_streams WHERE org_id = ? AND connection_id = ?")
                 .arg(org.0)
@@ -596,7 +621,17 @@ impl DocumentStore for SqlStore {
         .await?;
         tx.query(&bump(org)).await?;
         self.audit_in(&mut tx, None).await?;
+        // One change whatever the count, even none: the caller answers its
+        // seq, and a clear of an empty connection is harmless to replay.
+        let clear = ChangeOp::Clear {
+            connections: vec![connection],
+        };
+        let index_seq = log_change(&mut tx, org, &clear).await?;
         tx.commit().await?;
-        Ok(n)
+        self.changed.notify_one();
+        Ok(Cleared {
+            documents,
+            index_seq,
+        })
     }
 }

@@ -39,6 +39,7 @@ fn job(r: &Row) -> Result<Job, DbError> {
         worker: r.opt_text("worker")?,
         lease_expires_at: opt_ts(r.opt_i64("lease_expires_at")?)?,
         cancel_requested: r.i64("cancel_requested")? != 0,
+        index_seq: r.opt_i64("index_seq")?.and_then(|s| u64::try_from(s).ok()),
         // Summed from its streams by `with_streams`.
         counts: Counts::default(),
         bytes: 0,

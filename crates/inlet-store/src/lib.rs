@@ -3,12 +3,15 @@
 //! ([`sql_store::SqlStore`]). Backend-specific SQL lives only in the
 //! migrations, in the few helpers of [`db`] where the engines differ
 //! (placeholders, row locking), and in the hot batch statements of
-//! `documents.rs` (PostgreSQL takes array parameters and computes its
-//! `tsvector`, SQLite takes multi-row statements and indexes by trigger).
+//! `documents.rs` (PostgreSQL takes array parameters, SQLite multi-row
+//! statements). Every write to documents is logged in the change log
+//! (`changes.rs`) that each node's search index follows.
 
 mod audit;
+mod changes;
 mod console;
 pub mod db;
+mod deletes;
 mod documents;
 mod jobs;
 mod list_cache;
@@ -16,7 +19,6 @@ mod master_key;
 mod migrate;
 mod rows;
 mod schedules;
-mod search;
 mod sql_store;
 pub mod testing;
 

@@ -51,6 +51,10 @@ pub struct SqlStore {
     /// In an audited view ([`Store::audited`]): the event the next change
     /// writes in its transaction.
     pub(crate) audit: Option<Arc<AuditDraft>>,
+    /// Notified after each transaction that logged a change commits (see
+    /// [`ChangeLog::change_signal`](inlet_core::store::ChangeLog::change_signal));
+    /// shared by the audited views, which write through the same store.
+    pub(crate) changed: Arc<tokio::sync::Notify>,
 }
 
 /// A key as authentication reads it ([`FoundKey`]): the key, its user's
@@ -103,6 +107,7 @@ impl SqlStore {
             inserted_since_analyze: Arc::new(AtomicU64::new(0)),
             analyzed_documents: Arc::new(AtomicU64::new(0)),
             audit: None,
+            changed: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -725,42 +730,7 @@ impl Store for SqlStore {
         id: CollectionId,
         cascade: bool,
     ) -> CoreResult<()> {
-        let mut tx = self.db.begin().await?;
-        if cascade {
-            let which =
-                Sql::new("SELECT id FROM connections WHERE org_id = ? AND collection_id = ?")
-                    .arg(org.0)
-                    .arg(id.0);
-            crate::jobs::lock_jobs_of(&mut tx, org, &which).await?;
-            crate::documents::delete_indexed(&mut tx, org, &which).await?;
-            tx.query(
-                &Sql::new("DELETE FROM connections WHERE org_id = ? AND collection_id = ?")
-                    .arg(org.0)
-                    .arg(id.0),
-            )
-            .await?;
-        }
-        let deleted = tx
-            .query(
-                &Sql::new("DELETE FROM collections WHERE org_id = ? AND id = ? RETURNING id")
-                    .arg(org.0)
-                    .arg(id.0),
-            )
-            .await;
-        match deleted {
-            Ok(rows) if rows.is_empty() => Err(CoreError::NotFound("collection")),
-            Ok(_) => {
-                tx.query(&bump(org)).await?;
-                self.audit_in(&mut tx, None).await?;
-                tx.commit().await?;
-                Ok(())
-            }
-            Err(DbError::ForeignKey(_)) => Err(CoreError::Conflict(
-                "the collection still has connections; delete them first or pass cascade=true"
-                    .into(),
-            )),
-            Err(e) => Err(e.into()),
-        }
+        self.remove_collection(org, id, cascade).await
     }
 
     async fn create_connection(&self, new: NewConnection) -> CoreResult<Connection> {
@@ -957,26 +927,7 @@ impl Store for SqlStore {
     }
 
     async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()> {
-        let mut tx = self.db.begin().await?;
-        let which = Sql::new("SELECT id FROM connections WHERE org_id = ? AND id = ?")
-            .arg(org.0)
-            .arg(id.0);
-        crate::jobs::lock_jobs_of(&mut tx, org, &which).await?;
-        crate::documents::delete_indexed(&mut tx, org, &which).await?;
-        let deleted = tx
-            .query(
-                &Sql::new("DELETE FROM connections WHERE org_id = ? AND id = ? RETURNING id")
-                    .arg(org.0)
-                    .arg(id.0),
-            )
-            .await?;
-        if deleted.is_empty() {
-            return Err(CoreError::NotFound("source connection"));
-        }
-        tx.query(&bump(org)).await?;
-        self.audit_in(&mut tx, None).await?;
-        tx.commit().await?;
-        Ok(())
+        self.remove_connection(org, id).await
     }
 
     async fn set_status(

@@ -1,7 +1,20 @@
-//! Helpers for test suites that need a real PostgreSQL: a fresh database per
-//! test, dropped afterwards, so runs never collide.
+//! Helpers for test suites: a real PostgreSQL database per test, dropped
+//! afterwards, so runs never collide; and the change log's writer, so the
+//! concurrent-writers tests take seqs exactly as every document write does.
 
-use crate::db::{Db, DbError};
+use inlet_core::error::CoreResult;
+use inlet_core::ids::OrgId;
+use inlet_core::store::ChangeOp;
+
+use crate::db::{Db, DbError, Tx};
+
+/// Takes the next seq of the change log and records `op` inside `tx`, the
+/// very code every document-writing transaction ends with. Only for tests:
+/// the store logs its own writes.
+#[doc(hidden)]
+pub async fn log_change(tx: &mut Tx<'_>, org: OrgId, op: &ChangeOp) -> CoreResult<u64> {
+    crate::changes::log_change(tx, org, op).await
+}
 
 /// The server tests use; override with `INLET_TEST_POSTGRES_URL`.
 pub fn admin_url() -> String {
