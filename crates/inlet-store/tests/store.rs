@@ -74,7 +74,18 @@ both!(
     counts_names_and_whole_changes,
     audit_pruning_goes_in_batches,
     master_key_check_guards_the_store,
+    seqs_are_visible_in_commit_order,
+    every_document_write_logs_one_change,
+    pruning_follows_live_nodes,
+    scope_and_documents_stay_in_their_org,
 );
+
+#[path = "store/change_log.rs"]
+mod change_log;
+use change_log::{
+    every_document_write_logs_one_change, pruning_follows_live_nodes,
+    scope_and_documents_stay_in_their_org, seqs_are_visible_in_commit_order,
+};
 
 fn conn(org: inlet_core::ids::OrgId, col: CollectionId, name: &str, kind: &str) -> NewConnection {
     NewConnection {
@@ -885,7 +896,7 @@ async fn sync_jobs_are_unique_and_batches_exact(s: Arc<SqlStore>) {
     assert!(s.stream_states(a.id, x.id).await.unwrap().is_empty());
     s.request_cancel(a.id, forced.id, now).await.unwrap();
     // Clearing removes documents and cursors, keeps the connection.
-    assert_eq!(s.clear_documents(a.id, x.id).await.unwrap(), 2);
+    assert_eq!(s.clear_documents(a.id, x.id).await.unwrap().documents, 2);
     assert!(s.stream_states(a.id, x.id).await.unwrap().is_empty());
     assert_eq!(
         s.get_connection(a.id, x.id).await.unwrap().document_count,
