@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use self::duration::parse_duration;
 
 mod duration;
+mod index;
 mod outbound;
 
 /// Log line format.
@@ -125,6 +126,26 @@ pub struct ConfigArgs {
     #[arg(long, env = "INLET_MIN_SYNC_INTERVAL", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_sync_interval: Option<String>,
+    /// Directory of this node's search index (default <data-dir>/index); one per node.
+    #[arg(long, env = "INLET_INDEX_DIR", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_dir: Option<PathBuf>,
+    /// Longest a synced change waits for the index commit that makes it searchable (e.g. 500ms).
+    #[arg(long, env = "INLET_INDEX_COMMIT_INTERVAL", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_commit_interval: Option<String>,
+    /// Memory of the index writer, in MB (at least 15 per thread).
+    #[arg(long, env = "INLET_INDEX_MEMORY_MB", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_memory_mb: Option<usize>,
+    /// Threads the index writer uses.
+    #[arg(long, env = "INLET_INDEX_THREADS", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_threads: Option<usize>,
+    /// A node silent this long no longer holds back pruning of the change log (it rebuilds when back).
+    #[arg(long, env = "INLET_INDEX_NODE_RETENTION", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_node_retention: Option<String>,
     /// Days audit events are kept.
     #[arg(long, env = "INLET_AUDIT_RETENTION", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,6 +199,11 @@ struct Raw {
     audit_retention: u32,
     stream_recheck_interval: String,
     stream_max_duration: String,
+    index_dir: Option<PathBuf>,
+    index_commit_interval: String,
+    index_memory_mb: usize,
+    index_threads: usize,
+    index_node_retention: String,
 }
 
 impl Default for Raw {
@@ -208,6 +234,11 @@ impl Default for Raw {
             audit_retention: 365,
             stream_recheck_interval: "5s".into(),
             stream_max_duration: "15m".into(),
+            index_dir: None,
+            index_commit_interval: "500ms".into(),
+            index_memory_mb: 64,
+            index_threads: 1,
+            index_node_retention: "24h".into(),
         }
     }
 }
@@ -253,6 +284,8 @@ pub struct Config {
     pub stream_recheck_interval: Duration,
     /// How long one job event stream may stay open.
     pub stream_max_duration: Duration,
+    /// This node's search index.
+    pub index: inlet_index::IndexConfig,
 }
 
 impl Config {
@@ -309,6 +342,7 @@ impl Config {
             })?;
         }
         let policy = outbound::policy(&raw, listen)?;
+        let index = index::config(&raw)?;
         if !(raw.connect_timeout.is_finite()
             && raw.connect_timeout > 0.0
             && raw.connect_timeout <= 3600.0)
@@ -398,6 +432,7 @@ impl Config {
             audit_retention: chrono::Duration::days(i64::from(raw.audit_retention)),
             stream_recheck_interval,
             stream_max_duration,
+            index,
         })
     }
 

@@ -304,6 +304,16 @@ async fn worker(config: Config) -> Result<()> {
 
 async fn serve(config: Config, workers: bool) -> Result<()> {
     let services = services(&config).await?;
+    // This node's copy of the search index, following the store's change
+    // log; searches wait for nothing else.
+    let log: Arc<dyn inlet_core::store::ChangeLog> = services.store().clone();
+    let index = inlet_index::start(log, config.index.clone()).with_context(|| {
+        format!(
+            "index_dir (--index-dir / INLET_INDEX_DIR): cannot use {}",
+            config.index.dir.display()
+        )
+    })?;
+    let services = services.with_index(index.index());
     let bootstrap = config.bootstrap_api_key.clone().map(Secret::new);
     let printed_by_us = bootstrap.is_none();
     if let Some(secret) = services.bootstrap(bootstrap).await? {
@@ -339,6 +349,9 @@ async fn serve(config: Config, workers: bool) -> Result<()> {
     ));
     tracing::info!(%addr, store = %config.redacted_database_url(), "serving");
     app.run_until(shutdown_signal()).await?;
+    // Stopping the follower joins its thread, which may be waiting on the
+    // store: off the async threads.
+    tokio::task::spawn_blocking(move || index.shutdown()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -68,8 +68,9 @@ impl IndexConfig {
     }
 }
 
-/// A running follower; dropping it stops the thread (uncommitted changes
-/// are applied again by the next start).
+/// A running follower; dropping it asks the thread to stop (uncommitted
+/// changes are applied again by the next start), [`IndexHandle::shutdown`]
+/// also waits for it.
 pub struct IndexHandle {
     index: Arc<TantivyIndex>,
     stop: Arc<AtomicBool>,
@@ -82,15 +83,28 @@ impl IndexHandle {
     pub fn index(&self) -> Arc<TantivyIndex> {
         self.index.clone()
     }
+
+    /// Stops the follower and waits for its thread. Blocking: the thread
+    /// may be waiting on the store, so call it where the runtime can still
+    /// make progress (`spawn_blocking`).
+    pub fn shutdown(mut self) {
+        self.signal_stop();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    fn signal_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
 }
 
 impl Drop for IndexHandle {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        // Not joined here: a drop on a runtime thread must not wait for a
+        // thread that may itself wait on that runtime.
+        self.signal_stop();
     }
 }
 
@@ -240,10 +254,12 @@ impl Follower {
     /// until something fails.
     fn session(&mut self) -> Result<(), IndexError> {
         let head = self.block_on(self.log.log_head())?;
-        if self.config.dir.exists() {
-            // A directory recreated after a removal needs our lock again.
+        if !self.config.dir.join("inlet.lock").exists() {
+            // The directory was removed while we ran: take the lock (and
+            // our name) again in the new one.
+            std::fs::create_dir_all(&self.config.dir)?;
             self._lock = lock_dir(&self.config.dir)?;
-            let _ = std::fs::write(self.config.dir.join("node-id"), &self.node);
+            std::fs::write(self.config.dir.join("node-id"), &self.node)?;
         }
         let opened = Writer::open(
             &self.config.dir,

@@ -72,6 +72,9 @@ pub enum ProblemKind {
     Discovery(&'static str),
     /// A sync the caller waited for failed.
     SyncFailed,
+    /// This node cannot answer now (its index is behind or being built);
+    /// retry, here or on another node. The core API's code.
+    Unavailable(&'static str),
     /// Inlet failed; the details are in the server log only.
     Internal,
 }
@@ -139,6 +142,22 @@ impl ApiError {
                 CoreError::SyncFailed(m) => {
                     Problem::new(S::INTERNAL_SERVER_ERROR, K::SyncFailed, m.clone())
                 }
+                CoreError::IndexBehind { .. } => Problem {
+                    retry_after: Some(1),
+                    ..Problem::new(
+                        S::SERVICE_UNAVAILABLE,
+                        K::Unavailable("index_behind"),
+                        e.to_string(),
+                    )
+                },
+                CoreError::SearchUnavailable(m) => Problem {
+                    retry_after: Some(1),
+                    ..Problem::new(
+                        S::SERVICE_UNAVAILABLE,
+                        K::Unavailable("search_unavailable"),
+                        m.clone(),
+                    )
+                },
                 CoreError::Unauthorized(m) => {
                     Problem::new(S::UNAUTHORIZED, K::Unauthorized, m.clone())
                 }

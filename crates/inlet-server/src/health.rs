@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use inlet_core::search::IndexStatus;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -15,32 +16,56 @@ use crate::state::AppState;
 pub struct Health {
     /// `ok` or `unavailable`.
     pub status: &'static str,
+    /// Why the node is not ready (readiness only): the store does not
+    /// answer, or the search index is catching up, rebuilding or failing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health {
+        status: "ok",
+        reason: None,
+    })
 }
 
-/// The store answers.
+/// The store answers and this node's search index has caught up with it,
+/// so a load balancer sends no search to a node still rebuilding.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, description = "Ready", body = Health),
-              (status = 503, description = "Store unreachable", body = Health)))]
+              (status = 503, description = "Store unreachable, or the search index catching up, rebuilding or failing", body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.services.store().ping().await {
-        Ok(()) => Json(Health { status: "ok" }).into_response(),
+    let unready = match state.services.store().ping().await {
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Health {
-                    status: "unavailable",
-                }),
-            )
-                .into_response()
+            Some("the store does not answer".to_owned())
         }
+        Ok(()) => match state.services.index().map(|i| i.status()) {
+            None | Some(IndexStatus::Ready) => None,
+            Some(IndexStatus::CatchingUp) => Some("search index catching up".into()),
+            Some(IndexStatus::Rebuilding { done, total }) => Some(format!(
+                "search index rebuilding ({done} of {total} documents)"
+            )),
+            Some(IndexStatus::Failing(why)) => Some(format!("search index failing: {why}")),
+        },
+    };
+    match unready {
+        None => Json(Health {
+            status: "ok",
+            reason: None,
+        })
+        .into_response(),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "unavailable",
+                reason: Some(reason),
+            }),
+        )
+            .into_response(),
     }
 }
 

@@ -12,6 +12,7 @@ mod commands;
 mod fields;
 mod profile;
 mod progress;
+mod read_after;
 mod remote;
 mod show;
 mod sse;

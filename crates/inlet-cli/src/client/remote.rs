@@ -80,6 +80,11 @@ impl Remote {
         })
     }
 
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// Sends a request to `path` (below the server's address) and returns
     /// the answer's JSON, or the server's error as a [`Failure`].
     pub async fn call(

@@ -1,4 +1,4 @@
-//! Durations in settings: `90` (seconds), `30s`, `15m`, `1h`, `1d`.
+//! Durations in settings: `90` (seconds), `250ms`, `30s`, `15m`, `1h`, `1d`.
 
 use std::time::Duration;
 
@@ -14,11 +14,12 @@ pub fn parse_duration(setting: &str, raw: &str) -> Result<Duration> {
         .parse()
         .with_context(|| format!("{setting}: {raw:?} is not a duration like 30s, 15m or 1h"))?;
     let secs = match unit {
+        "ms" => n / 1000.0,
         "s" => n,
         "m" => n * 60.0,
         "h" => n * 3600.0,
         "d" => n * 86400.0,
-        _ => bail!("{setting}: unit {unit:?} is not one of s, m, h, d"),
+        _ => bail!("{setting}: unit {unit:?} is not one of ms, s, m, h, d"),
     };
     if !secs.is_finite() || secs < 0.0 {
         bail!("{setting}: must not be negative");
@@ -33,6 +34,10 @@ mod tests {
     #[test]
     fn durations() {
         assert_eq!(parse_duration("x", "90").unwrap(), Duration::from_secs(90));
+        assert_eq!(
+            parse_duration("x", "250ms").unwrap(),
+            Duration::from_millis(250)
+        );
         assert_eq!(
             parse_duration("x", "15m").unwrap(),
             Duration::from_secs(900)

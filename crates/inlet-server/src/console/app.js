@@ -12,7 +12,15 @@ for (const el of document.querySelectorAll("[data-job-events]")) {
   };
   source.addEventListener("progress", (e) => show(JSON.parse(e.data)));
   source.addEventListener("end", (e) => {
-    show(JSON.parse(e.data));
+    const job = JSON.parse(e.data);
+    show(job);
     source.close();
+    // Read your writes: the search waits until this node's index holds
+    // everything the job wrote.
+    const search = el.querySelector('[data-field="search"]');
+    if (search && job.indexSeq !== undefined) {
+      search.href = "/search?after=" + job.indexSeq;
+      search.hidden = false;
+    }
   });
 }

@@ -204,6 +204,8 @@ pub async fn show(
                 strong { (job_label(j.id, j.kind)) } " "
                 span.badge.(j.status.as_str()) data-field="status" { (j.status.as_str()) } " · "
                 span data-field="read" { (j.counts.read) } " records read"
+                // Shown when the job ends: a search that waits for what it wrote.
+                " " a data-field="search" hidden href="/search" { "Search what it synced" }
             }
         }
         @if conn.status == ConnectionStatus::Failed {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use inlet_core::ids::CollectionId;
+use inlet_core::search::TotalRelation;
 use inlet_core::service::SearchInput;
 use maud::{PreEscaped, html};
 
@@ -22,6 +23,8 @@ pub async fn search(
 ) -> Response {
     let query = q.get("q").cloned().unwrap_or_default();
     let collection = q.get("collection").cloned().unwrap_or_default();
+    // A change-log position to wait for (set by the link a finished sync shows).
+    let after = q.get("after").and_then(|a| a.parse::<i64>().ok());
     let collections = match collections_of(&state, &session.who).await {
         Ok(c) => c,
         Err(e) => return failure(e),
@@ -33,6 +36,7 @@ pub async fn search(
             collection: CollectionId::parse(&collection),
             query: query.clone(),
             query_field: "q",
+            after,
             ..SearchInput::default()
         };
         match state.services.search(&session.who, input).await {
@@ -56,13 +60,16 @@ pub async fn search(
                     }
                 }
             }
+            @if let Some(a) = after {
+                input type="hidden" name="after" value=(a);
+            }
             button type="submit" { "Search" }
         }
         @match &results {
             None => p.hint { "Words must all match; \"a phrase\", prefix*, a OR b and -excluded work too. Only alive connections are searched." },
             Some(r) if r.results.is_empty() => div.empty { p { "Nothing matches. A connection's documents are searched once it is active and its last sync completed." } },
             Some(r) => {
-                p.hint { (r.total) " matches" }
+                p.hint { (r.total) @if r.relation == TotalRelation::AtLeast { "+" } " matches" }
                 ol.results {
                     @for hit in &r.results {
                         li {

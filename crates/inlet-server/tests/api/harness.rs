@@ -52,6 +52,9 @@ pub struct TestApp {
     pub files: std::path::PathBuf,
     _files_dir: tempfile::TempDir,
     pub pg: Option<TempPgDatabase>,
+    /// This node's search index (its follower stops when dropped).
+    pub index: Option<inlet_index::IndexHandle>,
+    pub _index_dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -170,6 +173,15 @@ impl TestApp {
                 admin_key
             }
         };
+        // Each node its own index, committing often so tests wait little.
+        let index_dir = tempfile::tempdir().unwrap();
+        let mut index_config = inlet_index::IndexConfig::new(index_dir.path().to_path_buf());
+        index_config.commit_interval = std::time::Duration::from_millis(20);
+        index_config.poll_interval = std::time::Duration::from_millis(20);
+        index_config.memory_bytes = 15_000_000;
+        let log: Arc<dyn inlet_core::store::ChangeLog> = store.clone();
+        let index = inlet_index::start(log, index_config).unwrap();
+        let services = services.with_index(index.index());
         let app = Application::build(
             ServerConfig {
                 listen: "127.0.0.1:0".parse().unwrap(),
@@ -214,6 +226,8 @@ impl TestApp {
             files,
             _files_dir: files_dir,
             pg,
+            index: Some(index),
+            _index_dir: index_dir,
             stop: Some(tx),
         }
     }
@@ -232,11 +246,29 @@ impl TestApp {
         }
     }
 
+    /// Waits until this node's search index has applied every change the
+    /// store holds (a sync's, a clear's, a delete's): searches are served
+    /// from the index, a moment behind the store.
+    pub async fn index_caught_up(&self) {
+        use inlet_core::search::Index as _;
+        use inlet_core::store::ChangeLog as _;
+        let head = self.store.log_head().await.unwrap().seq;
+        let mut applied = self.index.as_ref().unwrap().index().applied();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            applied.wait_for(|s| *s >= head),
+        )
+        .await
+        .expect("the index catches up within 30 s")
+        .unwrap();
+    }
+
     /// Stops the server and drops a PostgreSQL test database.
     pub async fn finish(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        drop(self.index.take());
         if let Some(pg) = self.pg.take() {
             pg.drop_db().await.unwrap();
         }

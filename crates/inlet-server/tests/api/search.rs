@@ -101,6 +101,8 @@ async fn search_works(postgres: bool) {
     // Ranking: the title match first, then the body-only one.
     let body = c.search("kestrel").await;
     assert_eq!(body["total"], 2, "{body}");
+    assert_eq!(body["totalRelation"], "eq", "{body}");
+    assert!(body["indexSeq"].as_u64().unwrap() >= 1, "{body}");
     assert_eq!(
         c.titles("kestrel").await,
         ["Kestrel falcon", "Harbour report"]
@@ -282,6 +284,9 @@ async fn hostile_input(c: &Corpus) {
         ),
         (json!({"query": "x", "colour": "red"}), "colour"),
         (json!({"limit": 5}), "query"),
+        (json!({"query": "k*"}), "query"),
+        (json!({"query": "x", "after": -1}), "after"),
+        (json!({"query": "x", "after": "soon"}), "after"),
     ] {
         let (status, r) = c.post(body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {r}");
@@ -293,6 +298,14 @@ async fn hostile_input(c: &Corpus) {
     let r = c.app.get("/api/v1/search?q=", &c.app.admin_key).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert!(r.message().starts_with("q:"), "{}", r.text);
+    // A change this node has not applied: waited for, then 503 with a hint.
+    let r = c
+        .app
+        .get("/api/v1/search?q=kestrel&after=999999999", &c.app.admin_key)
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    assert_eq!(r.body["error"]["code"], "index_behind", "{}", r.text);
+    assert_eq!(r.headers["retry-after"], "1");
     let r = c
         .app
         .get("/api/v1/search?q=x&limit=many", &c.app.admin_key)
@@ -412,7 +425,14 @@ async fn clearing_and_deleting(c: Corpus) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(c.search("kestrel").await["total"], 0);
+    // Read your writes: a search after the clear's position waits for it.
+    let seq = r.body["indexSeq"]
+        .as_u64()
+        .expect("a clear answers its indexSeq");
+    let (status, body) = c.post(json!({"query": "kestrel", "after": seq})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["total"], 0, "{body}");
+    assert!(body["indexSeq"].as_u64().unwrap() >= seq, "{body}");
     let job = wait(app, &run(app, &c.conn).await).await;
     assert_eq!(job["status"], "completed", "{job}");
     assert_eq!(c.search("kestrel").await["total"], 2);
@@ -423,6 +443,7 @@ async fn clearing_and_deleting(c: Corpus) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    app.index_caught_up().await;
     assert_eq!(c.search("kestrel").await["total"], 0);
     let r = app.get("/api/v1/search?q=harbour", &app.admin_key).await;
     assert_eq!(r.body["total"], 0, "{}", r.text);

@@ -159,6 +159,7 @@ pub(crate) async fn wait(app: &TestApp, job: &str) -> Value {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let status = r.body["job"]["status"].as_str().unwrap().to_owned();
         if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
+            app.index_caught_up().await;
             return r.body["job"].clone();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

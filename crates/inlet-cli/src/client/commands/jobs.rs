@@ -170,6 +170,9 @@ pub async fn run(remote: &Remote, command: JobsCommand) -> Result<(), Failure> {
 /// a failure (exit 1).
 async fn follow(remote: &Remote, id: &str, watch: &OnCtrlC, show: Format) -> Result<(), Failure> {
     let job = progress::follow(remote, id, watch.on_interrupt()).await?;
+    if let Some(seq) = job["indexSeq"].as_u64() {
+        crate::client::read_after::remember(remote, seq);
+    }
     let answer = json!({"success": true, "job": job});
     one(show, &answer, &job, &summary(&job));
     match job["status"].as_str() {

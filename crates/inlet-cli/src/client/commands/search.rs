@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use crate::client::read_after;
 use crate::client::remote::{Failure, Remote, segment};
 use crate::client::show::{Cell, Format, list};
 use crate::output;
@@ -19,17 +20,25 @@ pub struct Search {
     /// Results to show, 1-200.
     #[arg(long, default_value_t = 20)]
     limit: u32,
+    /// Wait until the server's index has applied this change-log position
+    /// (a job's indexSeq). Default: the last one a `sync run --wait` saw on
+    /// this server, so a search finds what that sync wrote.
+    #[arg(long)]
+    after: Option<u64>,
     #[command(flatten)]
     show: Format,
 }
 
 pub async fn run(remote: &Remote, args: Search) -> Result<(), Failure> {
-    let path = format!(
+    let mut path = format!(
         "/api/v1/collections/{}/search?limit={}&q={}",
         segment(&args.collection),
         args.limit,
         segment(&args.query)
     );
+    if let Some(after) = args.after.or_else(|| read_after::recall(remote)) {
+        path.push_str(&format!("&after={after}"));
+    }
     let v = remote.get(&path).await?;
     list(
         args.show,
@@ -43,7 +52,12 @@ pub async fn run(remote: &Remote, args: Search) -> Result<(), Failure> {
         ],
     );
     if args.show.human() {
-        output::stdout(&format!("{} in all\n", v["total"]));
+        let at_least = if v["totalRelation"] == "gte" {
+            "at least "
+        } else {
+            ""
+        };
+        output::stdout(&format!("{at_least}{} in all\n", v["total"]));
     }
     Ok(())
 }

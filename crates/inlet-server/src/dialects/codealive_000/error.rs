@@ -41,6 +41,7 @@ pub fn code(kind: ProblemKind) -> &'static str {
         K::Conflict | K::SyncInProgress => "CONFLICT",
         K::Source(_) | K::Discovery(_) => "SOURCE_ERROR",
         K::SyncFailed => "SYNC_FAILED",
+        K::Unavailable(_) => "SERVICE_UNAVAILABLE",
         K::Internal => "INTERNAL_ERROR",
     }
 }

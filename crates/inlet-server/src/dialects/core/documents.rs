@@ -80,6 +80,9 @@ pub struct Cleared {
     success: bool,
     /// Documents removed from the index.
     deleted_documents: u64,
+    /// The change-log position of the clear: a search with this `after`
+    /// no longer finds them.
+    index_seq: u64,
 }
 
 /// Filter and paging of a document list.
@@ -152,12 +155,13 @@ pub async fn clear(
     Caller(who): Caller,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<Cleared>> {
-    let n = state
+    let cleared = state
         .services
         .clear_data(&who, connection_id(&raw)?)
         .await?;
     Ok(Json(Cleared {
         success: true,
-        deleted_documents: n,
+        deleted_documents: cleared.documents,
+        index_seq: cleared.index_seq,
     }))
 }

@@ -47,6 +47,7 @@ pub fn code(kind: ProblemKind) -> &'static str {
         K::SyncInProgress => "sync_in_progress",
         K::Source(code) | K::Discovery(code) => code,
         K::SyncFailed => "sync_failed",
+        K::Unavailable(code) => code,
         K::Internal => "internal_error",
     }
 }

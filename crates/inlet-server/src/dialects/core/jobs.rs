@@ -54,6 +54,11 @@ pub struct JobOut {
     counts: Counts,
     /// Bytes of record data read.
     bytes: u64,
+    /// The change-log position of the job's last batch that changed
+    /// documents (absent until one did): pass it as a search's `after` to
+    /// see everything the job wrote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index_seq: Option<u64>,
     /// Per-stream progress.
     #[schema(value_type = Vec<Object>)]
     streams: Vec<StreamProgress>,
@@ -81,6 +86,7 @@ impl From<Job> for JobOut {
             duration_ms: j.duration_ms(now()),
             counts: j.counts,
             bytes: j.bytes,
+            index_seq: j.index_seq,
             streams: j.streams,
             error: j.error,
             attempts: j.attempts,

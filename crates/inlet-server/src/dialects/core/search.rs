@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use inlet_core::CoreError;
 use inlet_core::ids::{CollectionId, ConnectionId};
+use inlet_core::search::TotalRelation;
 use inlet_core::service::{SearchInput, SearchResult, SearchResults};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -30,6 +31,10 @@ pub struct SearchIn {
     source_connection_ids: Option<Vec<String>>,
     /// Only these streams (`schema.table`, a CSV file, `files`).
     streams: Option<Vec<String>>,
+    /// Answer only once this node's index has applied this change (a sync
+    /// job's `indexSeq`, or a clear's): read your writes. Waits up to 5 s,
+    /// then 503 `index_behind` with `Retry-After`.
+    after: Option<i64>,
 }
 
 /// A search in the URL.
@@ -43,6 +48,8 @@ pub struct SearchQuery {
     limit: Option<String>,
     /// Results to skip, 0–10,000 (default 0).
     offset: Option<String>,
+    /// As the body's `after`.
+    after: Option<String>,
 }
 
 /// One found document.
@@ -77,13 +84,30 @@ impl From<SearchResult> for ResultOut {
     }
 }
 
-/// `{"success": true, "results": [...], "total": n}`
+/// Whether `total` is exact (`eq`) or a lower bound (`gte`).
 #[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TotalRelationOut {
+    /// `total` is the number of matches.
+    Eq,
+    /// At least `total` (10,000) match.
+    Gte,
+}
+
+/// `{"success": true, "results": [...], "total": n, "totalRelation": "eq", "indexSeq": s}`
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct SearchOut {
     success: bool,
     results: Vec<ResultOut>,
-    /// Matches in all.
+    /// Matches in all, counted exactly up to 10,000; past that 10,000 with
+    /// `totalRelation` `gte` (as Elasticsearch's `track_total_hits`).
     total: u64,
+    /// Whether `total` is exact.
+    total_relation: TotalRelationOut,
+    /// The change-log position this answer reflects: every change through
+    /// it is searchable on this node.
+    index_seq: u64,
 }
 
 impl From<SearchResults> for SearchOut {
@@ -92,6 +116,11 @@ impl From<SearchResults> for SearchOut {
             success: true,
             results: r.results.into_iter().map(Into::into).collect(),
             total: r.total,
+            total_relation: match r.relation {
+                TotalRelation::Equal => TotalRelationOut::Eq,
+                TotalRelation::AtLeast => TotalRelationOut::Gte,
+            },
+            index_seq: r.index_seq,
         }
     }
 }
@@ -103,6 +132,7 @@ fn url_input(collection: Option<CollectionId>, q: SearchQuery) -> ApiResult<Sear
         query_field: "q",
         limit: int_param("limit", q.limit.as_deref())?,
         offset: int_param("offset", q.offset.as_deref())?,
+        after: int_param("after", q.after.as_deref())?,
         ..Default::default()
     })
 }
@@ -117,7 +147,8 @@ fn collection(raw: &str) -> ApiResult<CollectionId> {
     request_body = SearchIn,
     responses((status = 200, body = SearchOut),
               (status = 400, description = "validation_error naming the field", body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope)),
+              (status = 404, body = ErrorEnvelope),
+              (status = 503, description = "index_behind (with Retry-After) or search_unavailable", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn search_post(
     State(state): State<AppState>,
@@ -146,6 +177,7 @@ pub async fn search_post(
         offset: body.offset,
         connections,
         streams: body.streams.unwrap_or_default(),
+        after: body.after,
     };
     Ok(Json(state.services.search(&who, input).await?.into()))
 }
@@ -155,7 +187,8 @@ pub async fn search_post(
     params(("id" = String, Path, description = "Collection id"), SearchQuery),
     responses((status = 200, body = SearchOut),
               (status = 400, description = "validation_error naming the field", body = ErrorEnvelope),
-              (status = 404, body = ErrorEnvelope)),
+              (status = 404, body = ErrorEnvelope),
+              (status = 503, description = "index_behind (with Retry-After) or search_unavailable", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn search_get(
     State(state): State<AppState>,
@@ -171,7 +204,8 @@ pub async fn search_get(
 #[utoipa::path(get, path = "/api/v1/search", tag = "search",
     params(SearchQuery),
     responses((status = 200, body = SearchOut),
-              (status = 400, description = "validation_error naming the field", body = ErrorEnvelope)),
+              (status = 400, description = "validation_error naming the field", body = ErrorEnvelope),
+              (status = 503, description = "index_behind (with Retry-After) or search_unavailable", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn search_all(
     State(state): State<AppState>,

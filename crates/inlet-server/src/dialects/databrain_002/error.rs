@@ -45,6 +45,7 @@ pub fn code(p: &Problem) -> (StatusCode, &'static str) {
         K::RateLimited => (p.status, "RATE_LIMITED"),
         K::Conflict => (StatusCode::BAD_REQUEST, "DATASOURCE_NAME_ERROR"),
         K::SyncInProgress => (p.status, "SYNC_IN_PROGRESS"),
+        K::Unavailable(_) => (p.status, "SERVICE_UNAVAILABLE"),
         K::Source(_) => (StatusCode::BAD_REQUEST, "CREDENTIAL_TEST_FAILED"),
         K::Discovery(_) => (StatusCode::INTERNAL_SERVER_ERROR, "SCHEMA_CACHE_FAILED"),
         K::SyncFailed | K::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR"),

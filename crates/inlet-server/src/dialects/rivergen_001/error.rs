@@ -50,6 +50,7 @@ pub fn code(kind: ProblemKind) -> &'static str {
         K::SyncInProgress => "SYNC_IN_PROGRESS",
         K::Source(_) | K::Discovery(_) => "CONNECTION_FAILED",
         K::SyncFailed => "SYNC_FAILED",
+        K::Unavailable(_) => "SERVICE_UNAVAILABLE",
         K::Internal => "INTERNAL_ERROR",
     }
 }
