@@ -10,6 +10,17 @@ local rows = tonumber(os.getenv("ROWS"))
 local function word() return "w" .. math.random(0, 4999) end
 
 local makers = {
+  -- A word of every document's title ("customer N").
+  every = function() return "customer" end,
+  -- Two words of every document: the title's, and the year of its
+  -- timestamp (rows are stamped now() - N seconds).
+  two_every = function() return "customer " .. os.date("%Y") end,
+  -- A phrase over most documents: year and month of the timestamp (the
+  -- 1,000,000 seconds before the benchmark's run span two months at most).
+  phrase_most = function() return '"' .. os.date("%Y") .. ' ' .. os.date("%m") .. '"' end,
+  -- A prefix of nearly every document: w1* to w4* (1,111 of the 5,000
+  -- words each, so in almost every 40-word row).
+  prefix_most = function() return "w" .. math.random(1, 4) .. "*" end,
   -- One vocabulary word: in about 1 % of the rows.
   common = function() return word() end,
   -- Two words: both must match.

@@ -1,6 +1,7 @@
 //! Jobs and processes: a sync survives `kill -9` (the real binary is killed
 //! mid-sync of a large PostgreSQL table, started again on the same data
-//! directory, and the job finishes with every row indexed once), and
+//! directory, and the job finishes with every row indexed once, in the
+//! store and in the node's search index), and
 //! `inlet serve --no-workers` leaves jobs to a separate `inlet worker`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -112,6 +113,44 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
         docs["pagination"]["totalItems"], ROWS,
         "no duplicate documents"
     );
+
+    // The search index, killed with the process (mid-commit or between
+    // commits), holds exactly the store's documents: as many, and each of
+    // a random sample found once by its own key.
+    let seq = job["indexSeq"]
+        .as_u64()
+        .expect("the job logged its batches");
+    for _ in 0..1_000 {
+        let n = rand_suffix() % ROWS + 1;
+        let r = get(
+            &client,
+            &format!("{base}/api/v1/search?q=%22row+{n}%22&after={seq}"),
+            &key,
+        )
+        .await;
+        assert_eq!(r["total"], 1, "row {n}: {r}");
+        assert_eq!(r["results"][0]["key"], n.to_string(), "{r}");
+    }
+    let mut indexed = None;
+    for _ in 0..600 {
+        let metrics = client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        indexed = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("inlet_index_documents "))
+            .and_then(|v| v.trim().parse::<f64>().ok());
+        if indexed == Some(ROWS as f64) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(indexed, Some(ROWS as f64));
     server.stop();
     source.drop().await;
 }

@@ -2,7 +2,9 @@
 //! processes share the job queue (each job runs once, wherever it was
 //! queued), a node killed mid-job leaves the job to the other once its lease
 //! expires, schema refreshes are not doubled, and a write through one node
-//! is seen at once in the other's cached lists.
+//! is seen at once in the other's cached lists. Each node keeps its own
+//! search index: a sync through one is found through the other with
+//! `after`, and both rank alike.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod common;
@@ -17,10 +19,12 @@ use serde_json::json;
 use sqlx::Row;
 
 /// `inlet serve` on the shared store `db`; both nodes share the data
-/// directory (so the master key) and the file root.
+/// directory (so the master key) and the file root, each its own index.
 fn node(data: &Path, db: &TempDb, key: &str, env: &[(&str, &str)]) -> (Process, String) {
     let mut cmd = inlet(data, "serve");
+    let index = data.join(format!("index-{:x}", rand_suffix()));
     cmd.env("INLET_DATABASE_URL", &db.url)
+        .env("INLET_INDEX_DIR", index)
         .env("INLET_JOB_LEASE", "3s")
         .env("INLET_SYNC_BATCH_SIZE", "500");
     for (k, v) in env {
@@ -88,12 +92,40 @@ async fn two_nodes_share_the_queue_and_run_each_job_once() {
     for (i, conn) in conns.iter().enumerate() {
         syncs.push(run(&client, &key, bases[(i + 1) % 2], conn).await);
     }
+    let mut head = 0;
     for (i, sync) in syncs.iter().enumerate() {
         let job = wait_job(&client, &key, bases[i % 2], sync, 120).await;
         assert_eq!(job["status"], "completed", "{job}");
         assert_eq!(job["attempts"], 1, "{job}");
         assert_eq!(job["counts"]["inserted"], ROWS, "{job}");
         assert_eq!(job["counts"]["read"], ROWS, "read once: {job}");
+        head = head.max(
+            job["indexSeq"]
+                .as_u64()
+                .expect("a sync that wrote has indexSeq"),
+        );
+    }
+    // Read your writes on either node, and the same ranking on both.
+    for q in ["row", "%22row+7%22", "7+OR+8", "ro*", "row+-7"] {
+        let mut answers = Vec::new();
+        for base in bases {
+            let r = get(
+                &client,
+                &format!("{base}/api/v1/search?q={q}&limit=20&after={head}"),
+                &key,
+            )
+            .await;
+            assert!(r["indexSeq"].as_u64().unwrap() >= head, "{r}");
+            let ids: Vec<String> = r["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["documentId"].as_str().unwrap().to_owned())
+                .collect();
+            answers.push((ids, r["total"].clone()));
+        }
+        assert!(!answers[0].0.is_empty(), "{q}: nothing found");
+        assert_eq!(answers[0], answers[1], "{q}: both nodes answer alike");
     }
     let listed = get(&client, &list(bases[1]), &key).await;
     assert_eq!(listed["pagination"]["totalItems"], CONNECTIONS);

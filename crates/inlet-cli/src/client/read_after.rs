@@ -36,10 +36,10 @@ pub fn remember(remote: &Remote, seq: u64) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    if let Ok(text) = serde_json::to_string(&seen) {
-        if let Err(e) = std::fs::write(&path, text) {
-            tracing::debug!(error = %e, "could not record the index position");
-        }
+    if let Ok(text) = serde_json::to_string(&seen)
+        && let Err(e) = std::fs::write(&path, text)
+    {
+        tracing::debug!(error = %e, "could not record the index position");
     }
 }
 

@@ -144,13 +144,13 @@ impl Services {
         let reached = tokio::time::timeout(AFTER_WAIT, applied.wait_for(|s| *s >= seq))
             .await
             .is_ok_and(|r| r.is_ok());
-        match reached {
-            true => Ok(()),
-            false => Err(CoreError::IndexBehind {
-                wanted: seq,
-                applied: *applied.borrow(),
-            }),
+        if reached {
+            return Ok(());
         }
+        Err(CoreError::IndexBehind {
+            wanted: seq,
+            applied: *applied.borrow(),
+        })
     }
 
     /// Searches the documents of alive connections the caller can read.

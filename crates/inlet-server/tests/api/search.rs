@@ -449,3 +449,34 @@ async fn clearing_and_deleting(c: Corpus) {
     assert_eq!(r.body["total"], 0, "{}", r.text);
     c.app.finish().await;
 }
+
+/// The index directory removed under a running node: the follower notices,
+/// rebuilds it from the store, and searches find the same documents again.
+#[tokio::test]
+async fn an_index_directory_removed_while_running_is_rebuilt() {
+    let c = corpus(false).await;
+    assert_eq!(c.search("kestrel").await["total"], 2);
+    let dir = c.app._index_dir.path().to_path_buf();
+    let node = std::fs::read_to_string(dir.join("node-id")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let mut rebuilt = false;
+    for _ in 0..300 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let ready = c
+            .app
+            .call(reqwest::Method::GET, "/readyz", None, None)
+            .await;
+        if dir.join("meta.json").exists() && ready.status == StatusCode::OK {
+            rebuilt = true;
+            break;
+        }
+    }
+    assert!(rebuilt, "rebuilt and ready again");
+    // The node keeps its name in the store across the rebuild.
+    assert_eq!(std::fs::read_to_string(dir.join("node-id")).unwrap(), node);
+    assert_eq!(
+        c.titles("kestrel").await,
+        ["Kestrel falcon", "Harbour report"]
+    );
+    c.app.finish().await;
+}
