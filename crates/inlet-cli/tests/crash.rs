@@ -120,6 +120,35 @@ async fn a_sync_killed_with_sigkill_resumes_after_restart_without_duplicates_or_
     let seq = job["indexSeq"]
         .as_u64()
         .expect("the job logged its batches");
+    // Only an active connection's documents are searched: a passing test.
+    let tested = client
+        .post(format!("{base}/api/v1/source-connections/{conn}/test"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tested.status().is_success(),
+        "{}",
+        tested.text().await.unwrap()
+    );
+    // A debug build indexes slowly: wait (503 index_behind) until it has
+    // caught up with the job.
+    let mut caught_up = false;
+    for _ in 0..120 {
+        let r = client
+            .get(format!("{base}/api/v1/search?q=row&after={seq}"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        if r.status().is_success() {
+            caught_up = true;
+            break;
+        }
+        assert_eq!(r.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    }
+    assert!(caught_up, "the index caught up with the job");
     for _ in 0..1_000 {
         let n = rand_suffix() % ROWS + 1;
         let r = get(

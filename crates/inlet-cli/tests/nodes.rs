@@ -105,7 +105,20 @@ async fn two_nodes_share_the_queue_and_run_each_job_once() {
                 .expect("a sync that wrote has indexSeq"),
         );
     }
-    // Read your writes on either node, and the same ranking on both.
+    // Read your writes on either node, and the same ranking on both (of
+    // the connections a passing test made active: only theirs are searched).
+    for conn in &conns[..4] {
+        let r = client
+            .post(format!(
+                "{}/api/v1/source-connections/{conn}/test",
+                bases[0]
+            ))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
     for q in ["row", "%22row+7%22", "7+OR+8", "ro*", "row+-7"] {
         let mut answers = Vec::new();
         for base in bases {
