@@ -15,8 +15,12 @@ use tantivy::schema::{
 /// version is rebuilt at open.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The name every text field's tokenizer is registered under.
-pub(crate) const TOKENIZER: &str = "inlet";
+/// Names the three text fields' tokenizers are registered under.
+pub(crate) const WORDS: &str = "inlet_words";
+/// See [`WORDS`].
+pub(crate) const PAIRS: &str = "inlet_pairs";
+/// See [`WORDS`].
+pub(crate) const PREFIXES: &str = "inlet_prefixes";
 
 /// The fields of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -36,10 +40,10 @@ pub(crate) struct Fields {
     pub prefixes: Field,
 }
 
-fn text(record: IndexRecordOption) -> TextOptions {
+fn text(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER)
+            .set_tokenizer(tokenizer)
             .set_index_option(record)
             .set_fieldnorms(true),
     )
@@ -52,9 +56,12 @@ pub(crate) fn schema() -> (Schema, Fields) {
         id: b.add_u64_field("id", INDEXED | FAST),
         conn: b.add_u64_field("conn", INDEXED),
         stream: b.add_text_field("stream", STRING),
-        words: b.add_text_field("words", text(IndexRecordOption::WithFreqsAndPositions)),
-        pairs: b.add_text_field("pairs", text(IndexRecordOption::WithFreqs)),
-        prefixes: b.add_text_field("prefixes", text(IndexRecordOption::WithFreqs)),
+        words: b.add_text_field(
+            "words",
+            text(WORDS, IndexRecordOption::WithFreqsAndPositions),
+        ),
+        pairs: b.add_text_field("pairs", text(PAIRS, IndexRecordOption::WithFreqs)),
+        prefixes: b.add_text_field("prefixes", text(PREFIXES, IndexRecordOption::WithFreqs)),
     };
     (b.build(), fields)
 }

@@ -207,3 +207,63 @@ fn prunable_queries_stay_flat() {
     narrowed.excluded_connections = vec![ConnectionId(9)];
     assert!(shape("word", &narrowed).contains("MustNot"));
 }
+
+/// What is on disk is followed only when it can be trusted: a missing
+/// index, another store's, one behind a pruned log, or one with a
+/// truncated or deleted file is rebuilt, never opened half-broken.
+#[test]
+fn an_index_on_disk_is_used_only_when_it_can_be_trusted() {
+    use crate::writer::Unusable;
+    let settings = WriterSettings {
+        threads: 1,
+        memory_bytes: 15_000_000,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let open = |store: &str, pruned: u64| {
+        crate::writer::Writer::open(dir.path(), settings, store, pruned)
+            .unwrap()
+            .map(|(_, seq)| seq)
+    };
+    assert!(matches!(open("s", 0), Err(Unusable::Missing)));
+    {
+        let mut w = Writer::create(dir.path(), settings).unwrap();
+        for i in 1..=50 {
+            w.add(&doc(i, 1, 1, "title", "some text to index")).unwrap();
+        }
+        w.commit("s", 7).unwrap();
+    }
+    assert_eq!(open("s", 0).unwrap(), 7);
+    assert_eq!(open("s", 7).unwrap(), 7);
+    assert!(matches!(open("other", 0), Err(Unusable::Stale(why)) if why.contains("another store")));
+    assert!(matches!(open("s", 8), Err(Unusable::Stale(why)) if why.contains("pruned")));
+
+    // Truncate the largest file of the segment.
+    let largest = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e != "json" && e != "lock"))
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let len = std::fs::metadata(&largest).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&largest)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    assert!(matches!(open("s", 0), Err(Unusable::Stale(_))), "truncated");
+    std::fs::remove_file(&largest).unwrap();
+    assert!(matches!(open("s", 0), Err(Unusable::Stale(_))), "deleted");
+}
+
+#[test]
+fn totals_past_the_cap_are_a_lower_bound() {
+    let docs: Vec<_> = (1..=10_050).map(|i| doc(i, 1, 1, "", "common")).collect();
+    let f = fixture(&docs);
+    let q = Query::parse("query", "common").unwrap();
+    let page = f.index.search(&scope(&[1]), &q, 3, 0).unwrap();
+    assert_eq!(page.total, inlet_core::search::TOTAL_EXACT_UP_TO);
+    assert_eq!(page.relation, TotalRelation::AtLeast);
+    let got: Vec<i64> = page.hits.iter().map(|h| h.document_id.0).collect();
+    assert_eq!(got, [1, 2, 3], "equal scores: lowest ids first");
+}

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::{IndexReader, IndexWriter, ReloadPolicy, Searcher, Term};
 
-use crate::analysis::{InletTokenizer, document};
+use crate::analysis::{InletTokenizer, Terms, document};
 use crate::error::IndexError;
-use crate::schema::{Fields, SCHEMA_VERSION, TOKENIZER, fields_of, schema};
+use crate::schema::{Fields, PAIRS, PREFIXES, SCHEMA_VERSION, WORDS, fields_of, schema};
 
 /// Files of the index directory that are Inlet's, not tantivy's: kept
 /// when the index is rebuilt.
@@ -58,7 +58,10 @@ pub(crate) enum Unusable {
 }
 
 fn register(index: &tantivy::Index) {
-    index.tokenizers().register(TOKENIZER, InletTokenizer);
+    let tokenizers = index.tokenizers();
+    tokenizers.register(WORDS, InletTokenizer::new(Terms::Words));
+    tokenizers.register(PAIRS, InletTokenizer::new(Terms::Pairs));
+    tokenizers.register(PREFIXES, InletTokenizer::new(Terms::Prefixes));
 }
 
 impl Writer {
