@@ -158,7 +158,8 @@ if [ -n "${SEARCH_BENCH:-}" ]; then
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
     errors=$(grep -c '^status' "$WORK/wrk.err" || true)
-    errors=$((errors + $(awk '/Non-2xx/ {print $NF}' <<<"$out" | head -1 | sed 's/^$/0/')))
+    non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+    errors=$((errors + ${non2xx:-0}))
     printf '%-10s %10s %10s %10s %10s\n' "$kind" "$rps" "$p50" "$p99" "$errors"
   done
   if [ "${PROFILE:-}" = search ]; then

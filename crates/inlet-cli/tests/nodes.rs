@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{
@@ -20,18 +20,58 @@ use sqlx::Row;
 
 /// `inlet serve` on the shared store `db`; both nodes share the data
 /// directory (so the master key) and the file root, each its own index.
-fn node(data: &Path, db: &TempDb, key: &str, env: &[(&str, &str)]) -> (Process, String) {
+fn node(data: &Path, db: &TempDb, key: &str, env: &[(&str, &str)]) -> (Process, String, PathBuf) {
     let mut cmd = inlet(data, "serve");
     let index = data.join(format!("index-{:x}", rand_suffix()));
     cmd.env("INLET_DATABASE_URL", &db.url)
-        .env("INLET_INDEX_DIR", index)
+        .env("INLET_INDEX_DIR", &index)
         .env("INLET_JOB_LEASE", "3s")
         .env("INLET_SYNC_BATCH_SIZE", "500");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    serve(cmd, key)
+    let (process, base) = serve(cmd, key);
+    (process, base, index)
 }
+
+/// The ids of a search's first page on one node, and its total.
+async fn top20(
+    client: &reqwest::Client,
+    key: &str,
+    base: &str,
+    q: &str,
+    after: Option<u64>,
+) -> (Vec<String>, serde_json::Value) {
+    let after = after.map(|a| format!("&after={a}")).unwrap_or_default();
+    let r = get(
+        client,
+        &format!("{base}/api/v1/search?q={q}&limit=20{after}"),
+        key,
+    )
+    .await;
+    let ids = r["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{q}: {r}"))
+        .iter()
+        .map(|h| h["documentId"].as_str().unwrap().to_owned())
+        .collect();
+    (ids, r["total"].clone())
+}
+
+/// Waits until `base` answers /readyz with 200.
+async fn ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..600 {
+        let r = client.get(format!("{base}/readyz")).send().await.unwrap();
+        if r.status().is_success() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{base} never became ready");
+}
+
+/// Fixed queries whose first pages every node must answer alike.
+const QUERIES: [&str; 5] = ["row", "%22row+7%22", "7+OR+8", "ro*", "row+-7"];
 
 /// The node (`host-pid-tag`) of a job's last worker (`host-pid-tag/slot`).
 fn node_of(worker: &str) -> &str {
@@ -56,8 +96,8 @@ async fn two_nodes_share_the_queue_and_run_each_job_once() {
     let key = format!("inl_nodes_{:x}", rand_suffix());
     // Schema refreshes every 2 s on both nodes: never doubled.
     let env = [("INLET_SCHEMA_REFRESH_INTERVAL", "2s")];
-    let (a, base_a) = node(data, &store, &key, &env);
-    let (b, base_b) = node(data, &store, &key, &env);
+    let (a, base_a, _) = node(data, &store, &key, &env);
+    let (b, base_b, index_b) = node(data, &store, &key, &env);
     let bases = [base_a.as_str(), base_b.as_str()];
     let client = reqwest::Client::new();
 
@@ -119,27 +159,36 @@ async fn two_nodes_share_the_queue_and_run_each_job_once() {
             .unwrap();
         assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     }
-    for q in ["row", "%22row+7%22", "7+OR+8", "ro*", "row+-7"] {
-        let mut answers = Vec::new();
-        for base in bases {
-            let r = get(
-                &client,
-                &format!("{base}/api/v1/search?q={q}&limit=20&after={head}"),
-                &key,
-            )
-            .await;
-            assert!(r["indexSeq"].as_u64().unwrap() >= head, "{r}");
-            let ids: Vec<String> = r["results"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| h["documentId"].as_str().unwrap().to_owned())
-                .collect();
-            answers.push((ids, r["total"].clone()));
-        }
-        assert!(!answers[0].0.is_empty(), "{q}: nothing found");
-        assert_eq!(answers[0], answers[1], "{q}: both nodes answer alike");
+    let mut expected = Vec::new();
+    for q in QUERIES {
+        let a = top20(&client, &key, bases[0], q, Some(head)).await;
+        let b = top20(&client, &key, bases[1], q, Some(head)).await;
+        assert!(!a.0.is_empty(), "{q}: nothing found");
+        assert_eq!(a, b, "{q}: both nodes answer alike");
+        expected.push(a);
     }
+    // B's index directory removed while B runs: rebuilt, then the same.
+    std::fs::remove_dir_all(&index_b).unwrap();
+    for _ in 0..600 {
+        if index_b.join("meta.json").exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ready(&client, bases[1]).await;
+    for (q, a) in QUERIES.iter().zip(&expected) {
+        let b = top20(&client, &key, bases[1], q, Some(head)).await;
+        assert_eq!(*a, b, "{q}: B after its rebuild");
+    }
+    // A third node on the populated store: once ready, it answers alike
+    // without being asked to wait.
+    let (c, base_c, _) = node(data, &store, &key, &env);
+    ready(&client, &base_c).await;
+    for (q, a) in QUERIES.iter().zip(&expected) {
+        let third = top20(&client, &key, &base_c, q, None).await;
+        assert_eq!(*a, third, "{q}: a new node, once ready");
+    }
+    c.stop();
     let listed = get(&client, &list(bases[1]), &key).await;
     assert_eq!(listed["pagination"]["totalItems"], CONNECTIONS);
     assert!(
@@ -220,7 +269,7 @@ async fn a_node_killed_mid_job_leaves_the_job_to_the_other() {
     let client = reqwest::Client::new();
 
     // Only A runs at first, so the job is A's.
-    let (a, base_a) = node(dir.path(), &store, &key, &[]);
+    let (a, base_a, _) = node(dir.path(), &store, &key, &[]);
     let conn = create_connection(
         &client,
         &key,
@@ -243,7 +292,7 @@ async fn a_node_killed_mid_job_leaves_the_job_to_the_other() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // B is up (its start-up check finds A alive), then A dies.
-    let (b, base_b) = node(dir.path(), &store, &key, &[]);
+    let (b, base_b, _) = node(dir.path(), &store, &key, &[]);
     a.stop();
     let job = wait_job(&client, &key, &base_b, &sync, 120).await;
     assert_eq!(job["status"], "completed", "{job}");
