@@ -10,8 +10,25 @@ async fn health_ready_metrics_and_request_ids() {
     assert_eq!(r.body["status"], "ok");
     assert!(r.headers.get("x-request-id").is_some_and(|v| !v.is_empty()));
 
-    let r = app.call(Method::GET, "/readyz", None, None).await;
-    assert_eq!(r.status, StatusCode::OK);
+    // Ready once the store answers and the node's index has caught up;
+    // until then 503 with the reason.
+    let mut ready = false;
+    for _ in 0..200 {
+        let r = app.call(Method::GET, "/readyz", None, None).await;
+        if r.status == StatusCode::OK {
+            assert_eq!(r.body["status"], "ok");
+            ready = true;
+            break;
+        }
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            r.body["reason"].as_str().unwrap().contains("search index"),
+            "{}",
+            r.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(ready, "ready once the index caught up");
 
     // A client's request id is echoed back.
     let resp = app
