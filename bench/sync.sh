@@ -58,11 +58,14 @@ if [ "$STORE" = postgres ]; then
   psql "$PG_ADMIN" -qc "CREATE DATABASE inlet_bench_store" >/dev/null
   DB_URL="postgres://postgres@127.0.0.1:5432/inlet_bench_store"
 fi
-INLET_DATA_DIR="$WORK" INLET_DATABASE_URL="$DB_URL" INLET_LISTEN="127.0.0.1:$PORT" \
-  INLET_BOOTSTRAP_API_KEY="$KEY" INLET_SYNC_BATCH_SIZE="$BATCH" INLET_LOG=warn \
-  INLET_RATE_LIMIT_PER_MINUTE=100000000 \
-  "$BIN" serve > "${SERVER_LOG:-$WORK/server.log}" 2>&1 &
-SERVER_PID=$!
+start_inlet() {
+  INLET_DATA_DIR="$WORK" INLET_DATABASE_URL="$DB_URL" INLET_LISTEN="127.0.0.1:$PORT" \
+    INLET_BOOTSTRAP_API_KEY="$KEY" INLET_SYNC_BATCH_SIZE="$BATCH" INLET_LOG=warn \
+    INLET_RATE_LIMIT_PER_MINUTE=100000000 \
+    "$BIN" serve >> "${SERVER_LOG:-$WORK/server.log}" 2>&1 &
+  SERVER_PID=$!
+}
+start_inlet
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 
 api() { curl -sf -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' "$@"; }
@@ -137,6 +140,18 @@ printf 'first searchable    %.2f s  %8.0f rows/s  (%.1f%% of COPY; index caught 
 printf 'unchanged re-sync   %.2f s  %8.0f rows/s  (%.1fx faster than the first)\n' "$second" "$(echo "$ROWS / $second" | bc -l)" "$(echo "$first / $second" | bc -l)"
 printf 'server CPU          %.1f s first, %.1f s re-sync\n' "$(echo "$cpu1 - $cpu0" | bc -l)" "$(echo "$cpu2 - $cpu1" | bc -l)"
 printf 'server peak RSS     %d MB (now: %d MB heap, %d MB mapped store file)\n' "$((peak_kb / 1024))" "$((anon_kb / 1024))" "$((file_kb / 1024))"
+
+# Rebuild: the same server started again without its index directory
+# builds it from the store; time until /readyz answers 200.
+if [ -z "${SKIP_REBUILD:-}" ]; then
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$WORK/index"
+  rb0=$(now)
+  start_inlet
+  until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
+  rb=$(echo "$(now) - $rb0" | bc -l)
+  printf 'index rebuild       %.2f s  %8.0f docs/s  (from the start of the process; peak RSS %d MB)\n' "$rb" "$(echo "$ROWS / $rb" | bc -l)" "$(( $(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status") / 1024 ))"
+fi
 
 # bench/search.sh: search latency over the synced documents.
 if [ -n "${SEARCH_BENCH:-}" ]; then

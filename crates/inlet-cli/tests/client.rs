@@ -31,6 +31,19 @@ fn client(base: &str, key: Option<&str>, args: &[&str]) -> Output {
     cmd.output().unwrap()
 }
 
+/// `inlet <args>` against `base` with the key, keeping client state (the
+/// read-your-writes position) beside `config`.
+fn client_at(base: &str, config: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("INLET_URL", base)
+        .env("INLET_API_KEY", KEY)
+        .env("INLET_CLIENT_CONFIG", config)
+        .env_remove("INLET_PROFILE")
+        .output()
+        .unwrap()
+}
+
 /// `inlet <args>` with the profiles of `config` (no INLET_URL or
 /// INLET_API_KEY), `stdin` piped in.
 fn profiled(config: &Path, stdin: &str, args: &[&str]) -> Output {
@@ -203,8 +216,24 @@ async fn sync_jobs_and_search_from_the_shell() {
     .await;
     ok(&client(&base, Some(KEY), &["connections", "test", &conn]));
 
-    // `sync run --wait` returns once the sync completed, with its counts.
-    let out = ok(&client(&base, Some(KEY), &["sync", "run", &conn, "--wait"]));
+    // `sync run --wait` returns once the sync completed, with its counts,
+    // and records the job's indexSeq for this server (read your writes:
+    // the next `search` waits for it).
+    let state = tempfile::tempdir().unwrap();
+    let config = state.path().join("config.toml");
+    let out = ok(&client_at(
+        &base,
+        &config,
+        &["sync", "run", &conn, "--wait"],
+    ));
+    let seen: Value = serde_json::from_str(
+        &std::fs::read_to_string(state.path().join("index-seq.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        seen[base.as_str()].as_u64().is_some_and(|s| s >= 1),
+        "{seen}"
+    );
     assert!(
         out.contains("completed") && out.contains("inserted 40"),
         "{out}"
@@ -243,6 +272,15 @@ async fn sync_jobs_and_search_from_the_shell() {
     // Search the synced rows: a table, and ids with -q.
     let collection = ok(&client(&base, Some(KEY), &["collections", "list", "-q"]));
     let collection = collection.trim();
+    let found = ok(&client_at(
+        &base,
+        &config,
+        &["search", collection, "\"row 8\""],
+    ));
+    assert!(
+        found.contains("row 8") && found.contains("1 in all"),
+        "{found}"
+    );
     let out = ok(&client(
         &base,
         Some(KEY),
