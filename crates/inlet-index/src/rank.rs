@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use tantivy::query::{EnableScoring, Query};
-use tantivy::{DocSet, Score, Searcher, TERMINATED};
+use tantivy::{DocSet, Score, Searcher, SegmentReader, TERMINATED};
 
 /// A match: score and document id.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,6 +36,22 @@ impl PartialOrd for Scored {
     }
 }
 
+/// Whether a segment's documents are in ascending id order (then ties
+/// past the k-th match can be skipped); one pass over its id column.
+pub(crate) fn in_id_order(reader: &SegmentReader) -> bool {
+    let Ok(ids) = reader.fast_fields().u64("id") else {
+        return false;
+    };
+    let mut last = 0;
+    for doc in 0..reader.max_doc() {
+        match ids.first(doc) {
+            Some(id) if id >= last => last = id,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// The running top `k` and match count over several queries (one per
 /// collection) on one searcher.
 pub(crate) struct TopAndCount {
@@ -56,11 +72,18 @@ impl TopAndCount {
         }
     }
 
-    /// The score a match must beat to enter the heap; ties may still enter
-    /// (they can win on id), hence one step below the worst kept.
-    fn threshold(&self) -> Score {
+    /// The score a match must beat to enter the heap. A tie can still win
+    /// on a lower id, hence one step below the worst kept; but in a segment
+    /// whose documents are in id order, once the walk has passed the
+    /// worst's id no later tie can win, and the worst's own score is the bar
+    /// (which lets block-max pruning skip the ties: a word in every
+    /// document would otherwise visit them all).
+    fn threshold(&self, passed: Option<u64>) -> Score {
         match self.heap.peek() {
-            Some(worst) if self.heap.len() >= self.k => worst.score.next_down(),
+            Some(worst) if self.heap.len() >= self.k => match passed {
+                Some(id) if id >= worst.id => worst.score,
+                _ => worst.score.next_down(),
+            },
             _ => Score::MIN,
         }
     }
@@ -76,22 +99,30 @@ impl TopAndCount {
         }
     }
 
-    /// Ranks and counts the matches of `query` in every segment.
-    pub fn add(&mut self, searcher: &Searcher, query: &dyn Query) -> tantivy::Result<()> {
+    /// Ranks and counts the matches of `query` in every segment;
+    /// `in_id_order` tells whether a segment's documents are in id order.
+    pub fn add(
+        &mut self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        in_id_order: &dyn Fn(&SegmentReader) -> bool,
+    ) -> tantivy::Result<()> {
         let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
         for reader in searcher.segment_readers() {
             let ids = reader.fast_fields().u64("id")?;
             let alive = reader.alive_bitset();
             if self.k > 0 {
-                let mut threshold = self.threshold();
+                let ordered = in_id_order(reader);
+                let mut threshold = self.threshold(None);
                 weight.for_each_pruning(threshold, reader, &mut |doc, score| {
                     if alive.is_some_and(|a| a.is_deleted(doc)) {
                         return threshold;
                     }
-                    if let Some(id) = ids.first(doc) {
+                    let id = ids.first(doc);
+                    if let Some(id) = id {
                         self.offer(Scored { score, id });
                     }
-                    threshold = self.threshold();
+                    threshold = self.threshold(id.filter(|_| ordered));
                     threshold
                 })?;
             }

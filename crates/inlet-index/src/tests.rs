@@ -267,3 +267,31 @@ fn totals_past_the_cap_are_a_lower_bound() {
     let got: Vec<i64> = page.hits.iter().map(|h| h.document_id.0).collect();
     assert_eq!(got, [1, 2, 3], "equal scores: lowest ids first");
 }
+
+/// Ties go to the lowest ids whatever the segments' order: segments in id
+/// order let the walk skip ties (pruning), others are walked whole.
+#[test]
+fn ties_go_to_the_lowest_ids_whatever_the_segment_layout() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = WriterSettings {
+        threads: 1,
+        memory_bytes: 15_000_000,
+    };
+    let mut writer = Writer::create(dir.path(), settings).unwrap();
+    let index = TantivyIndex::new(schema().1);
+    // A segment of ids 500..1000 in order, then one of 1..500 backwards.
+    for i in 500..1000 {
+        writer.add(&doc(i, 1, 1, "", "same words")).unwrap();
+    }
+    index.publish(writer.commit("s", 1).unwrap(), 1);
+    for i in (1..500).rev() {
+        writer.add(&doc(i, 1, 1, "", "same words")).unwrap();
+    }
+    index.publish(writer.commit("s", 2).unwrap(), 2);
+    let q = Query::parse("query", "same").unwrap();
+    for (offset, first) in [(0, 1), (7, 8), (600, 601)] {
+        let page = index.search(&scope(&[1]), &q, 5, offset).unwrap();
+        let got: Vec<i64> = page.hits.iter().map(|h| h.document_id.0).collect();
+        assert_eq!(got, (first..first + 5).collect::<Vec<_>>(), "offset {offset}");
+    }
+}
