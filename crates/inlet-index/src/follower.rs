@@ -6,7 +6,6 @@
 //! payload, and publishes the new searcher. It records its progress in the
 //! store (so pruning waits for it) and prunes what every node has applied.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -18,6 +17,7 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
 use crate::error::IndexError;
+use crate::node::{IndexConfig, lock_dir};
 use crate::searchable::TantivyIndex;
 use crate::writer::{Unusable, Writer, WriterSettings};
 
@@ -37,146 +37,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// Longest wait between retries after a failure.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Settings of a node's index.
-#[derive(Debug, Clone)]
-pub struct IndexConfig {
-    /// Where the index lives (`<data-dir>/index`); one per node.
-    pub dir: PathBuf,
-    /// The writer's memory, in bytes (at least 15 MB per thread).
-    pub memory_bytes: usize,
-    /// Indexing threads.
-    pub threads: usize,
-    /// Longest a change waits for the commit that makes it searchable.
-    pub commit_interval: Duration,
-    /// How often the log is polled for other nodes' changes.
-    pub poll_interval: Duration,
-    /// A node silent for longer no longer holds back pruning (and rebuilds
-    /// when it returns).
-    pub node_retention: Duration,
-}
-
-impl IndexConfig {
-    /// Defaults for an index in `dir`: 64 MB, one thread, 500 ms commits,
-    /// 100 ms polls, 24 h retention.
-    pub fn new(dir: PathBuf) -> Self {
-        Self {
-            dir,
-            memory_bytes: 64 * 1024 * 1024,
-            threads: 1,
-            commit_interval: Duration::from_millis(500),
-            poll_interval: Duration::from_millis(100),
-            node_retention: Duration::from_secs(24 * 3600),
-        }
-    }
-}
-
-/// A running follower; dropping it asks the thread to stop (uncommitted
-/// changes are applied again by the next start), [`IndexHandle::shutdown`]
-/// also waits for it.
-pub struct IndexHandle {
-    index: Arc<TantivyIndex>,
-    stop: Arc<AtomicBool>,
-    wake: Arc<Notify>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl IndexHandle {
-    /// The index searches use.
-    pub fn index(&self) -> Arc<TantivyIndex> {
-        self.index.clone()
-    }
-
-    /// Stops the follower and waits for its thread. Blocking: the thread
-    /// may be waiting on the store, so call it where the runtime can still
-    /// make progress (`spawn_blocking`).
-    pub fn shutdown(mut self) {
-        self.signal_stop();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-
-    fn signal_stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
-    }
-}
-
-impl Drop for IndexHandle {
-    fn drop(&mut self) {
-        // Not joined here: a drop on a runtime thread must not wait for a
-        // thread that may itself wait on that runtime.
-        self.signal_stop();
-    }
-}
-
-/// Starts this node's follower. Fails at once when another process holds
-/// the directory; everything else (a rebuild, a full disk) is retried in
-/// the background while `/readyz` says so.
-pub fn start(log: Arc<dyn ChangeLog>, config: IndexConfig) -> Result<IndexHandle, IndexError> {
-    std::fs::create_dir_all(&config.dir)?;
-    let lock = lock_dir(&config.dir)?;
-    let node = node_id(&config.dir)?;
-    let (_, fields) = crate::schema::schema();
-    let index = Arc::new(TantivyIndex::new(fields));
-    let stop = Arc::new(AtomicBool::new(false));
-    let wake = log.change_signal();
-    let mut follower = Follower {
-        log,
-        config,
-        node,
-        index: index.clone(),
-        stop: stop.clone(),
-        wake: wake.clone(),
-        runtime: Handle::current(),
-        _lock: lock,
-        last_heartbeat: None,
-        last_prune: None,
-    };
-    let thread = std::thread::Builder::new()
-        .name("inlet-index".into())
-        .spawn(move || follower.run())?;
-    Ok(IndexHandle {
-        index,
-        stop,
-        wake,
-        thread: Some(thread),
-    })
-}
-
-/// Holds `<dir>/inlet.lock` for the life of the follower: two nodes given
-/// one directory would each rebuild the other's files.
-fn lock_dir(dir: &Path) -> Result<std::fs::File, IndexError> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join("inlet.lock"))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(IndexError::InUse(dir.display().to_string())),
-        Err(std::fs::TryLockError::Error(e)) => Err(IndexError::Io(e)),
-    }
-}
-
-/// This node's name in the store, kept in `<dir>/node-id` across restarts
-/// and rebuilds.
-fn node_id(dir: &Path) -> Result<String, IndexError> {
-    let path = dir.join("node-id");
-    if let Ok(id) = std::fs::read_to_string(&path) {
-        let id = id.trim();
-        if !id.is_empty() {
-            return Ok(id.to_owned());
-        }
-    }
-    let id: String = (0..16)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
-    std::fs::write(&path, &id)?;
-    Ok(id)
-}
-
-struct Follower {
+/// The follower thread's state.
+pub(crate) struct Follower {
     log: Arc<dyn ChangeLog>,
     config: IndexConfig,
     node: String,
@@ -206,6 +68,31 @@ struct Cursor {
 }
 
 impl Follower {
+    /// A follower of `log` into the index in `config.dir`, holding `lock`;
+    /// it reaches the store through the current runtime.
+    pub(crate) fn new(
+        log: Arc<dyn ChangeLog>,
+        config: IndexConfig,
+        node: String,
+        index: Arc<TantivyIndex>,
+        stop: Arc<AtomicBool>,
+        wake: Arc<Notify>,
+        lock: std::fs::File,
+    ) -> Self {
+        Self {
+            log,
+            config,
+            node,
+            index,
+            stop,
+            wake,
+            runtime: Handle::current(),
+            _lock: lock,
+            last_heartbeat: None,
+            last_prune: None,
+        }
+    }
+
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
@@ -229,7 +116,7 @@ impl Follower {
         }
     }
 
-    fn run(&mut self) {
+    pub(crate) fn run(&mut self) {
         let mut backoff = Duration::from_millis(250);
         while !self.stopped() {
             match self.session() {

@@ -8,6 +8,7 @@
 mod analysis;
 mod error;
 mod follower;
+mod node;
 mod query;
 mod rank;
 mod schema;
@@ -19,7 +20,7 @@ mod tests;
 
 pub use analysis::{NGRAM_MAX, NGRAM_MIN, TITLE_WEIGHT};
 pub use error::IndexError;
-pub use follower::{IndexConfig, IndexHandle, start};
+pub use node::{IndexConfig, IndexHandle, start};
 pub use query::MAX_EXPANSIONS;
 pub use schema::SCHEMA_VERSION;
 pub use searchable::TantivyIndex;

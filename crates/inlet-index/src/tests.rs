@@ -292,6 +292,10 @@ fn ties_go_to_the_lowest_ids_whatever_the_segment_layout() {
     for (offset, first) in [(0, 1), (7, 8), (600, 601)] {
         let page = index.search(&scope(&[1]), &q, 5, offset).unwrap();
         let got: Vec<i64> = page.hits.iter().map(|h| h.document_id.0).collect();
-        assert_eq!(got, (first..first + 5).collect::<Vec<_>>(), "offset {offset}");
+        assert_eq!(
+            got,
+            (first..first + 5).collect::<Vec<_>>(),
+            "offset {offset}"
+        );
     }
 }
