@@ -85,6 +85,8 @@ pub struct Options {
     /// Another node: this store URL and admin key (another TestApp's, see
     /// [`TestApp::node_options`]) instead of a fresh store.
     pub node_of: Option<(String, String)>,
+    /// The index directory (default: a fresh temporary one).
+    pub index_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -105,6 +107,7 @@ impl Default for Options {
             stream_recheck: std::time::Duration::from_secs(5),
             stream_max_duration: std::time::Duration::from_secs(900),
             node_of: None,
+            index_dir: None,
         }
     }
 }
@@ -175,7 +178,11 @@ impl TestApp {
         };
         // Each node its own index, committing often so tests wait little.
         let index_dir = tempfile::tempdir().unwrap();
-        let mut index_config = inlet_index::IndexConfig::new(index_dir.path().to_path_buf());
+        let mut index_config = inlet_index::IndexConfig::new(
+            opts.index_dir
+                .clone()
+                .unwrap_or_else(|| index_dir.path().to_path_buf()),
+        );
         index_config.commit_interval = std::time::Duration::from_millis(20);
         index_config.poll_interval = std::time::Duration::from_millis(20);
         index_config.memory_bytes = 15_000_000;

@@ -480,3 +480,124 @@ async fn an_index_directory_removed_while_running_is_rebuilt() {
     );
     c.app.finish().await;
 }
+
+/// Mounts a tmpfs of `size` at `dir` (the tests run as root, as CI does).
+fn mount_tmpfs(dir: &std::path::Path, size: &str, remount: bool) {
+    let options = if remount {
+        format!("remount,size={size}")
+    } else {
+        format!("size={size}")
+    };
+    let status = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &options, "tmpfs"])
+        .arg(dir)
+        .status()
+        .expect("mount");
+    assert!(status.success(), "mount -o {options} {}", dir.display());
+}
+
+/// A disk too full for the index to commit: the sync still commits to the
+/// store, `/readyz` says the index is failing, and once there is room the
+/// follower's retry applies everything, nothing lost.
+#[tokio::test]
+async fn a_full_index_disk_fails_readiness_and_loses_nothing() {
+    let mnt = tempfile::tempdir().unwrap();
+    mount_tmpfs(mnt.path(), "256k", false);
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            // Lazily: the stopping follower may still hold its files.
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _unmount = Unmount(mnt.path().to_path_buf());
+    let index_dir = mnt.path().join("index");
+    let app = TestApp::with(Options {
+        index_dir: Some(index_dir.clone()),
+        ..Default::default()
+    })
+    .await;
+    let collection = app.collection(&app.admin_key, "big").await;
+    let mut csv = String::from("id,name,body\n");
+    for i in 0..5_000 {
+        csv.push_str(&format!(
+            "{i},row {i},words of row {i} to fill the index beyond the room it has\n"
+        ));
+    }
+    std::fs::write(app.files.join("big.csv"), csv).unwrap();
+    let conn = app
+        .connection(
+            &app.admin_key,
+            json!({"collectionId": collection, "sourceShortName": "csv", "name": "big",
+                   "credentials": {"path": "big.csv"}, "config": {"keyColumns": ["id"]}}),
+        )
+        .await;
+    app.activate(&conn).await;
+    let r = app
+        .post(
+            &format!("/api/v1/source-connections/{conn}/run"),
+            &app.admin_key,
+            json!({}),
+        )
+        .await;
+    let sync = r.body["syncId"].as_str().unwrap().to_owned();
+
+    // The store takes the sync whole; the index cannot commit it.
+    let mut job = Value::Null;
+    for _ in 0..300 {
+        job = app
+            .get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
+            .await
+            .body["job"]
+            .clone();
+        if job["status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["counts"]["inserted"], 5_000, "{job}");
+    let seq = job["indexSeq"].as_u64().unwrap();
+    let mut failing = None;
+    for _ in 0..300 {
+        let r = app.call(reqwest::Method::GET, "/readyz", None, None).await;
+        if r.status == StatusCode::SERVICE_UNAVAILABLE
+            && r.body["reason"].as_str().unwrap_or("").contains("failing")
+        {
+            failing = Some(r.body["reason"].as_str().unwrap().to_owned());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(failing.is_some(), "readyz reports the failing index");
+
+    // Room again: the retry applies every change.
+    mount_tmpfs(mnt.path(), "64m", true);
+    let mut found = Value::Null;
+    for _ in 0..60 {
+        let r = app
+            .get(
+                &format!("/api/v1/search?q=%22row+4321%22&after={seq}"),
+                &app.admin_key,
+            )
+            .await;
+        if r.status == StatusCode::OK {
+            found = r.body;
+            break;
+        }
+    }
+    assert_eq!(found["total"], 1, "{found}");
+    let all = app
+        .get(
+            &format!("/api/v1/search?q=fill&after={seq}"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(all.body["total"], 5_000, "{}", all.text);
+    let ready = app.call(reqwest::Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
+    app.finish().await;
+}
