@@ -8,9 +8,9 @@ use inlet_core::ids::{CollectionId, ConnectionId, OrgId};
 use inlet_core::store::ChangeOp;
 
 use crate::changes::log_change;
-use crate::db::{DbError, Sql};
+use crate::db::{DbError, Sql, Tx};
 use crate::documents::delete_indexed;
-use crate::jobs::lock_jobs_of;
+use crate::job_rows::active_condition;
 use crate::sql_store::{SqlStore, bump};
 
 impl SqlStore {
@@ -111,4 +111,21 @@ impl SqlStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Locks the jobs of the connections `which` selects before a delete
+/// touches their documents: a batch commit locks its job row first, so
+/// taking the same lock first keeps the two in one order (no deadlock on
+/// PostgreSQL); the delete then waits for a batch in flight, and that job's
+/// next batch finds its lease gone.
+async fn lock_jobs_of(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> CoreResult<()> {
+    let mut q = Sql::new("UPDATE jobs SET cancel_requested = 1 WHERE org_id = ");
+    q.bind(org.0)
+        .push(" AND connection_id IN (")
+        .append(which)
+        .push(") AND");
+    active_condition(&mut q, "status");
+    q.push(" RETURNING id");
+    tx.query(&q).await?;
+    Ok(())
 }

@@ -9,132 +9,16 @@ use inlet_core::ids::{ConnectionId, JobId, OrgId, job_label};
 use inlet_core::list::{JobFilter, Page, PageRequest};
 use inlet_core::model::Timestamp;
 use inlet_core::model::connection::ConnectionStatus;
-use inlet_core::model::job::{
-    Counts, Job, JobError, JobKind, JobStatus, Lease, NewJob, StreamProgress,
-};
+use inlet_core::model::job::{Job, JobError, JobKind, JobStatus, Lease, NewJob};
 use inlet_core::model::wire::WireEnum;
 use inlet_core::store::{Heartbeat, JobStore};
 
-use crate::db::{Backend, DbError, Row, Sql, Tx};
-use crate::rows::{self, ms, opt_ts, ts, wire};
+use crate::db::{Backend, DbError, Sql, Tx};
+use crate::job_rows::{active_condition, job, org_jobs};
+use crate::rows::ms;
 use crate::sql_store::{SqlStore, bump, one};
 
-/// Columns of `jobs` (streams are loaded separately).
-fn job(r: &Row) -> Result<Job, DbError> {
-    let error = match (r.opt_text("error_code")?, r.opt_text("error_message")?) {
-        (Some(code), Some(message)) => Some(JobError { code, message }),
-        _ => None,
-    };
-    Ok(Job {
-        id: JobId(r.i64("id")?),
-        org_id: OrgId(r.i64("org_id")?),
-        connection_id: ConnectionId(r.i64("connection_id")?),
-        kind: wire(&r.text("kind")?)?,
-        trigger: wire(&r.text("triggered_by")?)?,
-        status: wire(&r.text("status")?)?,
-        force_full: r.i64("force_full")? != 0,
-        attempts: u32::try_from(r.i64("attempts")?).unwrap_or(u32::MAX),
-        max_attempts: u32::try_from(r.i64("max_attempts")?).unwrap_or(u32::MAX),
-        run_after: ts(r.i64("run_after")?)?,
-        worker: r.opt_text("worker")?,
-        lease_expires_at: opt_ts(r.opt_i64("lease_expires_at")?)?,
-        cancel_requested: r.i64("cancel_requested")? != 0,
-        index_seq: r.opt_i64("index_seq")?.and_then(|s| u64::try_from(s).ok()),
-        // Summed from its streams by `with_streams`.
-        counts: Counts::default(),
-        bytes: 0,
-        streams: Vec::new(),
-        error,
-        created_at: ts(r.i64("created_at")?)?,
-        started_at: opt_ts(r.opt_i64("started_at")?)?,
-        finished_at: opt_ts(r.opt_i64("finished_at")?)?,
-        updated_at: ts(r.i64("updated_at")?)?,
-    })
-}
-
-/// The `n_*` count columns of `job_streams`.
-fn counts(r: &Row) -> Result<Counts, DbError> {
-    let n = |c: &str| r.i64(c).map(|v| u64::try_from(v).unwrap_or(0));
-    Ok(Counts {
-        read: n("n_read")?,
-        inserted: n("n_inserted")?,
-        updated: n("n_updated")?,
-        deleted: n("n_deleted")?,
-        unchanged: n("n_unchanged")?,
-        skipped: n("n_skipped")?,
-    })
-}
-
-fn stream(r: &Row) -> Result<(JobId, StreamProgress), DbError> {
-    Ok((
-        JobId(r.i64("job_id")?),
-        StreamProgress {
-            name: r.text("stream")?,
-            status: r.text("status")?,
-            mode: r.text("mode")?,
-            counts: counts(r)?,
-            bytes: u64::try_from(r.i64("bytes")?).unwrap_or(0),
-            skipped_reasons: rows::json(r, "skipped_reasons")?,
-            notes: rows::json(r, "notes")?,
-        },
-    ))
-}
-
-/// `status IN ('queued', 'running')`, bound from the domain's list.
-fn active_condition(q: &mut Sql, column: &str) {
-    q.push(" ").push(column).push(" IN (");
-    for (i, s) in JobStatus::ACTIVE.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.bind(s.as_str());
-    }
-    q.push(")");
-}
-
-/// Locks the jobs of the connections `which` selects before a delete
-/// touches their documents: a batch commit locks its job row first, so
-/// taking the same lock first keeps the two in one order (no deadlock on
-/// PostgreSQL); the delete then waits for a batch in flight, and that job's
-/// next batch finds its lease gone.
-pub(crate) async fn lock_jobs_of(tx: &mut Tx<'_>, org: OrgId, which: &Sql) -> CoreResult<()> {
-    let mut q = Sql::new("UPDATE jobs SET cancel_requested = 1 WHERE org_id = ");
-    q.bind(org.0)
-        .push(" AND connection_id IN (")
-        .append(which)
-        .push(") AND");
-    active_condition(&mut q, "status");
-    q.push(" RETURNING id");
-    tx.query(&q).await?;
-    Ok(())
-}
-
 impl SqlStore {
-    /// Attaches each job's per-stream progress, and its counts and bytes
-    /// as their sums (one query for the lot).
-    async fn with_streams(&self, mut jobs: Vec<Job>) -> CoreResult<Vec<Job>> {
-        if jobs.is_empty() {
-            return Ok(jobs);
-        }
-        let mut q = Sql::new("SELECT * FROM job_streams WHERE job_id IN (");
-        for (i, j) in jobs.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
-            }
-            q.bind(j.id.0);
-        }
-        q.push(") ORDER BY job_id, ordinal");
-        for row in self.db.fetch_all(&q).await? {
-            let (id, s) = stream(&row)?;
-            if let Some(j) = jobs.iter_mut().find(|j| j.id == id) {
-                j.counts += s.counts;
-                j.bytes += s.bytes;
-                j.streams.push(s);
-            }
-        }
-        Ok(jobs)
-    }
-
     /// Records a sync job's status on its connection (what the connection
     /// shows as `lastSyncStatus`), in the job's transaction.
     async fn note_sync_status(
@@ -593,23 +477,4 @@ impl JobStore for SqlStore {
             .push(" ON CONFLICT DO NOTHING RETURNING id");
         Ok(self.db.write(&q).await?.len() as u64)
     }
-}
-
-/// `select` over an organization's jobs matching `filter` (a list and its
-/// count share it). A restricted key reaches jobs through their
-/// connection's collection.
-fn org_jobs(select: &str, org: OrgId, filter: &JobFilter) -> Sql {
-    let mut q = Sql::new(select);
-    if !filter.within_collections.is_empty() {
-        q.push(" JOIN connections c ON c.id = j.connection_id AND c.collection_id IN ")
-            .bind_list(filter.within_collections.iter().map(|c| c.0));
-    }
-    q.push(" WHERE j.org_id = ").bind(org.0);
-    if let Some(status) = filter.status {
-        q.push(" AND j.status = ").bind(status.as_str());
-    }
-    if let Some(kind) = filter.kind {
-        q.push(" AND j.kind = ").bind(kind.as_str());
-    }
-    q
 }

@@ -8,11 +8,14 @@
 //! (`changes.rs`) that each node's search index follows.
 
 mod audit;
+mod batch;
 mod changes;
+mod connection_sql;
 mod console;
 pub mod db;
 mod deletes;
 mod documents;
+mod job_rows;
 mod jobs;
 mod list_cache;
 mod master_key;

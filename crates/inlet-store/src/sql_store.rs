@@ -9,13 +9,12 @@ use async_trait::async_trait;
 use inlet_core::crypto::Sealed;
 use inlet_core::error::{CoreError, CoreResult};
 use inlet_core::ids::{ApiKeyId, CollectionId, ConnectionId, OrgId, UserId};
-use inlet_core::list::{ConnectionFilter, ConnectionSort, Page, PageRequest, SortOrder};
+use inlet_core::list::{ConnectionFilter, Page, PageRequest};
 use inlet_core::model::api_key::{ApiKey, NewApiKey};
 use inlet_core::model::audit::AuditDraft;
 use inlet_core::model::collection::{Collection, CollectionPatch, NewCollection};
 use inlet_core::model::connection::{
-    ConfigUpdate, Connection, ConnectionChange, ConnectionCounts, ConnectionPatch,
-    ConnectionStatus, CredentialsUpdate, NewConnection,
+    Connection, ConnectionChange, ConnectionCounts, ConnectionStatus, NewConnection,
 };
 use inlet_core::model::organization::Organization;
 use inlet_core::model::schema::{DiscoveredSchema, StoredSchema};
@@ -24,10 +23,10 @@ use inlet_core::model::wire::WireEnum;
 use inlet_core::model::{Timestamp, now};
 use inlet_core::policy::OrgPolicy;
 use inlet_core::store::{FoundKey, Store};
-use serde_json::{Map, Value};
 
 use crate::audit::first_id;
-use crate::db::{Backend, Db, DbError, Row, Sql, Tx};
+use crate::connection_sql::{auto_refresh, config_sql, credentials_sql, patch_sql, test_sql};
+use crate::db::{Db, DbError, Row, Sql};
 use crate::list_cache::ListCache;
 use crate::rows::{self, ms, to_json};
 
@@ -166,191 +165,6 @@ impl SqlStore {
             .ok_or_else(|| CoreError::Store("count returned no row".into()))?;
         Ok(u64::try_from(row.i64("n")?).unwrap_or(0))
     }
-
-    /// Appends the WHERE conditions of a connection list (after `c.org_id = ?`).
-    fn connection_conditions(&self, q: &mut Sql, org: OrgId, f: &ConnectionFilter) {
-        q.push(" WHERE c.org_id = ").bind(org.0);
-        if let Some(c) = f.collection_id {
-            q.push(" AND c.collection_id = ").bind(c.0);
-        }
-        if !f.within_collections.is_empty() {
-            q.push(" AND c.collection_id IN ")
-                .bind_list(f.within_collections.iter().map(|c| c.0));
-        }
-        if let Some(t) = &f.source_type {
-            q.push(" AND c.source_type = ").bind(t.as_str());
-        }
-        if let Some(n) = &f.name {
-            // sort_name (indexed with the org) narrows; name decides.
-            q.push(" AND c.sort_name = ")
-                .bind(n.to_lowercase())
-                .push(" AND c.name = ")
-                .bind(n.as_str());
-        }
-        if !f.statuses.is_empty() {
-            q.push(" AND c.status IN ")
-                .bind_list(f.statuses.iter().map(|s| s.as_str()));
-        }
-        match f.alive {
-            Some(true) => {
-                q.push(" AND ").push(ALIVE);
-            }
-            Some(false) => {
-                q.push(" AND NOT (").push(ALIVE).push(")");
-            }
-            None => {}
-        }
-        if let Some(tag) = &f.tag {
-            q.push(" AND c.id IN (SELECT t.connection_id FROM connection_tags t WHERE t.org_id = ")
-                .bind(org.0)
-                .push(" AND t.tag = ")
-                .bind(tag.as_str())
-                .push(")");
-        }
-        if let Some(term) = &f.search {
-            self.search_condition(q, term);
-        }
-    }
-
-    /// Case-insensitive substring match on name and description, served by
-    /// the trigram index of each engine.
-    fn search_condition(&self, q: &mut Sql, term: &str) {
-        let like = format!("%{}%", escape_like(&term.to_lowercase()));
-        match self.db.backend() {
-            // FTS5's trigram tokenizer needs three characters; shorter terms scan.
-            Backend::Sqlite if term.chars().count() >= 3 => {
-                let phrase = format!("\"{}\"", term.replace('"', "\"\""));
-                q.push(
-                    " AND c.id IN (SELECT rowid FROM connections_fts WHERE connections_fts MATCH ",
-                )
-                .bind(phrase)
-                .push(")");
-            }
-            Backend::Sqlite | Backend::Postgres => {
-                q.push(" AND lower(c.name || ' ' || c.description) LIKE ")
-                    .bind(like)
-                    .push(" ESCAPE '\\'");
-            }
-        }
-    }
-
-    /// The columns a connection list sorts by, and its ORDER BY over them.
-    fn connection_order(filter: &ConnectionFilter) -> (&'static str, String) {
-        let dir = match filter.order {
-            SortOrder::Asc => "ASC",
-            SortOrder::Desc => "DESC",
-        };
-        match filter.sort {
-            // (The id is carried anyway; the column list must not be empty.)
-            ConnectionSort::Id => ("c.created_at", format!("c.id {dir}")),
-            ConnectionSort::Name => ("c.sort_name", format!("c.sort_name {dir}, c.id {dir}")),
-            ConnectionSort::Type => (
-                "c.source_type, c.sort_name",
-                format!("c.source_type {dir}, c.sort_name {dir}, c.id {dir}"),
-            ),
-            ConnectionSort::Status => (
-                "c.status, c.sort_name",
-                format!("c.status {dir}, c.sort_name {dir}, c.id {dir}"),
-            ),
-            ConnectionSort::CreatedAt => {
-                ("c.created_at", format!("c.created_at {dir}, c.id {dir}"))
-            }
-            ConnectionSort::UpdatedAt => {
-                ("c.updated_at", format!("c.updated_at {dir}, c.id {dir}"))
-            }
-        }
-    }
-
-    /// Runs a connection list against the database.
-    async fn query_connections(
-        &self,
-        org: OrgId,
-        filter: &ConnectionFilter,
-        page: PageRequest,
-    ) -> CoreResult<Page<Connection>> {
-        let (columns, order) = Self::connection_order(filter);
-        if filter.search.is_some() && self.db.backend() == Backend::Postgres {
-            return self
-                .search_connections(org, filter, page, columns, &order)
-                .await;
-        }
-        let mut q = Sql::new("SELECT c.* FROM connections c");
-        self.connection_conditions(&mut q, org, filter);
-        q.push(" ORDER BY ").push(&order);
-        let mut count = Sql::new("SELECT count(*) AS n FROM connections c");
-        self.connection_conditions(&mut count, org, filter);
-        self.paged(q, count, page, rows::connection).await
-    }
-
-    /// A searched connection list on PostgreSQL, page and total in one
-    /// statement (`columns` are those `order` sorts by). The matches are collected once through the trigram index
-    /// (`MATERIALIZED`), counted, and sorted by their small sort columns;
-    /// only the page's rows are read in full.
-    ///
-    /// Left to itself the planner misjudges rare terms: `pg_trgm` estimates
-    /// a pattern that happens to match one of the hundred histogram entries
-    /// at 1 % of the table, and the plan then walks the name index in sort
-    /// order filtering every row until it has a page — 90,000 rows and
-    /// 120–250 ms for a term with 20 matches. Collecting the matches first
-    /// costs what the count costs anyway.
-    async fn search_connections(
-        &self,
-        org: OrgId,
-        filter: &ConnectionFilter,
-        page: PageRequest,
-        columns: &str,
-        order: &str,
-    ) -> CoreResult<Page<Connection>> {
-        let mut q = Sql::new("WITH m AS MATERIALIZED (SELECT c.id, ");
-        q.push(columns).push(" FROM connections c");
-        self.connection_conditions(&mut q, org, filter);
-        q.push(
-            ") SELECT c.*, (SELECT count(*) FROM m) AS total_count FROM connections c \
-             WHERE c.org_id = ",
-        )
-        .bind(org.0)
-        .push(" AND c.id IN (SELECT c.id FROM m c ORDER BY ")
-        .push(order);
-        limit_offset(&mut q, page);
-        q.push(") ORDER BY ").push(order);
-        let rows = self.db.fetch_all(&q).await?;
-        let total = match rows.first() {
-            Some(row) => u64::try_from(row.i64("total_count")?).unwrap_or(0),
-            // Past the last page: the statement returned no row to carry the total.
-            None => match total_from_page(page, 0) {
-                Some(t) => t,
-                None => {
-                    let mut count = Sql::new("SELECT count(*) AS n FROM connections c");
-                    self.connection_conditions(&mut count, org, filter);
-                    self.count(&count).await?
-                }
-            },
-        };
-        page_of(rows, page, total, rows::connection)
-    }
-
-    async fn insert_tags(tx: &mut Tx<'_>, org: OrgId, id: i64, tags: &[String]) -> CoreResult<()> {
-        for tag in tags {
-            tx.query(
-                &Sql::new(
-                    "INSERT INTO connection_tags (connection_id, org_id, tag) VALUES (?, ?, ?)",
-                )
-                .arg(id)
-                .arg(org.0)
-                .arg(tag.as_str()),
-            )
-            .await?;
-        }
-        Ok(())
-    }
-}
-
-/// Whether a configuration asks for scheduled schema refreshes.
-fn auto_refresh(config: &Map<String, Value>) -> bool {
-    config
-        .get("schemaAutoRefresh")
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
 }
 
 /// Invalidates `org`'s cached list pages; run inside each write's transaction.
@@ -363,18 +177,6 @@ pub(crate) fn bump(org: OrgId) -> Sql {
     .arg(org.0)
 }
 
-/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
-fn escape_like(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 pub(crate) fn one<T>(
     rows: Vec<Row>,
     what: &'static str,
@@ -384,7 +186,7 @@ pub(crate) fn one<T>(
     Ok(map(&row)?)
 }
 
-fn page_of<T>(
+pub(crate) fn page_of<T>(
     rows: Vec<Row>,
     request: PageRequest,
     total: u64,
@@ -398,7 +200,7 @@ fn page_of<T>(
     })
 }
 
-fn limit_offset(q: &mut Sql, page: PageRequest) {
+pub(crate) fn limit_offset(q: &mut Sql, page: PageRequest) {
     q.push(" LIMIT ")
         .bind(page.page_size)
         .push(" OFFSET ")
@@ -407,7 +209,7 @@ fn limit_offset(q: &mut Sql, page: PageRequest) {
 
 /// The total when the page itself proves it, saving a count query: a short,
 /// non-empty page (or an empty first page) is the last one.
-fn total_from_page(page: PageRequest, len: usize) -> Option<u64> {
+pub(crate) fn total_from_page(page: PageRequest, len: usize) -> Option<u64> {
     let len = len as u64;
     (len < u64::from(page.page_size) && (len > 0 || page.page == 1)).then(|| page.offset() + len)
 }
@@ -1086,86 +888,4 @@ impl Store for SqlStore {
     async fn any_sealed_secret(&self) -> CoreResult<Option<Sealed>> {
         self.first_sealed_secret().await
     }
-}
-
-/// Sets a connection's descriptive fields and status (its tags table is
-/// rewritten separately).
-fn patch_sql(org: OrgId, id: ConnectionId, patch: &ConnectionPatch) -> Sql {
-    let mut q = Sql::new("UPDATE connections SET updated_at = ");
-    q.bind(ms(now()));
-    if let Some(name) = &patch.name {
-        q.push(", name = ").bind(name.as_str());
-        q.push(", sort_name = ").bind(name.to_lowercase());
-    }
-    if let Some(d) = &patch.description {
-        q.push(", description = ").bind(d.as_str());
-    }
-    if let Some(tags) = &patch.tags {
-        q.push(", tags = ").bind(to_json(tags));
-    }
-    if let Some(s) = patch.status {
-        q.push(", status = ").bind(s.as_str());
-    }
-    q.push(" WHERE org_id = ").bind(org.0);
-    q.push(" AND id = ").bind(id.0).push(" RETURNING *");
-    q
-}
-
-/// Replaces credentials. New credentials are untested: the connection goes
-/// back to pending unless a user switched it off.
-fn credentials_sql(org: OrgId, id: ConnectionId, update: CredentialsUpdate) -> Sql {
-    let (secrets, key_id) = match update.secrets {
-        Some(s) => (Some(s.data), Some(s.key_id)),
-        None => (None, None),
-    };
-    Sql::new(
-        "UPDATE connections SET settings = ?, secret_fields = ?, secrets = ?, secrets_key_id = ?, \
-         status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE 'pending' END, \
-         updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
-    )
-    .arg(to_json(&update.settings))
-    .arg(to_json(&update.secret_fields))
-    .arg(secrets)
-    .arg(key_id)
-    .arg(ms(now()))
-    .arg(org.0)
-    .arg(id.0)
-}
-
-/// Replaces the configuration and the schedule's next run.
-fn config_sql(org: OrgId, id: ConnectionId, update: ConfigUpdate) -> Sql {
-    Sql::new(
-        "UPDATE connections SET config = ?, schema_auto_refresh = ?, next_sync_at = ?, updated_at = ? \
-         WHERE org_id = ? AND id = ? RETURNING *",
-    )
-    .arg(to_json(&update.config))
-    .arg(auto_refresh(&update.config))
-    .arg(update.next_sync_at.map(ms))
-    .arg(ms(now()))
-    .arg(org.0)
-    .arg(id.0)
-}
-
-/// Records a finished test: `active` (or `failed` with `error`), unless a
-/// user switched the connection off meanwhile.
-fn test_sql(org: OrgId, id: ConnectionId, at: Timestamp, error: Option<&str>) -> Sql {
-    let status = match error {
-        None => ConnectionStatus::Active,
-        Some(_) => ConnectionStatus::Failed,
-    };
-    Sql::new(
-        "UPDATE connections SET \
-         status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE ? END, \
-         last_tested_at = ?, \
-         last_successful_connection_at = CASE WHEN ? = 1 THEN ? ELSE last_successful_connection_at END, \
-         last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
-    )
-    .arg(status.as_str())
-    .arg(ms(at))
-    .arg(error.is_none())
-    .arg(ms(at))
-    .arg(error)
-    .arg(ms(at))
-    .arg(org.0)
-    .arg(id.0)
 }
