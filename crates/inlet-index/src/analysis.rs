@@ -3,7 +3,7 @@
 //! `Café` finds `cafe` and each CJK character or emoji is a token, exactly
 //! as before the index moved to tantivy.
 //!
-//! A document reaches tantivy as one text, `<collection>\0<title>\0<text>`,
+//! A document reaches tantivy as one text, `<collection>:\0<title>\0<text>`,
 //! given to three fields whose tokenizers read it alike: words (with
 //! positions), adjacent pairs and leading n-grams, each term prefixed with
 //! the collection (`42:word`). The tokenizers run in tantivy's indexing
@@ -37,12 +37,12 @@ pub(crate) fn scope_prefix(collection: CollectionId) -> String {
     format!("{}:", collection.0)
 }
 
-/// The text the three fields are given: the collection, the title and the
-/// text, separated by NUL (a separator to the tokenizer, so a NUL inside
+/// The text the three fields are given: the collection's term prefix, the
+/// title and the text, separated by NUL (a separator to the tokenizer, so a NUL inside
 /// the title changes no token when replaced).
 pub(crate) fn field_text(collection: CollectionId, title: &str, text: &str) -> String {
     let mut s = String::with_capacity(title.len() + text.len() + 24);
-    s.push_str(&collection.0.to_string());
+    s.push_str(&scope_prefix(collection));
     s.push('\0');
     s.extend(title.chars().map(|c| if c == '\0' { ' ' } else { c }));
     s.push('\0');
@@ -110,16 +110,15 @@ impl InletTokenizer {
         self.buf.clear();
         self.spans.clear();
         let mut parts = text.splitn(3, '\0');
-        let (collection, title, body) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(c), Some(t), Some(b)) => (c, t, b),
+        let (scope, title, body) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(s), Some(t), Some(b)) => (s, t, b),
             // Not Inlet's layout (nothing else writes these fields): the
             // whole text as a body without a scope.
             _ => ("", "", text),
         };
-        if !collection.is_empty() {
-            self.prefix.push_str(collection);
-            self.prefix.push(':');
-        }
+        // The header is the scope prefix itself (`scope_prefix`), so the
+        // index and the queries spell it in one place.
+        self.prefix.push_str(scope);
         let mut position = 0;
         for (part, title) in [(title, true), (body, false)] {
             let mut count = 0;

@@ -67,6 +67,21 @@ struct Cursor {
     last_commit: Instant,
 }
 
+impl Cursor {
+    /// Everything through `seq` committed; inserts through
+    /// `upsert_through` are upserts.
+    fn at(seq: u64, upsert_through: u64) -> Self {
+        Self {
+            applied: seq,
+            committed: seq,
+            upsert_through,
+            pending_documents: 0,
+            oldest_pending: None,
+            last_commit: Instant::now(),
+        }
+    }
+}
+
 impl Follower {
     /// A follower of `log` into the index in `config.dir`, holding `lock`;
     /// it reaches the store through the current runtime.
@@ -160,18 +175,7 @@ impl Follower {
             Ok((writer, seq)) => {
                 tracing::info!(seq, "search index opened");
                 self.index.publish(writer.searcher(), seq);
-                let now = Instant::now();
-                (
-                    writer,
-                    Cursor {
-                        applied: seq,
-                        committed: seq,
-                        upsert_through: 0,
-                        pending_documents: 0,
-                        oldest_pending: None,
-                        last_commit: now,
-                    },
-                )
+                (writer, Cursor::at(seq, 0))
             }
             Err(why) => {
                 if let Unusable::Stale(why) = &why {
@@ -236,17 +240,7 @@ impl Follower {
             seconds = started.elapsed().as_secs_f64(),
             "search index rebuilt"
         );
-        Ok((
-            writer,
-            Cursor {
-                applied: head.seq,
-                committed: head.seq,
-                upsert_through,
-                pending_documents: 0,
-                oldest_pending: None,
-                last_commit: Instant::now(),
-            },
-        ))
+        Ok((writer, Cursor::at(head.seq, upsert_through)))
     }
 
     fn follow(&mut self, w: &mut Writer, c: &mut Cursor, store_id: &str) -> Result<(), IndexError> {

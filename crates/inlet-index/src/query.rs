@@ -33,11 +33,18 @@ use crate::schema::Fields;
 /// Most words a long prefix, or the last word of a phrase prefix, expands to.
 pub const MAX_EXPANSIONS: usize = 64;
 
+/// A scored term of a text field (frequencies read, as block-max pruning
+/// needs).
 fn term(field: Field, text: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
+    exact(
         Term::from_field_text(field, text),
         IndexRecordOption::WithFreqs,
-    ))
+    )
+}
+
+/// A term query reading the postings as `record` says.
+fn exact(term: Term, record: IndexRecordOption) -> Box<dyn Query> {
+    Box::new(TermQuery::new(term, record))
 }
 
 /// Words of the dictionary that start with `prefix` (already scoped), in
@@ -116,11 +123,12 @@ fn filter(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     Box::new(ConstScoreQuery::new(any_of(queries), 0.0))
 }
 
+/// A filter term of a u64 field (a connection id).
 fn u64_term(field: Field, value: i64) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
+    exact(
         Term::from_field_u64(field, value as u64),
         IndexRecordOption::Basic,
-    ))
+    )
 }
 
 /// The query for one collection; `None` when it cannot match (a long
@@ -166,7 +174,7 @@ pub(crate) fn build(
             scope
                 .streams
                 .iter()
-                .map(|s| term_raw(f.stream, s))
+                .map(|s| exact(Term::from_field_text(f.stream, s), IndexRecordOption::Basic))
                 .collect(),
         ));
     }
@@ -189,11 +197,4 @@ pub(crate) fn build(
     parts.extend(filters.into_iter().map(|q| (Occur::Must, q)));
     parts.extend(excluded.into_iter().map(|q| (Occur::MustNot, q)));
     Ok(Some(Box::new(BooleanQuery::new(parts))))
-}
-
-fn term_raw(field: Field, text: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(
-        Term::from_field_text(field, text),
-        IndexRecordOption::Basic,
-    ))
 }

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::harness::{Options, TestApp};
-use crate::sync::{run, wait};
+use crate::sync::{run, wait, wait_stored};
 
 /// The corpus: one row per line, `id,name,body`.
 const CORPUS: &str = "id,name,body
@@ -536,28 +536,8 @@ async fn a_full_index_disk_fails_readiness_and_loses_nothing() {
         )
         .await;
     app.activate(&conn).await;
-    let r = app
-        .post(
-            &format!("/api/v1/source-connections/{conn}/run"),
-            &app.admin_key,
-            json!({}),
-        )
-        .await;
-    let sync = r.body["syncId"].as_str().unwrap().to_owned();
-
     // The store takes the sync whole; the index cannot commit it.
-    let mut job = Value::Null;
-    for _ in 0..300 {
-        job = app
-            .get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
-            .await
-            .body["job"]
-            .clone();
-        if job["status"] == "completed" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let job = wait_stored(&app, &run(&app, &conn).await).await;
     assert_eq!(job["status"], "completed", "{job}");
     assert_eq!(job["counts"]["inserted"], 5_000, "{job}");
     let seq = job["indexSeq"].as_u64().unwrap();

@@ -152,6 +152,14 @@ pub(crate) async fn run(app: &TestApp, conn: &str) -> String {
 
 /// Waits for a job to reach a final status and returns it.
 pub(crate) async fn wait(app: &TestApp, job: &str) -> Value {
+    let job = wait_stored(app, job).await;
+    app.index_caught_up().await;
+    job
+}
+
+/// Waits until `job` has ended in the store (its documents may not be in
+/// the node's index yet).
+pub(crate) async fn wait_stored(app: &TestApp, job: &str) -> Value {
     for _ in 0..600 {
         let r = app
             .get(&format!("/api/v1/jobs/{job}"), &app.admin_key)
@@ -159,7 +167,6 @@ pub(crate) async fn wait(app: &TestApp, job: &str) -> Value {
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let status = r.body["job"]["status"].as_str().unwrap().to_owned();
         if ["completed", "failed", "cancelled"].contains(&status.as_str()) {
-            app.index_caught_up().await;
             return r.body["job"].clone();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
