@@ -77,10 +77,7 @@ pub(crate) async fn log_change(tx: &mut Tx<'_>, org: OrgId, op: &ChangeOp) -> Co
             "UPDATE index_state SET seq = seq + 1 WHERE one = 1 RETURNING seq",
         ))
         .await?;
-    let at = taken
-        .first()
-        .ok_or_else(|| CoreError::Store("index_state has no row".into()))?
-        .i64("seq")?;
+    let at = taken.first().ok_or_else(no_state)?.i64("seq")?;
     let (kind, connection, inserted, updated, deleted) = match op {
         ChangeOp::Batch {
             connection,
@@ -202,15 +199,17 @@ impl SqlStore {
     }
 }
 
+/// The error of a store whose `index_state` row is missing (migration 13
+/// inserts it; nothing deletes it).
+fn no_state() -> CoreError {
+    CoreError::Store("index_state has no row".into())
+}
+
 #[async_trait]
 impl ChangeLog for SqlStore {
     async fn log_head(&self) -> CoreResult<LogHead> {
         let q = Sql::new("SELECT seq, pruned_through, store_id FROM index_state WHERE one = 1");
-        let row = self
-            .db
-            .fetch_optional(&q)
-            .await?
-            .ok_or_else(|| CoreError::Store("index_state has no row".into()))?;
+        let row = self.db.fetch_optional(&q).await?.ok_or_else(no_state)?;
         Ok(head(&row)?)
     }
 
@@ -263,7 +262,7 @@ impl ChangeLog for SqlStore {
         let registered = tx.query(&q).await?;
         let at = registered
             .first()
-            .ok_or_else(|| CoreError::Store("index_state has no row".into()))?
+            .ok_or_else(no_state)?
             .i64("applied_seq")?;
         let state = tx
             .query(&Sql::new(
@@ -271,9 +270,7 @@ impl ChangeLog for SqlStore {
             ))
             .await?;
         tx.commit().await?;
-        let state = state
-            .first()
-            .ok_or_else(|| CoreError::Store("index_state has no row".into()))?;
+        let state = state.first().ok_or_else(no_state)?;
         Ok(LogHead {
             seq: seq(at)?,
             pruned_through: seq(state.i64("pruned_through")?)?,
@@ -290,9 +287,7 @@ impl ChangeLog for SqlStore {
         .arg(node)
         .arg(bind_seq(applied))
         .arg(ms(now()));
-        let mut tx = self.db.begin().await?;
-        tx.execute(&q).await?;
-        tx.commit().await?;
+        self.db.write(&q).await?;
         Ok(())
     }
 
@@ -329,9 +324,7 @@ impl ChangeLog for SqlStore {
             ))
             .await?;
         tx.commit().await?;
-        let state = state
-            .first()
-            .ok_or_else(|| CoreError::Store("index_state has no row".into()))?;
+        let state = state.first().ok_or_else(no_state)?;
         Ok(seq(state.i64("pruned_through")?)?)
     }
 
