@@ -32,6 +32,8 @@ const DOCUMENTS_PER_READ: usize = 2_000;
 const CATCH_UP_COMMIT_DOCUMENTS: u64 = 200_000;
 /// How often an idle node tells the store it is alive.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+/// Progress is reported at most this often (pruning waits on it).
+const HEARTBEAT_AFTER_COMMIT: Duration = Duration::from_secs(1);
 /// How often a node prunes the log.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// Longest wait between retries after a failure.
@@ -47,7 +49,8 @@ pub(crate) struct Follower {
     wake: Arc<Notify>,
     runtime: Handle,
     _lock: std::fs::File,
-    last_heartbeat: Option<Instant>,
+    /// When the store last heard from this node, and the `seq` it heard.
+    last_heartbeat: Option<(Instant, u64)>,
     last_prune: Option<Instant>,
 }
 
@@ -349,19 +352,19 @@ impl Follower {
         c.committed = c.applied;
         c.pending_documents = 0;
         c.last_commit = Instant::now();
-        self.last_heartbeat = None;
         Ok(())
     }
 
     /// Heartbeat (after each commit, at most every second, and every 10 s
     /// idle) and pruning (every minute); failures are logged and retried.
     fn housekeeping(&mut self, committed: u64) {
-        let heartbeat_due = self
-            .last_heartbeat
-            .is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY);
+        let heartbeat_due = self.last_heartbeat.is_none_or(|(at, seq)| {
+            at.elapsed() >= HEARTBEAT_EVERY
+                || (committed > seq && at.elapsed() >= HEARTBEAT_AFTER_COMMIT)
+        });
         if heartbeat_due {
             match self.block_on(self.log.node_heartbeat(&self.node, committed)) {
-                Ok(()) => self.last_heartbeat = Some(Instant::now()),
+                Ok(()) => self.last_heartbeat = Some((Instant::now(), committed)),
                 Err(e) => tracing::warn!(error = %e, "recording the index heartbeat failed"),
             }
         }
