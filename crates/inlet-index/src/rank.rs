@@ -2,13 +2,15 @@
 //! ties by document id (the same order on every node, whatever its segment
 //! layout), and the number of matches, exact up to a cap. Tantivy's own
 //! `TopDocs` breaks ties by segment address, which differs between a
-//! rebuilt node and one that followed the log.
+//! rebuilt node and one that followed the log. The index keeps each
+//! segment's documents in id order (`schema::settings`), which is what
+//! lets the walk skip ties.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use tantivy::query::{EnableScoring, Query};
-use tantivy::{DocSet, Score, Searcher, SegmentReader, TERMINATED};
+use tantivy::{DocSet, Score, Searcher, TERMINATED};
 
 /// A match: score and document id.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,22 +38,6 @@ impl PartialOrd for Scored {
     }
 }
 
-/// Whether a segment's documents are in ascending id order (then ties
-/// past the k-th match can be skipped); one pass over its id column.
-pub(crate) fn in_id_order(reader: &SegmentReader) -> bool {
-    let Ok(ids) = reader.fast_fields().u64("id") else {
-        return false;
-    };
-    let mut last = 0;
-    for doc in 0..reader.max_doc() {
-        match ids.first(doc) {
-            Some(id) if id >= last => last = id,
-            _ => return false,
-        }
-    }
-    true
-}
-
 /// The running top `k` and match count over several queries (one per
 /// collection) on one searcher.
 pub(crate) struct TopAndCount {
@@ -73,9 +59,9 @@ impl TopAndCount {
     }
 
     /// The score a match must beat to enter the heap. A tie can still win
-    /// on a lower id, hence one step below the worst kept; but in a segment
-    /// whose documents are in id order, once the walk has passed the
-    /// worst's id no later tie can win, and the worst's own score is the bar
+    /// on a lower id, hence one step below the worst kept; but a segment's
+    /// documents are in id order, so once the walk has passed the worst's
+    /// id no later tie can win, and the worst's own score is the bar
     /// (which lets block-max pruning skip the ties: a word in every
     /// document would otherwise visit them all).
     fn threshold(&self, passed: Option<u64>) -> Score {
@@ -99,20 +85,13 @@ impl TopAndCount {
         }
     }
 
-    /// Ranks and counts the matches of `query` in every segment;
-    /// `in_id_order` tells whether a segment's documents are in id order.
-    pub fn add(
-        &mut self,
-        searcher: &Searcher,
-        query: &dyn Query,
-        in_id_order: &dyn Fn(&SegmentReader) -> bool,
-    ) -> tantivy::Result<()> {
+    /// Ranks and counts the matches of `query` in every segment.
+    pub fn add(&mut self, searcher: &Searcher, query: &dyn Query) -> tantivy::Result<()> {
         let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
         for reader in searcher.segment_readers() {
             let ids = reader.fast_fields().u64("id")?;
             let alive = reader.alive_bitset();
             if self.k > 0 {
-                let ordered = in_id_order(reader);
                 let mut threshold = self.threshold(None);
                 weight.for_each_pruning(threshold, reader, &mut |doc, score| {
                     if alive.is_some_and(|a| a.is_deleted(doc)) {
@@ -122,7 +101,7 @@ impl TopAndCount {
                     if let Some(id) = id {
                         self.offer(Scored { score, id });
                     }
-                    threshold = self.threshold(id.filter(|_| ordered));
+                    threshold = self.threshold(id);
                     threshold
                 })?;
             }

@@ -9,22 +9,16 @@ use inlet_core::ids::DocumentId;
 use inlet_core::search::{
     Index, IndexHit, IndexPage, IndexScope, IndexStatus, Query, TOTAL_EXACT_UP_TO, TotalRelation,
 };
-use std::collections::HashMap;
-
 use tantivy::Searcher;
-use tantivy::index::SegmentId;
 use tokio::sync::watch;
 
 use crate::query;
-use crate::rank::{TopAndCount, in_id_order};
+use crate::rank::TopAndCount;
 use crate::schema::Fields;
 
 struct Snapshot {
     searcher: Searcher,
     seq: u64,
-    /// Per segment of the searcher: whether its documents are in id order
-    /// (segments never change, so this is worked out once).
-    in_id_order: HashMap<SegmentId, bool>,
 }
 
 /// A node's tantivy index as searches see it; the follower publishes to it.
@@ -48,28 +42,7 @@ impl TantivyIndex {
     /// Makes `searcher`, which reflects every change through `seq`, the one
     /// searches use.
     pub(crate) fn publish(&self, searcher: Searcher, seq: u64) {
-        let known: HashMap<SegmentId, bool> = self
-            .current
-            .read()
-            .ok()
-            .and_then(|c| c.as_ref().map(|s| s.in_id_order.clone()))
-            .unwrap_or_default();
-        let in_id_order = searcher
-            .segment_readers()
-            .iter()
-            .map(|r| {
-                let id = r.segment_id();
-                (
-                    id,
-                    known.get(&id).copied().unwrap_or_else(|| in_id_order(r)),
-                )
-            })
-            .collect();
-        let snapshot = Arc::new(Snapshot {
-            searcher,
-            seq,
-            in_id_order,
-        });
+        let snapshot = Arc::new(Snapshot { searcher, seq });
         if let Ok(mut current) = self.current.write() {
             *current = Some(snapshot);
         }
@@ -114,14 +87,7 @@ impl Index for TantivyIndex {
             if let Some(built) =
                 query::build(&self.fields, &snap.searcher, *collection, q, scope).map_err(engine)?
             {
-                let ordered = |r: &tantivy::SegmentReader| {
-                    snap.in_id_order
-                        .get(&r.segment_id())
-                        .copied()
-                        .unwrap_or(false)
-                };
-                top.add(&snap.searcher, built.as_ref(), &ordered)
-                    .map_err(engine)?;
+                top.add(&snap.searcher, built.as_ref()).map_err(engine)?;
             }
         }
         let (hits, total) = top.finish();

@@ -13,7 +13,9 @@ use tantivy::{IndexReader, IndexWriter, ReloadPolicy, Searcher, Term};
 
 use crate::analysis::{InletTokenizer, Terms, document};
 use crate::error::IndexError;
-use crate::schema::{Fields, PAIRS, PREFIXES, SCHEMA_VERSION, WORDS, fields_of, schema};
+use crate::schema::{
+    Fields, PAIRS, PREFIXES, SCHEMA_VERSION, WORDS, fields_of, schema, settings,
+};
 
 /// Files of the index directory that are Inlet's, not tantivy's: kept
 /// when the index is rebuilt.
@@ -99,6 +101,9 @@ impl Writer {
         let Some(fields) = fields_of(&index.schema()) else {
             return stale("built with another schema".into());
         };
+        if index.settings().sort_by_field != settings().sort_by_field {
+            return stale("not sorted by document id".into());
+        }
         let payload = match index.load_metas() {
             Ok(m) => m
                 .payload
@@ -156,7 +161,7 @@ impl Writer {
         }
         let (schema, fields) = schema();
         let directory = MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
-        let index = tantivy::Index::create(directory, schema, tantivy::IndexSettings::default())?;
+        let index = tantivy::Index::create(directory, schema, settings())?;
         Self::with(index, fields, s)
     }
 
