@@ -291,7 +291,9 @@ fn ties_go_to_the_lowest_ids_whatever_the_segment_layout() {
     let searcher = writer.commit("s", 2).unwrap();
     for segment in searcher.segment_readers() {
         let ids = segment.fast_fields().u64("id").unwrap();
-        let ids: Vec<u64> = (0..segment.max_doc()).filter_map(|d| ids.first(d)).collect();
+        let ids: Vec<u64> = (0..segment.max_doc())
+            .filter_map(|d| ids.first(d))
+            .collect();
         assert!(ids.is_sorted(), "a segment in id order");
     }
     index.publish(searcher, 2);

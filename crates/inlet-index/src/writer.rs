@@ -13,9 +13,7 @@ use tantivy::{IndexReader, IndexWriter, ReloadPolicy, Searcher, Term};
 
 use crate::analysis::{InletTokenizer, Terms, document};
 use crate::error::IndexError;
-use crate::schema::{
-    Fields, PAIRS, PREFIXES, SCHEMA_VERSION, WORDS, fields_of, schema, settings,
-};
+use crate::schema::{Fields, PAIRS, PREFIXES, SCHEMA_VERSION, WORDS, fields_of, schema, settings};
 
 /// Files of the index directory that are Inlet's, not tantivy's: kept
 /// when the index is rebuilt.
