@@ -12,7 +12,7 @@ need() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -
 need psql postgresql-client
 
 cargo build --release --quiet
-BIN=target/release/inlet
+BIN=${CARGO_TARGET_DIR:-target}/release/inlet
 WORK=$(mktemp -d)
 SERVER_PID=""
 DROP_DBS=()
