@@ -7,14 +7,17 @@ use inlet_core::ids::{ConnectionId, OrgId};
 use inlet_core::list::{ConnectionFilter, ConnectionSort, Page, PageRequest, SortOrder};
 use inlet_core::model::connection::{
     ConfigUpdate, Connection, ConnectionPatch, ConnectionStatus, CredentialsUpdate,
+    wants_schema_auto_refresh,
 };
 use inlet_core::model::wire::WireEnum;
 use inlet_core::model::{Timestamp, now};
-use serde_json::{Map, Value};
 
 use crate::db::{Backend, Sql, Tx};
 use crate::rows::{self, ms, to_json};
-use crate::sql_store::{ALIVE, SqlStore, limit_offset, page_of, total_from_page};
+use crate::sql_store::{SqlStore, limit_offset, page_of, push_alive, total_from_page};
+
+/// The two statuses in which a connection is switched off, bound as `(?, ?)`.
+const SWITCHED_OFF: [ConnectionStatus; 2] = ConnectionStatus::SWITCHED_OFF;
 
 impl SqlStore {
     /// Appends the WHERE conditions of a connection list (after `c.org_id = ?`).
@@ -43,10 +46,12 @@ impl SqlStore {
         }
         match f.alive {
             Some(true) => {
-                q.push(" AND ").push(ALIVE);
+                q.push(" AND ");
+                push_alive(q);
             }
             Some(false) => {
-                q.push(" AND NOT (").push(ALIVE).push(")");
+                q.push(" AND NOT ");
+                push_alive(q);
             }
             None => {}
         }
@@ -200,14 +205,6 @@ impl SqlStore {
     }
 }
 
-/// Whether a configuration asks for scheduled schema refreshes.
-pub(crate) fn auto_refresh(config: &Map<String, Value>) -> bool {
-    config
-        .get("schemaAutoRefresh")
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-}
-
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
 pub(crate) fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -252,13 +249,16 @@ pub(crate) fn credentials_sql(org: OrgId, id: ConnectionId, update: CredentialsU
     };
     Sql::new(
         "UPDATE connections SET settings = ?, secret_fields = ?, secrets = ?, secrets_key_id = ?, \
-         status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE 'pending' END, \
+         status = CASE WHEN status IN (?, ?) THEN status ELSE ? END, \
          updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
     )
     .arg(to_json(&update.settings))
     .arg(to_json(&update.secret_fields))
     .arg(secrets)
     .arg(key_id)
+    .arg(SWITCHED_OFF[0].as_str())
+    .arg(SWITCHED_OFF[1].as_str())
+    .arg(ConnectionStatus::Pending.as_str())
     .arg(ms(now()))
     .arg(org.0)
     .arg(id.0)
@@ -271,7 +271,7 @@ pub(crate) fn config_sql(org: OrgId, id: ConnectionId, update: ConfigUpdate) -> 
          WHERE org_id = ? AND id = ? RETURNING *",
     )
     .arg(to_json(&update.config))
-    .arg(auto_refresh(&update.config))
+    .arg(wants_schema_auto_refresh(&update.config))
     .arg(update.next_sync_at.map(ms))
     .arg(ms(now()))
     .arg(org.0)
@@ -287,11 +287,13 @@ pub(crate) fn test_sql(org: OrgId, id: ConnectionId, at: Timestamp, error: Optio
     };
     Sql::new(
         "UPDATE connections SET \
-         status = CASE WHEN status IN ('inactive', 'maintenance') THEN status ELSE ? END, \
+         status = CASE WHEN status IN (?, ?) THEN status ELSE ? END, \
          last_tested_at = ?, \
          last_successful_connection_at = CASE WHEN ? = 1 THEN ? ELSE last_successful_connection_at END, \
          last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
     )
+    .arg(SWITCHED_OFF[0].as_str())
+    .arg(SWITCHED_OFF[1].as_str())
     .arg(status.as_str())
     .arg(ms(at))
     .arg(error.is_none())

@@ -6,8 +6,9 @@ use inlet_core::model::{Timestamp, now};
 use inlet_core::store::{ConsoleStore, FoundKey};
 
 use crate::db::Sql;
+use crate::keys::{KEY_LOOKUP, found_key};
 use crate::rows::ms;
-use crate::sql_store::{KEY_LOOKUP, SqlStore, found_key};
+use crate::sql_store::SqlStore;
 
 #[async_trait]
 impl ConsoleStore for SqlStore {

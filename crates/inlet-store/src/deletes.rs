@@ -14,7 +14,7 @@ use crate::job_rows::active_condition;
 use crate::sql_store::{SqlStore, bump};
 
 impl SqlStore {
-    /// [`Store::delete_connection`](inlet_core::store::Store::delete_connection).
+    /// [`ConnectionStore::delete_connection`](inlet_core::store::ConnectionStore::delete_connection).
     pub(crate) async fn remove_connection(&self, org: OrgId, id: ConnectionId) -> CoreResult<()> {
         let mut tx = self.db.begin().await?;
         let which = Sql::new("SELECT id FROM connections WHERE org_id = ? AND id = ?")
@@ -43,7 +43,7 @@ impl SqlStore {
         Ok(())
     }
 
-    /// [`Store::delete_collection`](inlet_core::store::Store::delete_collection).
+    /// [`CollectionStore::delete_collection`](inlet_core::store::CollectionStore::delete_collection).
     pub(crate) async fn remove_collection(
         &self,
         org: OrgId,

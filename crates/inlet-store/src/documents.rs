@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::changes::log_change;
 use crate::db::{DbError, Row, Sql, Tx};
 use crate::rows::ts;
-use crate::sql_store::{ALIVE, SqlStore, bump, one};
+use crate::sql_store::{SqlStore, bump, one, push_alive};
 
 const DOCUMENT_COLUMNS: &str =
     "id, org_id, connection_id, stream, key, title, data, text, content_hash, synced_at";
@@ -140,11 +140,10 @@ impl DocumentStore for SqlStore {
         org: OrgId,
         collections: &[CollectionId],
     ) -> CoreResult<Vec<ScopedConnection>> {
-        let mut q = Sql::new(&format!(
-            "SELECT c.collection_id, c.id, CASE WHEN {ALIVE} THEN 1 ELSE 0 END AS searchable \
-             FROM connections c WHERE c.org_id = ?"
-        ))
-        .arg(org.0);
+        let mut q = Sql::new("SELECT c.collection_id, c.id, CASE WHEN ");
+        push_alive(&mut q);
+        q.push(" THEN 1 ELSE 0 END AS searchable FROM connections c WHERE c.org_id = ")
+            .bind(org.0);
         if !collections.is_empty() {
             q.push(" AND c.collection_id IN ")
                 .bind_list(collections.iter().map(|c| c.0));

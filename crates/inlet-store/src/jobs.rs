@@ -94,11 +94,10 @@ impl SqlStore {
         let ended = job(&row)?;
         if status.is_final() {
             tx.query(
-                &Sql::new(
-                    "UPDATE job_streams SET status = ? WHERE job_id = ? AND status = 'running'",
-                )
-                .arg(status.as_str())
-                .arg(ended.id.0),
+                &Sql::new("UPDATE job_streams SET status = ? WHERE job_id = ? AND status = ?")
+                    .arg(status.as_str())
+                    .arg(ended.id.0)
+                    .arg(JobStatus::Running.as_str()),
             )
             .await?;
         }
@@ -410,14 +409,20 @@ impl JobStore for SqlStore {
         // running one is flagged for its worker, a final one is untouched.
         let q = Sql::new(
             "UPDATE jobs SET \
-             finished_at = CASE WHEN status = 'queued' THEN ? ELSE finished_at END, \
-             cancel_requested = CASE WHEN status = 'running' THEN 1 ELSE cancel_requested END, \
-             updated_at = CASE WHEN status IN ('queued', 'running') THEN ? ELSE updated_at END, \
-             status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END \
+             finished_at = CASE WHEN status = ? THEN ? ELSE finished_at END, \
+             cancel_requested = CASE WHEN status = ? THEN 1 ELSE cancel_requested END, \
+             updated_at = CASE WHEN status IN (?, ?) THEN ? ELSE updated_at END, \
+             status = CASE WHEN status = ? THEN ? ELSE status END \
              WHERE org_id = ? AND id = ? RETURNING *",
         )
+        .arg(JobStatus::Queued.as_str())
         .arg(ms(now))
+        .arg(JobStatus::Running.as_str())
+        .arg(JobStatus::Queued.as_str())
+        .arg(JobStatus::Running.as_str())
         .arg(ms(now))
+        .arg(JobStatus::Queued.as_str())
+        .arg(JobStatus::Cancelled.as_str())
         .arg(org.0)
         .arg(id.0);
         let mut tx = self.db.begin().await?;

@@ -1,29 +1,38 @@
 //! Inlet's stores: the embedded SQLite store (default) and the PostgreSQL
 //! store, both behind [`inlet_core::store::Store`] and one query code path
-//! ([`sql_store::SqlStore`]). Backend-specific SQL lives only in the
-//! migrations, in the few helpers of [`db`] where the engines differ
-//! (placeholders, row locking), and in the hot batch statements of
-//! `documents.rs` (PostgreSQL takes array parameters, SQLite multi-row
-//! statements). Every write to documents is logged in the change log
+//! ([`sql_store::SqlStore`]), one file per aggregate. Backend-specific SQL
+//! lives in the migrations, in the few helpers of [`db`] where the engines
+//! differ (placeholders, row locking), and in the hot statements of a sync
+//! batch (`batch/statements.rs`: PostgreSQL takes array parameters, SQLite
+//! multi-row statements) and the change log. Rules the domain knows (which
+//! statuses are switched off, what "alive" means, which configuration key
+//! asks for schema refreshes) are bound from its constants, never spelled
+//! in SQL. Every write to documents is logged in the change log
 //! (`changes.rs`) that each node's search index follows.
-
 mod audit;
 mod batch;
 mod changes;
+mod collections;
 mod connection_sql;
+mod connections;
 mod console;
 pub mod db;
 mod deletes;
 mod documents;
 mod job_rows;
 mod jobs;
+mod keys;
 mod list_cache;
 mod master_key;
 mod migrate;
+mod orgs;
 mod rows;
 mod schedules;
+mod schemas;
+mod secrets;
 mod sql_store;
 pub mod testing;
+mod users;
 
 use std::sync::Arc;
 

@@ -18,7 +18,10 @@ use inlet_core::model::document::DocumentWrite;
 use inlet_core::model::job::{JobKind, JobStatus, JobTrigger, Lease, NewJob};
 use inlet_core::model::user::Role;
 use inlet_core::service::{KeyCheck, Services, sealed_key_id};
-use inlet_core::store::{DocumentStore, Heartbeat, JobStore, ScheduleStore, Store, SyncBatch};
+use inlet_core::store::{
+    CollectionStore, ConnectionStore, DocumentStore, FoundKey, Heartbeat, JobStore, KeyStore,
+    OrgStore, ScheduleStore, SchemaStore, SecretStore, SyncBatch, UserStore,
+};
 use inlet_store::SqlStore;
 use inlet_store::testing::TempPgDatabase;
 use serde_json::{Map, json};
@@ -165,7 +168,9 @@ async fn api_keys_round_trip(s: Arc<SqlStore>) {
         })
         .await
         .unwrap();
-    let (found, role, _) = s.find_api_key("h1").await.unwrap().unwrap();
+    let FoundKey {
+        key: found, role, ..
+    } = s.find_api_key("h1").await.unwrap().unwrap();
     assert_eq!(found, key);
     assert_eq!(role, Some(Role::Member));
     assert!(s.find_api_key("nope").await.unwrap().is_none());

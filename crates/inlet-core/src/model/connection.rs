@@ -110,6 +110,18 @@ impl Connection {
     }
 }
 
+/// The configuration key that asks for scheduled schema refreshes.
+pub const SCHEMA_AUTO_REFRESH: &str = "schemaAutoRefresh";
+
+/// Whether a connection's configuration asks for scheduled schema
+/// refreshes (`"schemaAutoRefresh": true`; anything else is no).
+pub fn wants_schema_auto_refresh(config: &serde_json::Map<String, serde_json::Value>) -> bool {
+    config
+        .get(SCHEMA_AUTO_REFRESH)
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
+}
+
 /// A validated new connection, secrets already sealed.
 #[derive(Debug, Clone)]
 pub struct NewConnection {

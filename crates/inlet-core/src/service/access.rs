@@ -61,7 +61,11 @@ impl Services {
 /// `Unauthorized`; a user key's scope is capped by the user's role.
 pub(crate) fn principal_of(found: Option<FoundKey>) -> CoreResult<Principal> {
     let invalid = || CoreError::Unauthorized("invalid or missing API key".into());
-    let (key, role, generation) = found.ok_or_else(invalid)?;
+    let FoundKey {
+        key,
+        role,
+        list_generation: generation,
+    } = found.ok_or_else(invalid)?;
     if key.revoked_at.is_some() || key.expires_at.is_some_and(|at| at <= now()) {
         return Err(invalid());
     }

@@ -14,6 +14,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::audit::{Actor, AuditAction, AuditDraft, Origin};
 use crate::model::{Timestamp, now};
 use crate::secret::Secret;
+use crate::store::FoundKey;
 
 /// How long a console session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -83,7 +84,7 @@ impl Services {
             tracing::debug!(client = ?origin.client_addr, "failed sign-in over the recording limit; not recorded");
             return Ok(());
         }
-        let Some((key, role, _)) = self.store.find_api_key(key_hash).await? else {
+        let Some(FoundKey { key, role, .. }) = self.store.find_api_key(key_hash).await? else {
             tracing::warn!(client = ?origin.client_addr, "console sign-in with an unknown key refused");
             return Ok(());
         };

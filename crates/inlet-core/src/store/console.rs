@@ -20,7 +20,7 @@ pub trait ConsoleStore: Send + Sync {
     ) -> CoreResult<()>;
 
     /// The API key behind a session that has not expired at `now`, read as
-    /// [`Store::find_api_key`](crate::store::Store::find_api_key) reads it
+    /// [`KeyStore::find_api_key`](crate::store::KeyStore::find_api_key) reads it
     /// (with the member's role and the list generation), in one query.
     async fn console_session_api_key(
         &self,

@@ -399,7 +399,7 @@ impl TestApp {
     /// Stores a read key of organization 1 directly (bypassing the API's
     /// checks, e.g. to give it an expiry that is about to pass).
     pub async fn store_key(&self, expires_at: Option<inlet_core::model::Timestamp>) -> String {
-        use inlet_core::store::Store;
+        use inlet_core::store::KeyStore;
         let g = inlet_core::auth::generate_key();
         self.store
             .create_api_key(inlet_core::model::api_key::NewApiKey {

@@ -13,7 +13,8 @@ use inlet_core::model::connection::ConnectionStatus;
 use inlet_core::model::document::DocumentWrite;
 use inlet_core::model::job::{JobKind, JobStatus, JobTrigger, Lease, NewJob};
 use inlet_core::store::{
-    ChangeLog, ChangeOp, DocumentStore, JobStore, ScopedConnection, Store, SyncBatch,
+    ChangeLog, ChangeOp, CollectionStore, ConnectionStore, DocumentStore, JobStore, OrgStore,
+    ScopedConnection, Store, SyncBatch,
 };
 use inlet_store::SqlStore;
 use inlet_store::db::{Db, Sql};
