@@ -58,9 +58,9 @@ pub(crate) fn public_routes() -> OpenApiRouter<AppState> {
 /// The authenticated routes.
 pub(crate) fn api_routes() -> OpenApiRouter<AppState> {
     dialects::core::router()
-        .merge(dialects::rivergen_001::router())
-        .merge(dialects::codealive_000::router())
-        .merge(dialects::databrain_002::router())
+        .merge(dialects::rivergen::router())
+        .merge(dialects::codealive::router())
+        .merge(dialects::databrain::router())
 }
 
 /// The document, as served at `/openapi.json` and committed as `docs/openapi.json`.

@@ -1,6 +1,6 @@
 //! The vendor APIs Inlet serves over one domain, one folder each: `core`
-//! (document 003 and everything no document shows), `rivergen_001`,
-//! `codealive_000` and `databrain_002`. A dialect routes, parses and renders
+//! (document 003 and everything no document shows), `rivergen`,
+//! `codealive` and `databrain`. A dialect routes, parses and renders
 //! — request and response types, its error envelope — and calls the same
 //! services as every other; no permission check, store call or business
 //! rule lives in one.
@@ -9,10 +9,10 @@
 //! raised before any handler runs (no key, rate limit, unknown route, body
 //! too large) are rendered in the right envelope by [`render_errors`].
 
-pub mod codealive_000;
+pub mod codealive;
 pub mod core;
-pub mod databrain_002;
-pub mod rivergen_001;
+pub mod databrain;
+pub mod rivergen;
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -28,22 +28,22 @@ pub enum Dialect {
     /// `/api/v1/sources`, `/api/v1/source-connections` and the rest (003's style).
     Core,
     /// 001: `/api/v1/data-sources`.
-    Rivergen001,
+    Rivergen,
     /// 000: `/api/datasources/all` and `/alive`.
-    Codealive000,
+    Codealive,
     /// 002: `/api/v2/datasource`.
-    Databrain002,
+    Databrain,
 }
 
 impl Dialect {
     /// The dialect whose routes `path` belongs to.
     pub fn of(path: &str) -> Self {
-        if under(path, rivergen_001::PREFIX) {
-            Dialect::Rivergen001
-        } else if under(path, codealive_000::PREFIX) {
-            Dialect::Codealive000
-        } else if under(path, databrain_002::PREFIX) {
-            Dialect::Databrain002
+        if under(path, rivergen::PREFIX) {
+            Dialect::Rivergen
+        } else if under(path, codealive::PREFIX) {
+            Dialect::Codealive
+        } else if under(path, databrain::PREFIX) {
+            Dialect::Databrain
         } else {
             Dialect::Core
         }
@@ -53,9 +53,9 @@ impl Dialect {
     fn render(self, problem: &Problem) -> (StatusCode, serde_json::Value) {
         match self {
             Dialect::Core => (problem.status, core::error::body(problem)),
-            Dialect::Rivergen001 => (problem.status, rivergen_001::error::body(problem)),
-            Dialect::Codealive000 => (problem.status, codealive_000::error::body(problem)),
-            Dialect::Databrain002 => databrain_002::error::render(problem),
+            Dialect::Rivergen => (problem.status, rivergen::error::body(problem)),
+            Dialect::Codealive => (problem.status, codealive::error::body(problem)),
+            Dialect::Databrain => databrain::error::render(problem),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The core API at `/api/v1`, in 003's style: camelCase JSON,
 //! `{"success": true, "<resource>": …}` envelopes, prefixed string ids.
+//!
+//! Source document: `seeds/003_4e2ff077fa5c845b.txt` (document 003).
 
 mod api_keys;
 mod audit;

@@ -2,6 +2,8 @@
 //! repositories (git connections) and workspaces (collections) as bare JSON
 //! arrays, errors as `{"error": {"code", "message"}}`. The mapping is in
 //! docs/dialects.md.
+//!
+//! Source document: `seeds/000_77c4b1e78065218d.txt` (document 000).
 
 mod datasources;
 pub mod error;

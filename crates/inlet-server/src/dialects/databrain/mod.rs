@@ -2,6 +2,8 @@
 //! known by name, string pagination parameters, `{"data": …}` answers and
 //! `{"error": {"code", "message"}}` errors with its own codes. The mapping
 //! is in docs/dialects.md.
+//!
+//! Source document: `seeds/002_6819ad9ff2ebc763.txt` (document 002).
 
 mod datasource;
 pub mod error;

@@ -2,6 +2,8 @@
 //! snake_case JSON, integer ids, `{"success", "data", "message"}`
 //! envelopes and upper-case error codes. How its fields and statuses map
 //! onto connections is in docs/dialects.md.
+//!
+//! Source document: `seeds/001_51602b90b9ead4de.txt` (document 001).
 
 mod data_sources;
 pub mod error;
