@@ -1,33 +1,30 @@
-//! Inlet's source types, one module per connector. Adding a type means
-//! adding its module and one line in [`catalog`].
+//! Inlet's source types, one module per connector, grouped by kind:
+//! databases in `sql/` (with the table reader and SSH tunnels they share)
+//! and files in `files/` (csv, folder, git, under the policy's roots);
+//! `net` and `ssh` serve both. Adding a type means adding its module and
+//! one line in [`catalog`].
 
 use std::sync::Arc;
 
 use inlet_core::connector::Catalog;
 
 mod common;
-mod csv;
 mod files;
-mod folder;
-pub mod git;
-mod mysql;
 mod net;
-mod postgresql;
-mod reading;
 mod sql;
-mod sqlite;
 mod ssh;
-mod tunnel;
+
+pub use files::git;
 
 /// The catalog of every built-in connector.
 pub fn catalog() -> Catalog {
     let mut c = Catalog::default();
-    c.register(Arc::new(postgresql::Postgresql::new()));
-    c.register(Arc::new(mysql::Mysql::new()));
-    c.register(Arc::new(sqlite::Sqlite::new()));
-    c.register(Arc::new(csv::Csv::new()));
-    c.register(Arc::new(git::Git::new()));
-    c.register(Arc::new(folder::Folder::new()));
+    c.register(Arc::new(sql::postgresql::Postgresql::new()));
+    c.register(Arc::new(sql::mysql::Mysql::new()));
+    c.register(Arc::new(sql::sqlite::Sqlite::new()));
+    c.register(Arc::new(files::csv::Csv::new()));
+    c.register(Arc::new(files::git::Git::new()));
+    c.register(Arc::new(files::folder::Folder::new()));
     c
 }
 

@@ -1,7 +1,15 @@
-//! What the database connectors share about their drivers: connecting and
+//! The database source types (PostgreSQL, MySQL/MariaDB, SQLite), with the
+//! table reader (`reading`) and the SSH tunnels (`tunnel`) they share. This
+//! file holds what they share about their drivers: connecting and
 //! checking under the context's timeout, and turning driver errors into
 //! clear, credential-free failures (servers put the user name in their
 //! messages, never the password).
+
+pub(crate) mod mysql;
+pub(crate) mod postgresql;
+pub(crate) mod reading;
+pub(crate) mod sqlite;
+pub(crate) mod tunnel;
 
 use inlet_core::connector::{ConnectorError, Context};
 

@@ -15,8 +15,8 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 
-use crate::reading::{self, CatalogColumn, Scan, TablePlan, literal, quote};
-use crate::tunnel::{self, Tunnel};
+use crate::sql::reading::{self, CatalogColumn, Scan, TablePlan, literal, quote};
+use crate::sql::tunnel::{self, Tunnel};
 use crate::{common, net, sql};
 
 /// PostgreSQL databases.

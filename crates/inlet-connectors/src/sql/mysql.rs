@@ -14,8 +14,8 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 use sqlx::{ConnectOptions, Connection, MySqlConnection, Row};
 
-use crate::reading::{self, CatalogColumn, Scan, TablePlan, backquote, literal};
-use crate::tunnel::{self, Tunnel};
+use crate::sql::reading::{self, CatalogColumn, Scan, TablePlan, backquote, literal};
+use crate::sql::tunnel::{self, Tunnel};
 use crate::{common, net, sql};
 
 /// MySQL and MariaDB databases.

@@ -1,4 +1,9 @@
-//! Reaching files under the outbound policy's roots.
+//! The file source types (csv, folder, git), and reaching files under the
+//! outbound policy's roots, which they (and SQLite database files) share.
+
+pub(crate) mod csv;
+pub(crate) mod folder;
+pub mod git;
 
 use std::path::PathBuf;
 

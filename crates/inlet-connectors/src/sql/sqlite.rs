@@ -14,7 +14,7 @@ use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableI
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
 
-use crate::reading::{self, CatalogColumn, Scan, TablePlan, quote};
+use crate::sql::reading::{self, CatalogColumn, Scan, TablePlan, quote};
 use crate::{common, files, net, sql};
 
 /// SQLite database files.
