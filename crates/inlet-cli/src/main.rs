@@ -113,8 +113,8 @@ struct CreateKey {
 /// mimalloc rather than glibc's allocator: a sync and the index follower
 /// allocate and free many small strings on several threads, where glibc
 /// spent a fifth of an unchanged re-sync's CPU in malloc/free and kept
-/// freed memory in per-thread arenas (`bench/sync.sh`, see
-/// docs/performance notes in docs/architecture.md).
+/// freed memory in per-thread arenas (`bench/sync.sh`; figures in
+/// docs/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -1,14 +1,16 @@
 //! Inlet's stores: the embedded SQLite store (default) and the PostgreSQL
 //! store, both behind [`inlet_core::store::Store`] and one query code path
-//! ([`sql_store::SqlStore`]), one file per aggregate. Backend-specific SQL
-//! lives in the migrations, in the few helpers of [`db`] where the engines
-//! differ (placeholders, row locking), and in the hot statements of a sync
-//! batch (`batch/statements.rs`: PostgreSQL takes array parameters, SQLite
-//! multi-row statements) and the change log. Rules the domain knows (which
-//! statuses are switched off, what "alive" means, which configuration key
-//! asks for schema refreshes) are bound from its constants, never spelled
-//! in SQL. Every write to documents is logged in the change log
-//! (`changes.rs`) that each node's search index follows.
+//! ([`sql_store::SqlStore`]), one file per aggregate. Where the engines
+//! differ, the SQL branches on [`Backend`]: in [`db`] (placeholders,
+//! transactions), the migrations and their advisory lock, the job claim
+//! (`FOR UPDATE SKIP LOCKED`, `jobs.rs`), the connection list's name search
+//! (FTS5 or `pg_trgm`, `connection_sql.rs`), a sync batch's statements
+//! (array parameters on PostgreSQL, multi-row statements on SQLite,
+//! `batch/statements.rs`) and the change log (`changes.rs`). Rules the
+//! domain knows (which statuses are switched off, what "alive" means, which
+//! configuration key asks for schema refreshes) are bound from its
+//! constants, never spelled in SQL. Every write to documents is logged in
+//! the change log that each node's search index follows.
 mod audit;
 mod batch;
 mod changes;
