@@ -202,6 +202,29 @@ impl ConnectorError {
     }
 
     /// The API error code for this failure.
+    /// Whether another attempt may pass: the network or the source may
+    /// recover; refused credentials, policy refusals and bad settings will
+    /// not. Every variant answers here (no catch-all), so a new one is
+    /// decided when it is added.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Dns(_)
+            | Self::Refused(_)
+            | Self::Unreachable(_)
+            | Self::Timeout(_)
+            | Self::Tunnel(_)
+            | Self::Failed(_) => true,
+            Self::InvalidCredentials(_)
+            | Self::DatabaseNotFound(_)
+            | Self::Tls(_)
+            | Self::FileNotFound(_)
+            | Self::Policy(_)
+            | Self::Transport(_)
+            | Self::Invalid(_) => false,
+        }
+    }
+
+    /// The API error code of this failure.
     pub fn code(&self) -> &'static str {
         match self {
             Self::InvalidCredentials(_) => "invalid_credentials",

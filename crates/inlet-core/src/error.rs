@@ -4,6 +4,8 @@
 
 use thiserror::Error;
 
+use crate::connector::ConnectorError;
+
 /// Result alias for services and stores.
 pub type CoreResult<T> = Result<T, CoreError>;
 
@@ -38,24 +40,16 @@ pub enum CoreError {
     /// The caller is known but may not do this.
     #[error("{0}")]
     Forbidden(String),
-    /// A source could not be reached or refused us; `code` says how
-    /// (`invalid_credentials`, `connection_refused`, `timeout`, …).
-    #[error("{message}")]
-    Source {
-        /// API error code.
-        code: &'static str,
-        /// The source's or the network's reason (never a credential).
-        message: String,
-    },
-    /// Discovering a new connection's schema failed (`code` as for
-    /// `Source`); the connection was not kept.
-    #[error("{message}")]
-    Discovery {
-        /// API error code.
-        code: &'static str,
-        /// The source's reason.
-        message: String,
-    },
+    /// A source could not be reached or refused us, as the connector said:
+    /// its [`code`](ConnectorError::code) is the API's error code, its
+    /// message the source's or the network's reason (never a credential),
+    /// and [`is_transient`](ConnectorError::is_transient) decides retries.
+    #[error("{0}")]
+    Source(#[from] ConnectorError),
+    /// Discovering a new connection's schema failed (as for `Source`); the
+    /// connection was not kept.
+    #[error("{0}")]
+    Discovery(ConnectorError),
     /// A sync the caller waited for ended failed or cancelled.
     #[error("{0}")]
     SyncFailed(String),

@@ -133,11 +133,11 @@ impl ApiError {
                     },
                     e.to_string(),
                 ),
-                CoreError::Source { code, message } => {
-                    Problem::new(S::BAD_REQUEST, K::Source(code), message.clone())
+                CoreError::Source(e) => {
+                    Problem::new(S::BAD_REQUEST, K::Source(e.code()), e.to_string())
                 }
-                CoreError::Discovery { code, message } => {
-                    Problem::new(S::BAD_REQUEST, K::Discovery(code), message.clone())
+                CoreError::Discovery(e) => {
+                    Problem::new(S::BAD_REQUEST, K::Discovery(e.code()), e.to_string())
                 }
                 CoreError::SyncFailed(m) => {
                     Problem::new(S::INTERNAL_SERVER_ERROR, K::SyncFailed, m.clone())

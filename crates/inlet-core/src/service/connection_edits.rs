@@ -365,7 +365,7 @@ impl Services {
             .note("fields", sent);
         event = match &refusal {
             CoreError::Invalid { field, .. } => event.note("refusedField", field.as_str()),
-            CoreError::Source { code, .. } => event.note("error", *code),
+            CoreError::Source(e) => event.note("error", e.code()),
             other => event.note("error", refusal_kind(other)),
         };
         if let Err(e) = self.store.record_audit_event(&event).await {

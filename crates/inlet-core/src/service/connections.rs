@@ -376,13 +376,10 @@ pub(crate) async fn bounded<T>(
     let limit = ctx.timeout + ctx.timeout / 2;
     match tokio::time::timeout(limit, fut).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(CoreError::Source {
-            code: e.code(),
-            message: e.to_string(),
-        }),
-        Err(_) => Err(CoreError::Source {
-            code: "timeout",
-            message: format!("the source did not answer within {} s", limit.as_secs_f32()),
-        }),
+        Ok(Err(e)) => Err(CoreError::Source(e)),
+        Err(_) => Err(CoreError::Source(ConnectorError::Timeout(format!(
+            "the source did not answer within {} s",
+            limit.as_secs_f32()
+        )))),
     }
 }

@@ -156,7 +156,7 @@ impl Services {
 /// A source failure met while discovering, as such.
 fn as_discovery(e: CoreError) -> CoreError {
     match e {
-        CoreError::Source { code, message } => CoreError::Discovery { code, message },
+        CoreError::Source(e) => CoreError::Discovery(e),
         other => other,
     }
 }

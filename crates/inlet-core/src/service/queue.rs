@@ -9,17 +9,6 @@ use crate::model::job::{Job, JobError, JobKind, JobStatus, Lease};
 use crate::model::now;
 use crate::store::Heartbeat;
 
-/// Source failures worth another attempt: the network or the source may
-/// recover; refused credentials, policy refusals and bad settings will not.
-const RETRYABLE: [&str; 6] = [
-    "connection_refused",
-    "host_unreachable",
-    "timeout",
-    "dns_failure",
-    "source_error",
-    "ssh_tunnel_failed",
-];
-
 impl Services {
     /// Claims the oldest runnable job of `kinds` for `worker` (a queued one,
     /// or a running one whose worker died).
@@ -124,9 +113,9 @@ impl Services {
 /// internal failures (whose detail goes to the log, not to clients).
 pub fn job_error(e: &CoreError) -> JobError {
     match e {
-        CoreError::Source { code, message } => JobError {
-            code: (*code).to_owned(),
-            message: message.clone(),
+        CoreError::Source(e) => JobError {
+            code: e.code().to_owned(),
+            message: e.to_string(),
         },
         CoreError::Store(_) | CoreError::Crypto(_) => JobError {
             code: "internal_error".into(),
@@ -214,7 +203,7 @@ impl Services {
 
 fn retryable(e: &CoreError) -> bool {
     match e {
-        CoreError::Source { code, .. } => RETRYABLE.contains(code),
+        CoreError::Source(e) => e.is_transient(),
         CoreError::Store(_) => true,
         _ => false,
     }
@@ -226,15 +215,14 @@ mod tests {
 
     #[test]
     fn only_failures_that_may_pass_are_retried() {
-        let source = |code| CoreError::Source {
-            code,
-            message: String::new(),
-        };
-        assert!(retryable(&source("connection_refused")));
-        assert!(retryable(&source("timeout")));
+        use crate::connector::ConnectorError as E;
+        use crate::policy::Refusal;
+        let source = CoreError::Source;
+        assert!(retryable(&source(E::Refused(String::new()))));
+        assert!(retryable(&source(E::Timeout(String::new()))));
         assert!(retryable(&CoreError::Store("disk full".into())));
-        assert!(!retryable(&source("invalid_credentials")));
-        assert!(!retryable(&source("network_not_allowed")));
+        assert!(!retryable(&source(E::InvalidCredentials(String::new()))));
+        assert!(!retryable(&source(E::Policy(Refusal::OutsideRoots))));
         assert!(!retryable(&CoreError::Conflict("switched off".into())));
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::ensure_switched_on;
 use super::{JobRun, Services};
-use crate::connector::{ReadItem, ReadMode, ReadRequest, Record, RecordStream};
+use crate::connector::{ConnectorError, ReadItem, ReadMode, ReadRequest, Record, RecordStream};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::JobId;
 use crate::model::job::JobStatus;
@@ -141,10 +141,7 @@ impl Services {
                 () = run.cancel_signal() => return Ok(JobStatus::Cancelled),
             };
             let Some(item) = item else { break };
-            let item = item.map_err(|e| CoreError::Source {
-                code: e.code(),
-                message: e.to_string(),
-            })?;
+            let item = item.map_err(CoreError::Source)?;
             match item {
                 ReadItem::Begin { stream, mode } => {
                     let pass = match mode {
@@ -317,10 +314,9 @@ fn current<'a>(pending: &'a mut Option<Pending>, stream: &str) -> CoreResult<&'a
 }
 
 fn missing(what: &str) -> CoreError {
-    CoreError::Source {
-        code: "source_error",
-        message: format!("the connector broke the read protocol (no {what})"),
-    }
+    CoreError::Source(ConnectorError::Failed(format!(
+        "the connector broke the read protocol (no {what})"
+    )))
 }
 
 #[cfg(test)]

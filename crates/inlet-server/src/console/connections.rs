@@ -297,7 +297,7 @@ pub async fn test(
     };
     // A failed test is recorded on the connection; its page shows why.
     match state.services.test_connection(&session.who, id).await {
-        Ok(_) | Err(inlet_core::CoreError::Source { .. }) => {
+        Ok(_) | Err(inlet_core::CoreError::Source(_)) => {
             Redirect::to(&format!("/connections/{id}")).into_response()
         }
         Err(e) => failure(e),

@@ -79,10 +79,9 @@ mod tests {
 
     #[test]
     fn codes_and_statuses_are_002s() {
-        let (status, body) = rendered(CoreError::Discovery {
-            code: "timeout",
-            message: "no answer".into(),
-        });
+        let (status, body) = rendered(CoreError::Discovery(
+            inlet_core::connector::ConnectorError::Timeout("no answer".into()),
+        ));
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body["error"]["code"], "SCHEMA_CACHE_FAILED");
         assert_eq!(body["error"]["message"], "no answer");
