@@ -9,8 +9,7 @@ use super::connection_edits::pin;
 use super::connection_events::tested;
 use super::ensure_switched_on;
 use crate::auth::{Principal, Scope};
-use crate::connector::{ConnectorError, Context, SourceConfig, TestReport};
-use crate::crypto::Sealed;
+use crate::connector::{SourceConfig, TestReport};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{CollectionId, ConnectionId, OrgId};
 use crate::list::{ConnectionFilter, Page, PageRequest};
@@ -288,7 +287,7 @@ impl Services {
     ) -> CoreResult<TestReport> {
         let connector = self.connector(source_type)?;
         let ctx = self.outbound_for(org).await?;
-        bounded(&ctx, connector.test(&ctx, source)).await
+        super::outbound::bounded(&ctx, connector.test(&ctx, source)).await
     }
 
     pub(crate) fn connector(
@@ -312,28 +311,6 @@ impl Services {
         })
     }
 
-    /// Re-seals every secret under the keyring's current key; returns how many
-    /// rows changed. Safe to re-run: rows already under the current key are skipped.
-    pub async fn reseal_all_secrets(&self) -> CoreResult<u64> {
-        let mut done = 0;
-        loop {
-            let batch = self
-                .store
-                .secrets_not_under(self.keyring.current_id(), 500)
-                .await?;
-            if batch.is_empty() {
-                return Ok(done);
-            }
-            for (id, old) in batch {
-                let plain = self.keyring.open(&old)?;
-                let new = self.keyring.seal(&plain)?;
-                if self.store.reseal_secret(id, &old, &new).await? {
-                    done += 1;
-                }
-            }
-        }
-    }
-
     /// The catalog entry for `short_name`, or a 400 naming `field`.
     pub fn source_type(&self, field: &str, short_name: &str) -> CoreResult<&SourceType> {
         self.catalog
@@ -348,38 +325,5 @@ impl Services {
                     ),
                 )
             })
-    }
-
-    pub(super) fn seal(&self, secrets: &Map<String, Value>) -> CoreResult<Option<Sealed>> {
-        if secrets.is_empty() {
-            return Ok(None);
-        }
-        let plain = zeroize::Zeroizing::new(
-            serde_json::to_vec(secrets).map_err(|e| CoreError::Crypto(e.to_string()))?,
-        );
-        self.keyring.seal(&plain).map(Some)
-    }
-
-    pub(super) fn open(&self, sealed: &Sealed) -> CoreResult<Map<String, Value>> {
-        let plain = self.keyring.open(sealed)?;
-        serde_json::from_slice(&plain)
-            .map_err(|_| CoreError::Crypto("sealed credentials are not a JSON object".into()))
-    }
-}
-
-/// Runs a connector call under the outbound timeout (plus a margin for the
-/// connector's own bounded steps), mapping its failure to a service error.
-pub(crate) async fn bounded<T>(
-    ctx: &Context,
-    fut: impl Future<Output = Result<T, ConnectorError>>,
-) -> CoreResult<T> {
-    let limit = ctx.timeout + ctx.timeout / 2;
-    match tokio::time::timeout(limit, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(CoreError::Source(e)),
-        Err(_) => Err(CoreError::Source(ConnectorError::Timeout(format!(
-            "the source did not answer within {} s",
-            limit.as_secs_f32()
-        )))),
     }
 }

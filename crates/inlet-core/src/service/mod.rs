@@ -8,37 +8,37 @@ mod binding;
 mod collections;
 mod connection_edits;
 mod connection_events;
+mod connection_lists;
 mod connections;
-mod console;
+mod connections_by_name;
 mod documents;
-mod grouped;
 mod jobs;
 mod keys;
 mod master_key;
-mod named;
 mod orgs;
+mod outbound;
 mod queue;
 mod schedules;
 mod schemas;
 mod search;
+mod secrets;
+mod sessions;
 mod sync;
 
 use std::sync::Arc;
 
 pub use access::Credential;
 pub use connection_edits::ConnectionEdit;
+pub use connection_lists::CollectionConnections;
 pub use connections::ConnectionInput;
-pub use console::{
-    ConsoleSession, FAILED_SIGN_INS_RECORDED_PER_MINUTE, SESSION_HOURS, csrf_matches, csrf_token,
-};
-pub use grouped::CollectionConnections;
+pub use connections_by_name::DEFAULT_COLLECTION;
 pub use jobs::{JobWatch, SYNC_ATTEMPTS};
 pub use keys::{ApiKeyInput, CreatedKey};
 pub use master_key::{KeyCheck, sealed_key_id};
-pub use named::DEFAULT_COLLECTION;
 pub use orgs::OrgPolicyInput;
 pub use queue::{HeldLease, job_error};
 pub use search::{SearchInput, SearchResult, SearchResults};
+pub use sessions::{ConsoleSession, FAILED_SIGN_INS_RECORDED_PER_MINUTE, SESSION_HOURS};
 pub use sync::SyncSettings;
 
 use crate::connector::{Catalog, Context};
@@ -78,7 +78,7 @@ impl Services {
             schedules: crate::schedule::ScheduleSettings::default(),
             jobs_changed: Arc::new(tokio::sync::Notify::new()),
             failed_sign_ins: Arc::new(crate::throttle::AddressLimiter::per_minute(
-                console::FAILED_SIGN_INS_RECORDED_PER_MINUTE,
+                sessions::FAILED_SIGN_INS_RECORDED_PER_MINUTE,
                 crate::throttle::TRACKED_ADDRESSES,
             )),
             index: None,

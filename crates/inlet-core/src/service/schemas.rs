@@ -118,7 +118,7 @@ impl Services {
         let source = self.source_config(conn)?;
         let connector = self.connector(&conn.source_type)?;
         let ctx = self.outbound_for(conn.org_id).await?;
-        let schema = super::connections::bounded(&ctx, connector.discover(&ctx, &source)).await?;
+        let schema = super::outbound::bounded(&ctx, connector.discover(&ctx, &source)).await?;
         let at = now();
         self.store
             .save_schema(conn.org_id, conn.id, &schema, at)

@@ -105,7 +105,7 @@ impl Services {
         let request = read_request(&states, job.id);
         let ctx = self.outbound_for(job.org_id).await?;
         let records =
-            super::connections::bounded(&ctx, connector.read(&ctx, &source, request)).await?;
+            super::outbound::bounded(&ctx, connector.read(&ctx, &source, request)).await?;
         let mut committer = Committer {
             inflight: None,
             cancel_seen: false,

@@ -4,6 +4,7 @@
 
 mod admin;
 mod connections;
+mod csrf;
 mod jobs;
 mod layout;
 mod new_connection;

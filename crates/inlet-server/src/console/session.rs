@@ -13,10 +13,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use inlet_core::CoreError;
 use inlet_core::auth::{Principal, Scope};
 use inlet_core::model::audit::Origin;
-use inlet_core::service::{Credential, SESSION_HOURS, csrf_matches, csrf_token};
+use inlet_core::service::{Credential, SESSION_HOURS};
 use maud::html;
 use serde::Deserialize;
 
+use super::csrf::{csrf_matches, csrf_token};
 use super::layout::{Section, bare, page};
 use crate::auth::{count_refusal, origin_of};
 use crate::error::{ApiError, set_retry_after};

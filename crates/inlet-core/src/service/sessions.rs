@@ -9,7 +9,6 @@ use std::num::NonZeroU32;
 use super::Services;
 use super::access::principal_of;
 use crate::auth::{Principal, hash_key, random_token};
-use crate::digest::sha256_hex;
 use crate::error::{CoreError, CoreResult};
 use crate::model::audit::{Actor, AuditAction, AuditDraft, Origin};
 use crate::model::{Timestamp, now};
@@ -144,37 +143,5 @@ impl Services {
         self.store
             .delete_console_session(&hash_key(token), now())
             .await
-    }
-}
-
-/// The CSRF token of a session: derived from its token, so forms can carry
-/// it without the store keeping another secret.
-pub fn csrf_token(session_token: &str) -> String {
-    sha256_hex(format!("inlet-csrf:{session_token}").as_bytes())
-}
-
-/// Whether `presented` is the session's CSRF token (compared in constant
-/// time).
-pub fn csrf_matches(session_token: &str, presented: &str) -> bool {
-    let expected = csrf_token(session_token);
-    expected.len() == presented.len()
-        && expected
-            .bytes()
-            .zip(presented.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csrf_tokens_belong_to_their_session() {
-        let t = csrf_token("abc");
-        assert!(csrf_matches("abc", &t));
-        assert!(!csrf_matches("abd", &t));
-        assert!(!csrf_matches("abc", ""));
-        assert!(!csrf_matches("abc", &t[1..]));
     }
 }
