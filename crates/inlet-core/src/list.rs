@@ -144,8 +144,9 @@ pub struct ConnectionFilter {
     pub tag: Option<String>,
     /// Only alive (`true`) or not alive (`false`) connections.
     pub alive: Option<bool>,
-    /// Case-insensitive substring of name or description.
-    pub search: Option<String>,
+    /// Case-insensitive substring of name or description (the APIs'
+    /// `search` parameter; full-text search is `crate::search`).
+    pub contains: Option<String>,
     /// Sort key.
     pub sort: ConnectionSort,
     /// Sort direction.

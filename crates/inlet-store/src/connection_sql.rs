@@ -62,7 +62,7 @@ impl SqlStore {
                 .bind(tag.as_str())
                 .push(")");
         }
-        if let Some(term) = &f.search {
+        if let Some(term) = &f.contains {
             self.search_condition(q, term);
         }
     }
@@ -124,7 +124,7 @@ impl SqlStore {
         page: PageRequest,
     ) -> CoreResult<Page<Connection>> {
         let (columns, order) = Self::connection_order(filter);
-        if filter.search.is_some() && self.db.backend() == Backend::Postgres {
+        if filter.contains.is_some() && self.db.backend() == Backend::Postgres {
             return self
                 .search_connections(org, filter, page, columns, &order)
                 .await;

@@ -82,7 +82,7 @@ mod tests {
         assert!(cache.get(OrgId(1), &f, PageRequest::default(), 5).is_none());
         assert!(cache.get(OrgId(2), &f, PageRequest::default(), 4).is_none());
         let other = ConnectionFilter {
-            search: Some("x".into()),
+            contains: Some("x".into()),
             ..Default::default()
         };
         assert!(

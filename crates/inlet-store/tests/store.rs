@@ -333,7 +333,7 @@ async fn list_filters_sort_and_paginate(s: Arc<SqlStore>) {
 
     // Search (case-insensitive substring, long terms indexed, short ones scanned) and filters.
     let search = |term: &str| ConnectionFilter {
-        search: Some(term.into()),
+        contains: Some(term.into()),
         ..Default::default()
     };
     let cases = [
@@ -482,7 +482,7 @@ async fn lists_see_every_write(s: Arc<SqlStore>) {
     let a = s.create_org("a").await.unwrap();
     let c = s.create_collection(a.id, col("c")).await.unwrap();
     let f = ConnectionFilter {
-        search: Some("alpha".into()),
+        contains: Some("alpha".into()),
         ..Default::default()
     };
     let names = |p: &inlet_core::list::Page<inlet_core::model::connection::Connection>| {

@@ -51,10 +51,10 @@ pub(super) fn reachable(
         who.require_collection(c)?;
     }
     filter.within_collections = who.collections.clone();
-    if let Some(s) = filter.search.take() {
+    if let Some(s) = filter.contains.take() {
         let s = s.trim();
         if !s.is_empty() {
-            filter.search = Some(s.to_owned());
+            filter.contains = Some(s.to_owned());
         }
     }
     Ok(filter)

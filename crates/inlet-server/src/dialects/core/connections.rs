@@ -299,7 +299,7 @@ fn filter(q: &ListQuery) -> Result<ConnectionFilter, ApiError> {
                 ))),
             })
             .transpose()?,
-        search: q.search.clone(),
+        contains: q.search.clone(),
         sort: q
             .sort_by
             .as_deref()

@@ -349,7 +349,7 @@ fn filter(q: &ListQuery) -> Result<ConnectionFilter, ApiError> {
             .map(statuses_in)
             .transpose()?
             .unwrap_or_default(),
-        search: q.search.clone(),
+        contains: q.search.clone(),
         sort: q
             .sort_by
             .as_deref()
