@@ -177,7 +177,7 @@ impl Follower {
         let (mut writer, mut cursor) = match opened {
             Ok((writer, seq)) => {
                 tracing::info!(seq, "search index opened");
-                self.index.publish(writer.searcher(), seq);
+                self.index.publish(writer.searcher(), seq)?;
                 (writer, Cursor::at(seq, 0))
             }
             Err(why) => {
@@ -234,7 +234,7 @@ impl Follower {
             }
         }
         let searcher = writer.commit(store_id, head.seq)?;
-        self.index.publish(searcher, head.seq);
+        self.index.publish(searcher, head.seq)?;
         // Changes logged while the scan ran may hold documents it already
         // saw: their inserts are upserts.
         let upsert_through = self.block_on(self.log.log_head())?.seq;
@@ -348,7 +348,7 @@ impl Follower {
             let delay = (chrono::Utc::now() - oldest).num_milliseconds().max(0) as f64 / 1000.0;
             metrics::histogram!("inlet_index_visible_delay_seconds").record(delay);
         }
-        self.index.publish(searcher, c.applied);
+        self.index.publish(searcher, c.applied)?;
         c.committed = c.applied;
         c.pending_documents = 0;
         c.last_commit = Instant::now();

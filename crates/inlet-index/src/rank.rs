@@ -9,6 +9,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use tantivy::columnar::Column;
 use tantivy::query::{EnableScoring, Query};
 use tantivy::{DocSet, Score, Searcher, TERMINATED};
 
@@ -85,11 +86,16 @@ impl TopAndCount {
         }
     }
 
-    /// Ranks and counts the matches of `query` in every segment.
-    pub fn add(&mut self, searcher: &Searcher, query: &dyn Query) -> tantivy::Result<()> {
+    /// Ranks and counts the matches of `query` in every segment; `ids` are
+    /// the segments' id columns, in the searcher's segment order.
+    pub fn add(
+        &mut self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        ids: &[Column<u64>],
+    ) -> tantivy::Result<()> {
         let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
-        for reader in searcher.segment_readers() {
-            let ids = reader.fast_fields().u64("id")?;
+        for (reader, ids) in searcher.segment_readers().iter().zip(ids) {
             let alive = reader.alive_bitset();
             if self.k > 0 {
                 let mut threshold = self.threshold(None);
@@ -127,6 +133,17 @@ impl TopAndCount {
         hits.sort();
         (hits, self.count)
     }
+}
+
+/// The id column of each segment of `searcher`, in its segment order: opened
+/// once per published searcher rather than on every search (opening a
+/// column decodes its block index, which showed in the search profile).
+pub(crate) fn id_columns(searcher: &Searcher) -> tantivy::Result<Vec<Column<u64>>> {
+    searcher
+        .segment_readers()
+        .iter()
+        .map(|r| r.fast_fields().u64("id"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,15 +10,18 @@ use inlet_core::search::{
     Index, IndexHit, IndexPage, IndexScope, IndexStatus, Query, TOTAL_EXACT_UP_TO, TotalRelation,
 };
 use tantivy::Searcher;
+use tantivy::columnar::Column;
 use tokio::sync::watch;
 
 use crate::query;
-use crate::rank::TopAndCount;
+use crate::rank::{TopAndCount, id_columns};
 use crate::schema::Fields;
 
 struct Snapshot {
     searcher: Searcher,
     seq: u64,
+    /// Each segment's id column, in the searcher's segment order.
+    ids: Vec<Column<u64>>,
 }
 
 /// A node's tantivy index as searches see it; the follower publishes to it.
@@ -41,13 +44,15 @@ impl TantivyIndex {
 
     /// Makes `searcher`, which reflects every change through `seq`, the one
     /// searches use.
-    pub(crate) fn publish(&self, searcher: Searcher, seq: u64) {
-        let snapshot = Arc::new(Snapshot { searcher, seq });
+    pub(crate) fn publish(&self, searcher: Searcher, seq: u64) -> tantivy::Result<()> {
+        let ids = id_columns(&searcher)?;
+        let snapshot = Arc::new(Snapshot { searcher, seq, ids });
         if let Ok(mut current) = self.current.write() {
             *current = Some(snapshot);
         }
         self.applied.send_replace(seq);
         metrics::gauge!("inlet_index_applied_seq").set(seq as f64);
+        Ok(())
     }
 
     /// Records where the index stands.
@@ -87,7 +92,8 @@ impl Index for TantivyIndex {
             if let Some(built) =
                 query::build(&self.fields, &snap.searcher, *collection, q, scope).map_err(engine)?
             {
-                top.add(&snap.searcher, built.as_ref()).map_err(engine)?;
+                top.add(&snap.searcher, built.as_ref(), &snap.ids)
+                    .map_err(engine)?;
             }
         }
         let (hits, total) = top.finish();

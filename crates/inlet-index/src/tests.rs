@@ -39,7 +39,7 @@ fn fixture(docs: &[IndexedDocument]) -> Fixture {
     }
     let searcher = writer.commit("store", 1).unwrap();
     let index = TantivyIndex::new(schema().1);
-    index.publish(searcher, 1);
+    index.publish(searcher, 1).unwrap();
     Fixture {
         _dir: dir,
         index,
@@ -149,7 +149,7 @@ fn totals_are_exact_up_to_the_cap_and_deletes_apply() {
     f.writer.delete_document(DocumentId(11));
     f.writer.delete_connection(ConnectionId(1));
     let searcher = f.writer.commit("store", 2).unwrap();
-    f.index.publish(searcher, 2);
+    f.index.publish(searcher, 2).unwrap();
     let page = f.index.search(&scope(&[1]), &q, 20, 0).unwrap();
     // Connection 1 held the even ids; 11 went on its own.
     assert_eq!(page.total, 14);
@@ -284,7 +284,7 @@ fn ties_go_to_the_lowest_ids_whatever_the_segment_layout() {
     for i in 500..1000 {
         writer.add(&doc(i, 1, 1, "", "same words")).unwrap();
     }
-    index.publish(writer.commit("s", 1).unwrap(), 1);
+    index.publish(writer.commit("s", 1).unwrap(), 1).unwrap();
     for i in (1..500).rev() {
         writer.add(&doc(i, 1, 1, "", "same words")).unwrap();
     }
@@ -296,7 +296,7 @@ fn ties_go_to_the_lowest_ids_whatever_the_segment_layout() {
             .collect();
         assert!(ids.is_sorted(), "a segment in id order");
     }
-    index.publish(searcher, 2);
+    index.publish(searcher, 2).unwrap();
     let q = Query::parse("query", "same").unwrap();
     for (offset, first) in [(0, 1), (7, 8), (600, 601)] {
         let page = index.search(&scope(&[1]), &q, 5, offset).unwrap();
