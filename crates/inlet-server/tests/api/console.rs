@@ -500,13 +500,36 @@ async fn submit(
         .unwrap()
 }
 
-#[tokio::test]
-async fn collections_keys_audit_search_clear_and_delete() {
-    use crate::sync::{SourceDb, pg_source, run, wait};
+/// A server, its admin key, and that key signed in to the console with
+/// the session's CSRF token: what each console scenario starts from.
+struct Console {
+    app: TestApp,
+    key: String,
+    cookie: String,
+    csrf: String,
+}
+
+async fn console() -> Console {
     let app = TestApp::spawn().await;
-    let k = app.admin_key.clone();
-    let cookie = session_cookie(&sign_in(&app, &k, false).await);
+    let key = app.admin_key.clone();
+    let cookie = session_cookie(&sign_in(&app, &key, false).await);
     let csrf = csrf_of(&page(&app, "/", &cookie).await.text().await.unwrap());
+    Console {
+        app,
+        key,
+        cookie,
+        csrf,
+    }
+}
+
+#[tokio::test]
+async fn the_collections_page_creates_and_lists() {
+    let Console {
+        app,
+        key: _,
+        cookie,
+        csrf,
+    } = console().await;
 
     // Collections: the empty state says what to do; create one.
     let html = page(&app, "/collections", &cookie)
@@ -529,6 +552,17 @@ async fn collections_keys_audit_search_clear_and_delete() {
         .await
         .unwrap();
     assert!(html.contains(">Ops</a>"), "{html}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_new_key_is_shown_once_revoked_with_its_csrf_token_and_audited() {
+    let Console {
+        app,
+        key: k,
+        cookie,
+        csrf,
+    } = console().await;
 
     // Keys: a new key is shown once, then only its first characters.
     let r = submit(
@@ -624,12 +658,20 @@ async fn collections_keys_audit_search_clear_and_delete() {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{q}");
         assert!(r.text().await.unwrap().contains(field), "{q}");
     }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn keys_limited_to_a_collection_and_expiring_and_refused_fields() {
+    let Console {
+        app,
+        key: k,
+        cookie,
+        csrf,
+    } = console().await;
 
     // A key limited to one collection, expiring at the end of a day.
-    let ops = app.get("/api/v1/collections", &k).await.body["collections"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ops = app.collection(&k, "Ops").await;
     let r = submit(
         &app,
         &cookie,
@@ -693,6 +735,18 @@ async fn collections_keys_audit_search_clear_and_delete() {
             .any(|key| key["name"] == "bad collection"),
         "{keys}"
     );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_synced_connection_is_live_searchable_cleared_and_deleted() {
+    use crate::sync::{SourceDb, pg_source, run, wait};
+    let Console {
+        app,
+        key: k,
+        cookie,
+        csrf,
+    } = console().await;
 
     // A synced connection: live progress markup, search with marked snippets.
     let db = SourceDb::create(
