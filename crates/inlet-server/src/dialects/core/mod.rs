@@ -34,17 +34,20 @@ pub fn router() -> OpenApiRouter<AppState> {
             collections::update,
             collections::delete
         ))
-        .routes(routes!(connections::list, connections::create))
         .routes(routes!(
-            connections::get,
-            connections::update,
-            connections::delete
+            connections::handlers::list,
+            connections::handlers::create
         ))
-        .routes(routes!(connections::put_credentials))
-        .routes(routes!(connections::put_config))
-        .routes(routes!(connections::test))
-        .routes(routes!(connections::get_schema))
-        .routes(routes!(connections::refresh_schema))
+        .routes(routes!(
+            connections::handlers::get,
+            connections::handlers::update,
+            connections::handlers::delete
+        ))
+        .routes(routes!(connections::handlers::put_credentials))
+        .routes(routes!(connections::handlers::put_config))
+        .routes(routes!(connections::handlers::test))
+        .routes(routes!(connections::handlers::get_schema))
+        .routes(routes!(connections::handlers::refresh_schema))
         .routes(routes!(jobs::run))
         .routes(routes!(jobs::list))
         .routes(routes!(jobs::list_all))

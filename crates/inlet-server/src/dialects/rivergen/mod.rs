@@ -19,12 +19,15 @@ pub const PREFIX: &str = "/api/v1/data-sources";
 /// 001's routes, for the authenticated part of the router.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(data_sources::list, data_sources::create))
         .routes(routes!(
-            data_sources::get,
-            data_sources::put,
-            data_sources::patch,
-            data_sources::delete
+            data_sources::handlers::list,
+            data_sources::handlers::create
         ))
-        .routes(routes!(data_sources::test))
+        .routes(routes!(
+            data_sources::handlers::get,
+            data_sources::handlers::put,
+            data_sources::handlers::patch,
+            data_sources::handlers::delete
+        ))
+        .routes(routes!(data_sources::handlers::test))
 }
