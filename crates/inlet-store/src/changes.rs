@@ -17,12 +17,10 @@ use inlet_core::ids::{CollectionId, ConnectionId, DocumentId, OrgId};
 use inlet_core::model::now;
 use inlet_core::store::{Change, ChangeLog, ChangeOp, IndexedDocument, LogHead};
 
+use crate::batch::CHUNK;
 use crate::db::{Backend, DbError, Row, Sql, Tx, Val};
 use crate::rows::{ms, ts};
 use crate::sql_store::SqlStore;
-
-/// Ids per `IN (…)` list on SQLite (PostgreSQL takes one array parameter).
-const CHUNK: usize = 1000;
 
 /// The columns of an [`IndexedDocument`]: a document and its connection's
 /// collection.

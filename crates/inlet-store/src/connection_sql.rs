@@ -16,9 +16,6 @@ use crate::db::{Backend, Sql, Tx};
 use crate::rows::{self, ms, to_json};
 use crate::sql_store::{SqlStore, limit_offset, page_of, push_alive, total_from_page};
 
-/// The two statuses in which a connection is switched off, bound as `(?, ?)`.
-const SWITCHED_OFF: [ConnectionStatus; 2] = ConnectionStatus::SWITCHED_OFF;
-
 impl SqlStore {
     /// Appends the WHERE conditions of a connection list (after `c.org_id = ?`).
     pub(crate) fn connection_conditions(&self, q: &mut Sql, org: OrgId, f: &ConnectionFilter) {
@@ -247,21 +244,33 @@ pub(crate) fn credentials_sql(org: OrgId, id: ConnectionId, update: CredentialsU
         Some(s) => (Some(s.data), Some(s.key_id)),
         None => (None, None),
     };
-    Sql::new(
-        "UPDATE connections SET settings = ?, secret_fields = ?, secrets = ?, secrets_key_id = ?, \
-         status = CASE WHEN status IN (?, ?) THEN status ELSE ? END, \
-         updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
+    let mut q = Sql::new(
+        "UPDATE connections SET settings = ?, secret_fields = ?, secrets = ?, secrets_key_id = ?, ",
     )
     .arg(to_json(&update.settings))
     .arg(to_json(&update.secret_fields))
     .arg(secrets)
-    .arg(key_id)
-    .arg(SWITCHED_OFF[0].as_str())
-    .arg(SWITCHED_OFF[1].as_str())
-    .arg(ConnectionStatus::Pending.as_str())
-    .arg(ms(now()))
-    .arg(org.0)
-    .arg(id.0)
+    .arg(key_id);
+    status_unless_switched_off(&mut q, ConnectionStatus::Pending);
+    q.push(", updated_at = ")
+        .bind(ms(now()))
+        .push(" WHERE org_id = ")
+        .bind(org.0)
+        .push(" AND id = ")
+        .bind(id.0)
+        .push(" RETURNING *");
+    q
+}
+
+/// Appends `status = <new>` unless the connection is switched off, in which
+/// case its status stays; the switched-off statuses are bound from the
+/// domain's list.
+fn status_unless_switched_off(q: &mut Sql, new: ConnectionStatus) {
+    q.push("status = CASE WHEN status IN ")
+        .bind_list(ConnectionStatus::SWITCHED_OFF.iter().map(|s| s.as_str()))
+        .push(" THEN status ELSE ")
+        .bind(new.as_str())
+        .push(" END");
 }
 
 /// Replaces the configuration and the schedule's next run.
@@ -285,21 +294,22 @@ pub(crate) fn test_sql(org: OrgId, id: ConnectionId, at: Timestamp, error: Optio
         None => ConnectionStatus::Active,
         Some(_) => ConnectionStatus::Failed,
     };
-    Sql::new(
-        "UPDATE connections SET \
-         status = CASE WHEN status IN (?, ?) THEN status ELSE ? END, \
-         last_tested_at = ?, \
-         last_successful_connection_at = CASE WHEN ? = 1 THEN ? ELSE last_successful_connection_at END, \
-         last_error = ?, updated_at = ? WHERE org_id = ? AND id = ? RETURNING *",
-    )
-    .arg(SWITCHED_OFF[0].as_str())
-    .arg(SWITCHED_OFF[1].as_str())
-    .arg(status.as_str())
-    .arg(ms(at))
-    .arg(error.is_none())
-    .arg(ms(at))
-    .arg(error)
-    .arg(ms(at))
-    .arg(org.0)
-    .arg(id.0)
+    let mut q = Sql::new("UPDATE connections SET ");
+    status_unless_switched_off(&mut q, status);
+    q.push(", last_tested_at = ")
+        .bind(ms(at))
+        .push(", last_successful_connection_at = CASE WHEN ")
+        .bind(error.is_none())
+        .push(" = 1 THEN ")
+        .bind(ms(at))
+        .push(" ELSE last_successful_connection_at END, last_error = ")
+        .bind(error)
+        .push(", updated_at = ")
+        .bind(ms(at))
+        .push(" WHERE org_id = ")
+        .bind(org.0)
+        .push(" AND id = ")
+        .bind(id.0)
+        .push(" RETURNING *");
+    q
 }
