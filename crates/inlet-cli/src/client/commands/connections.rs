@@ -147,6 +147,7 @@ pub struct Create {
     show: Format,
 }
 
+/// Runs one `inlet connections …` command against the server.
 pub async fn run(remote: &Remote, command: ConnectionsCommand) -> Result<(), Failure> {
     match command {
         ConnectionsCommand::List {
@@ -157,39 +158,13 @@ pub async fn run(remote: &Remote, command: ConnectionsCommand) -> Result<(), Fai
             page,
             show,
         } => {
-            let mut path = format!("/api/v1/source-connections?page={page}");
-            for (name, value) in [
+            let filters = [
                 ("collectionId", collection),
                 ("type", source_type),
                 ("status", status),
                 ("search", search),
-            ] {
-                if let Some(v) = value {
-                    path.push_str(&format!("&{name}={}", segment(&v)));
-                }
-            }
-            let v = remote.get(&path).await?;
-            list(
-                show,
-                &v["sourceConnections"],
-                "id",
-                &[
-                    ("ID", "id", Cell::Text),
-                    ("NAME", "name", Cell::Text),
-                    ("TYPE", "sourceShortName", Cell::Text),
-                    ("STATUS", "status", Cell::Status),
-                    ("ALIVE", "alive", Cell::Status),
-                    ("DOCUMENTS", "documentCount", Cell::Text),
-                    ("LAST SYNC", "lastSyncedAt", Cell::Time),
-                ],
-            );
-            let p = &v["pagination"];
-            if show.human() && p["totalItems"].as_u64().unwrap_or(0) > 0 {
-                output::stdout(&format!(
-                    "page {} of {}, {} in all\n",
-                    p["page"], p["totalPages"], p["totalItems"]
-                ));
-            }
+            ];
+            list_connections(remote, page, filters, show).await?;
         }
         ConnectionsCommand::Show { id, show } => {
             let v = get(remote, &id).await?;
@@ -212,89 +187,151 @@ pub async fn run(remote: &Remote, command: ConnectionsCommand) -> Result<(), Fai
             values,
             test,
             show,
-        } => {
-            let current = get(remote, &id).await?;
-            let c = &current["sourceConnection"];
-            let catalog = source(remote, &text(&c["sourceShortName"])).await?;
-            let fields = Field::all(&catalog["authFields"]);
-            let mut present: Vec<String> = keys(&c["credentials"]);
-            present.extend(strings(&c["secretFieldsSet"]));
-            // Nothing named: ask for each secret (the usual change).
-            let ask = if values.fields.is_empty() && !values.password_stdin && !values.no_input {
-                Ask::Secrets
-            } else {
-                Ask::Never
-            };
-            let changed = fields::collect(
-                &fields,
-                Sources {
-                    given: &values.fields,
-                    flag: "--field",
-                    secret_stdin: values.password_stdin,
-                    present: &present,
-                    ask,
-                },
-            )?;
-            if changed.is_empty() {
-                return Err(Failure::Usage(
-                    "nothing to change: name fields with --field NAME=VALUE".into(),
-                ));
-            }
-            let mut body = c["credentials"].as_object().cloned().unwrap_or_default();
-            body.extend(changed.clone());
-            let path = format!(
-                "/api/v1/source-connections/{}/credentials?test={test}",
-                segment(&id)
-            );
-            let v = remote
-                .call(Method::PUT, &path, Some(&json!({"credentials": body})))
-                .await?;
-            let names: Vec<&str> = changed.keys().map(String::as_str).collect();
-            one(
-                show,
-                &v,
-                &v["sourceConnection"],
-                &format!("{id}: changed {}", names.join(", ")),
-            );
-        }
+        } => set_credentials(remote, &id, &values, test, show).await?,
         ConnectionsCommand::SetConfig { id, config, show } => {
-            let current = get(remote, &id).await?;
-            let c = &current["sourceConnection"];
-            let catalog = source(remote, &text(&c["sourceShortName"])).await?;
-            let fields = Field::all(&catalog["configFields"]);
-            if config.is_empty() {
-                return Err(Failure::Usage(
-                    "nothing to change: name fields with --config NAME=VALUE".into(),
-                ));
-            }
-            let changed = fields::collect(
-                &fields,
-                Sources {
-                    given: &config,
-                    flag: "--config",
-                    secret_stdin: false,
-                    present: &keys(&c["config"]),
-                    ask: Ask::Never,
-                },
-            )?;
-            let mut body = c["config"].as_object().cloned().unwrap_or_default();
-            for (name, _) in &config {
-                body.remove(name);
-            }
-            body.extend(changed);
-            let path = format!("/api/v1/source-connections/{}/config", segment(&id));
-            let v = remote
-                .call(Method::PUT, &path, Some(&json!({"config": body})))
-                .await?;
-            let names: Vec<&str> = config.iter().map(|(n, _)| n.as_str()).collect();
-            one(
-                show,
-                &v,
-                &v["sourceConnection"],
-                &format!("{id}: config {} changed", names.join(", ")),
-            );
+            set_config(remote, &id, &config, show).await?;
         }
     }
+    Ok(())
+}
+
+/// `inlet connections list`: one page of connections, filtered by the
+/// query parameters given, as a table (and the page line for people).
+async fn list_connections(
+    remote: &Remote,
+    page: u32,
+    filters: [(&str, Option<String>); 4],
+    show: Format,
+) -> Result<(), Failure> {
+    let mut path = format!("/api/v1/source-connections?page={page}");
+    for (name, value) in filters {
+        if let Some(v) = value {
+            path.push_str(&format!("&{name}={}", segment(&v)));
+        }
+    }
+    let v = remote.get(&path).await?;
+    list(
+        show,
+        &v["sourceConnections"],
+        "id",
+        &[
+            ("ID", "id", Cell::Text),
+            ("NAME", "name", Cell::Text),
+            ("TYPE", "sourceShortName", Cell::Text),
+            ("STATUS", "status", Cell::Status),
+            ("ALIVE", "alive", Cell::Status),
+            ("DOCUMENTS", "documentCount", Cell::Text),
+            ("LAST SYNC", "lastSyncedAt", Cell::Time),
+        ],
+    );
+    let p = &v["pagination"];
+    if show.human() && p["totalItems"].as_u64().unwrap_or(0) > 0 {
+        output::stdout(&format!(
+            "page {} of {}, {} in all\n",
+            p["page"], p["totalPages"], p["totalItems"]
+        ));
+    }
+    Ok(())
+}
+
+/// `inlet connections set-credentials`: the fields named (or, with none
+/// named, each secret asked for) replace theirs; the others keep their values.
+async fn set_credentials(
+    remote: &Remote,
+    id: &str,
+    values: &Values,
+    test: bool,
+    show: Format,
+) -> Result<(), Failure> {
+    let current = get(remote, id).await?;
+    let c = &current["sourceConnection"];
+    let catalog = source(remote, &text(&c["sourceShortName"])).await?;
+    let fields = Field::all(&catalog["authFields"]);
+    let mut present: Vec<String> = keys(&c["credentials"]);
+    present.extend(strings(&c["secretFieldsSet"]));
+    // Nothing named: ask for each secret (the usual change).
+    let ask = if values.fields.is_empty() && !values.password_stdin && !values.no_input {
+        Ask::Secrets
+    } else {
+        Ask::Never
+    };
+    let changed = fields::collect(
+        &fields,
+        Sources {
+            given: &values.fields,
+            flag: "--field",
+            secret_stdin: values.password_stdin,
+            present: &present,
+            ask,
+        },
+    )?;
+    if changed.is_empty() {
+        return Err(Failure::Usage(
+            "nothing to change: name fields with --field NAME=VALUE".into(),
+        ));
+    }
+    let mut body = c["credentials"].as_object().cloned().unwrap_or_default();
+    body.extend(changed.clone());
+    let path = format!(
+        "/api/v1/source-connections/{}/credentials?test={test}",
+        segment(id)
+    );
+    let v = remote
+        .call(Method::PUT, &path, Some(&json!({"credentials": body})))
+        .await?;
+    let names: Vec<&str> = changed.keys().map(String::as_str).collect();
+    one(
+        show,
+        &v,
+        &v["sourceConnection"],
+        &format!("{id}: changed {}", names.join(", ")),
+    );
+    Ok(())
+}
+
+/// `inlet connections set-config`: the fields named replace theirs (an
+/// empty value removes one); the others keep their values.
+async fn set_config(
+    remote: &Remote,
+    id: &str,
+    config: &[(String, String)],
+    show: Format,
+) -> Result<(), Failure> {
+    let current = get(remote, id).await?;
+    let c = &current["sourceConnection"];
+    let catalog = source(remote, &text(&c["sourceShortName"])).await?;
+    let fields = Field::all(&catalog["configFields"]);
+    if config.is_empty() {
+        return Err(Failure::Usage(
+            "nothing to change: name fields with --config NAME=VALUE".into(),
+        ));
+    }
+    let changed = fields::collect(
+        &fields,
+        Sources {
+            given: config,
+            flag: "--config",
+            secret_stdin: false,
+            present: &keys(&c["config"]),
+            ask: Ask::Never,
+        },
+    )?;
+    let mut body = c["config"].as_object().cloned().unwrap_or_default();
+    for (name, _) in config {
+        body.remove(name);
+    }
+    body.extend(changed);
+    let path = format!("/api/v1/source-connections/{}/config", segment(id));
+    let v = remote
+        .call(Method::PUT, &path, Some(&json!({"config": body})))
+        .await?;
+    let names: Vec<&str> = config.iter().map(|(n, _)| n.as_str()).collect();
+    one(
+        show,
+        &v,
+        &v["sourceConnection"],
+        &format!("{id}: config {} changed", names.join(", ")),
+    );
     Ok(())
 }
 
