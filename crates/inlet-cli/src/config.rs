@@ -18,6 +18,7 @@ pub use self::duration::parse_duration;
 
 mod duration;
 mod index;
+mod jobs;
 mod outbound;
 
 /// Log line format.
@@ -291,20 +292,7 @@ pub struct Config {
 impl Config {
     /// Merges the layers and validates.
     pub fn load(args: &ConfigArgs) -> Result<Self> {
-        let mut fig = Figment::from(Serialized::defaults(Raw::default()));
-        match &args.config {
-            Some(path) => {
-                if !path.exists() {
-                    bail!("config: file {} does not exist", path.display());
-                }
-                fig = fig.merge(Toml::file(path));
-            }
-            None => fig = fig.merge(Toml::file("inlet.toml")),
-        }
-        let raw: Raw = fig
-            .merge(Serialized::defaults(args))
-            .extract()
-            .context("invalid configuration")?;
+        let raw = layers(args)?;
         let listen: SocketAddr = raw.listen.parse().with_context(|| {
             format!(
                 "listen (--listen / INLET_LISTEN): {:?} is not an address like 127.0.0.1:8080",
@@ -316,85 +304,18 @@ impl Config {
         let auth_failures = NonZeroU32::new(raw.auth_failures_per_minute).context(
             "auth_failures_per_minute (INLET_AUTH_FAILURES_PER_MINUTE) must be at least 1",
         )?;
-        // The data directory holds the embedded store, the master key and
-        // the default file root: created private before any of them.
-        let uses_data_dir = raw.database_url.is_none()
-            || raw.file_roots.is_none()
-            || (raw.master_key_file.is_none() && raw.master_key.is_none());
-        let database_url = raw
-            .database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite:{}", raw.data_dir.join("inlet.db").display()));
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            bail!(
-                "database_url (--database-url / INLET_DATABASE_URL) must start with sqlite: or postgres://"
-            );
-        }
-        if uses_data_dir {
-            crate::private::create_dir(&raw.data_dir).with_context(|| {
-                format!(
-                    "data_dir (--data-dir / INLET_DATA_DIR): cannot create {}",
-                    raw.data_dir.display()
-                )
-            })?;
-        }
+        let database_url = database_url(&raw)?;
+        create_data_dir(&raw)?;
         let policy = outbound::policy(&raw, listen)?;
         let index = index::config(&raw)?;
-        if !(raw.connect_timeout.is_finite()
-            && raw.connect_timeout > 0.0
-            && raw.connect_timeout <= 3600.0)
-        {
-            bail!("connect_timeout (INLET_CONNECT_TIMEOUT) must be between 0 and 3600 seconds");
-        }
+        let connect_timeout = connect_timeout(&raw)?;
         let refresh = parse_duration(
             "schema_refresh_interval (INLET_SCHEMA_REFRESH_INTERVAL)",
             &raw.schema_refresh_interval,
         )?;
-        if !(1..=64).contains(&raw.sync_workers) {
-            bail!("sync_workers (INLET_SYNC_WORKERS) must be between 1 and 64");
-        }
-        if !(1..=50_000).contains(&raw.sync_batch_size) {
-            bail!("sync_batch_size (INLET_SYNC_BATCH_SIZE) must be between 1 and 50000");
-        }
-        if raw.sync_max_record_bytes < 1024 {
-            bail!("sync_max_record_bytes (INLET_SYNC_MAX_RECORD_BYTES) must be at least 1024");
-        }
-        let lease = parse_duration("job_lease (INLET_JOB_LEASE)", &raw.job_lease)?;
-        if lease < Duration::from_secs(1) {
-            bail!("job_lease (INLET_JOB_LEASE) must be at least 1s");
-        }
-        let min_sync_interval = parse_duration(
-            "min_sync_interval (INLET_MIN_SYNC_INTERVAL)",
-            &raw.min_sync_interval,
-        )?;
-        let continuous_interval = parse_duration(
-            "continuous_interval (INLET_CONTINUOUS_INTERVAL)",
-            &raw.continuous_interval,
-        )?;
-        if continuous_interval < Duration::from_secs(1) {
-            bail!("continuous_interval (INLET_CONTINUOUS_INTERVAL) must be at least 1s");
-        }
-        let stream_recheck_interval = parse_duration(
-            "stream_recheck_interval (INLET_STREAM_RECHECK_INTERVAL)",
-            &raw.stream_recheck_interval,
-        )?;
-        if !(Duration::from_millis(100)..=Duration::from_secs(300))
-            .contains(&stream_recheck_interval)
-        {
-            bail!(
-                "stream_recheck_interval (INLET_STREAM_RECHECK_INTERVAL) must be between 0.1s and 5m"
-            );
-        }
-        let stream_max_duration = parse_duration(
-            "stream_max_duration (INLET_STREAM_MAX_DURATION)",
-            &raw.stream_max_duration,
-        )?;
-        if !(Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(&stream_max_duration) {
-            bail!("stream_max_duration (INLET_STREAM_MAX_DURATION) must be between 1s and 1d");
-        }
+        let sync = jobs::sync(&raw)?;
+        let schedules = jobs::schedules(&raw)?;
+        let (stream_recheck_interval, stream_max_duration) = jobs::streams(&raw)?;
         if raw.audit_retention == 0 {
             bail!("audit_retention (INLET_AUDIT_RETENTION) must be at least 1 (days)");
         }
@@ -417,18 +338,11 @@ impl Config {
             log_format: raw.log_format,
             log: raw.log,
             policy,
-            connect_timeout: Duration::from_secs_f64(raw.connect_timeout),
+            connect_timeout,
             schema_refresh_interval: (!refresh.is_zero()).then_some(refresh),
             sync_workers: raw.sync_workers,
-            sync: inlet_core::service::SyncSettings {
-                batch_size: raw.sync_batch_size,
-                max_record_bytes: raw.sync_max_record_bytes,
-                lease,
-            },
-            schedules: inlet_core::schedule::ScheduleSettings {
-                min_interval: min_sync_interval,
-                continuous_interval,
-            },
+            sync,
+            schedules,
             audit_retention: chrono::Duration::days(i64::from(raw.audit_retention)),
             stream_recheck_interval,
             stream_max_duration,
@@ -460,4 +374,68 @@ impl Config {
             _ => self.database_url.clone(),
         }
     }
+}
+
+/// The settings' layers merged: defaults, then the config file (`inlet.toml`
+/// when none is named; a named one must exist), then environment and flags.
+fn layers(args: &ConfigArgs) -> Result<Raw> {
+    let mut fig = Figment::from(Serialized::defaults(Raw::default()));
+    match &args.config {
+        Some(path) => {
+            if !path.exists() {
+                bail!("config: file {} does not exist", path.display());
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        None => fig = fig.merge(Toml::file("inlet.toml")),
+    }
+    fig.merge(Serialized::defaults(args))
+        .extract()
+        .context("invalid configuration")
+}
+
+/// The store URL of `raw` (SQLite in the data directory by default), checked
+/// to name an engine Inlet runs on.
+fn database_url(raw: &Raw) -> Result<String> {
+    let database_url = raw
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite:{}", raw.data_dir.join("inlet.db").display()));
+    if !(database_url.starts_with("sqlite:")
+        || database_url.starts_with("postgres://")
+        || database_url.starts_with("postgresql://"))
+    {
+        bail!(
+            "database_url (--database-url / INLET_DATABASE_URL) must start with sqlite: or postgres://"
+        );
+    }
+    Ok(database_url)
+}
+
+/// Creates the data directory, private, when anything lives in it: the
+/// embedded store, the master key or the default file root.
+fn create_data_dir(raw: &Raw) -> Result<()> {
+    let uses_data_dir = raw.database_url.is_none()
+        || raw.file_roots.is_none()
+        || (raw.master_key_file.is_none() && raw.master_key.is_none());
+    if uses_data_dir {
+        crate::private::create_dir(&raw.data_dir).with_context(|| {
+            format!(
+                "data_dir (--data-dir / INLET_DATA_DIR): cannot create {}",
+                raw.data_dir.display()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// The timeout of every outbound call, checked to be within an hour.
+fn connect_timeout(raw: &Raw) -> Result<Duration> {
+    if !(raw.connect_timeout.is_finite()
+        && raw.connect_timeout > 0.0
+        && raw.connect_timeout <= 3600.0)
+    {
+        bail!("connect_timeout (INLET_CONNECT_TIMEOUT) must be between 0 and 3600 seconds");
+    }
+    Ok(Duration::from_secs_f64(raw.connect_timeout))
 }
