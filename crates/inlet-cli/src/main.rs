@@ -264,9 +264,12 @@ async fn keyed_services(config: &Config) -> Result<Services> {
     }
 }
 
-async fn services(config: &Config) -> Result<Services> {
+/// The services as `config` sets them up, running the jobs they claim
+/// themselves through `jobs`.
+async fn services(config: &Config, jobs: Arc<inlet_worker::Executor>) -> Result<Services> {
     Ok(keyed_services(config)
         .await?
+        .with_jobs(jobs)
         .with_outbound(Outbound {
             policy: Arc::new(config.policy.clone()),
             timeout: config.connect_timeout,
@@ -276,11 +279,12 @@ async fn services(config: &Config) -> Result<Services> {
         .with_schedules(config.schedules))
 }
 
-/// Starts the job runner and the schema scheduler in this process.
-fn start_workers(config: &Config, services: &Services) {
+/// Starts the job runner (on the executor the services run their own jobs
+/// with) and the schedulers in this process.
+fn start_workers(config: &Config, services: &Services, jobs: Arc<inlet_worker::Executor>) {
     inlet_worker::Runner::new(
         services.clone(),
-        inlet_worker::registry(),
+        jobs,
         inlet_worker::RunnerConfig {
             workers: config.sync_workers,
             ..Default::default()
@@ -299,8 +303,9 @@ fn start_workers(config: &Config, services: &Services) {
 }
 
 async fn worker(config: Config) -> Result<()> {
-    let services = services(&config).await?;
-    start_workers(&config, &services);
+    let jobs = inlet_worker::Executor::new(inlet_worker::registry());
+    let services = services(&config, jobs.clone()).await?;
+    start_workers(&config, &services, jobs);
     output::stdout(&format!(
         "Inlet worker running {} job slot(s)\n",
         config.sync_workers
@@ -311,7 +316,8 @@ async fn worker(config: Config) -> Result<()> {
 }
 
 async fn serve(config: Config, workers: bool) -> Result<()> {
-    let services = services(&config).await?;
+    let jobs = inlet_worker::Executor::new(inlet_worker::registry());
+    let services = services(&config, jobs.clone()).await?;
     // This node's copy of the search index, following the store's change
     // log; searches wait for nothing else.
     let log: Arc<dyn inlet_core::store::ChangeLog> = services.store().clone();
@@ -349,7 +355,7 @@ async fn serve(config: Config, workers: bool) -> Result<()> {
     .await
     .with_context(|| format!("binding {}", config.listen))?;
     if workers {
-        start_workers(&config, &services);
+        start_workers(&config, &services, jobs);
     }
     let addr = app.local_addr()?;
     output::stdout(&format!(
@@ -401,7 +407,7 @@ async fn create_key(config: Config, args: CreateKey) -> Result<()> {
         .iter()
         .map(|c| CollectionId::parse(c).with_context(|| format!("--collections: bad id {c:?}")))
         .collect::<Result<Vec<_>>>()?;
-    let services = services(&config).await?;
+    let services = keyed_services(&config).await?;
     let created = services
         .create_api_key(
             &Principal::operator(org),

@@ -1,15 +1,15 @@
 //! The runner: a few slots, each claiming one job at a time from the store's
-//! queue, with a heartbeat that renews the job's lease and turns a cancel
-//! request into the job's stop signal.
+//! queue and handing it to the [`Executor`], which every claimed job goes
+//! through.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use inlet_core::model::job::Job;
-use inlet_core::model::job::Lease;
-use inlet_core::service::{JobRun, Services};
+use inlet_core::model::job::{Job, Lease};
+use inlet_core::service::Services;
 
-use crate::kind::Registry;
+use crate::executor::Executor;
+use crate::queue;
 
 /// How many jobs run at once and how often an idle slot looks for work.
 #[derive(Debug, Clone)]
@@ -33,14 +33,15 @@ impl Default for RunnerConfig {
 /// Claims and runs jobs.
 pub struct Runner {
     services: Services,
-    registry: Arc<Registry>,
+    executor: Arc<Executor>,
     config: RunnerConfig,
     node: String,
 }
 
 impl Runner {
-    /// A runner for the registered kinds.
-    pub fn new(services: Services, registry: Registry, config: RunnerConfig) -> Self {
+    /// A runner for the kinds `executor` runs (the executor the services
+    /// were given with `Services::with_jobs`).
+    pub fn new(services: Services, executor: Arc<Executor>, config: RunnerConfig) -> Self {
         let node = format!(
             "{}-{}-{:04x}",
             hostname(),
@@ -49,7 +50,7 @@ impl Runner {
         );
         Self {
             services,
-            registry: Arc::new(registry),
+            executor,
             config,
             node,
         }
@@ -62,7 +63,7 @@ impl Runner {
         let this = Arc::new(self);
         let services = this.services.clone();
         tokio::spawn(async move {
-            let orphans = match services.running_job_workers().await {
+            let orphans = match services.store().running_job_workers().await {
                 Ok(workers) => workers
                     .into_iter()
                     .filter(|w| left_by_a_dead_process(w, &hostname()))
@@ -72,7 +73,7 @@ impl Runner {
                     return;
                 }
             };
-            if let Err(e) = services.resume_jobs_of(&orphans).await {
+            if let Err(e) = queue::resume_jobs_of(&services, &orphans).await {
                 tracing::warn!(error = %e, "resuming jobs of stopped workers failed");
             }
         });
@@ -86,10 +87,10 @@ impl Runner {
 
     async fn slot(&self, slot: usize) {
         let worker = format!("{}/{slot}", self.node);
-        let kinds = self.registry.kinds();
+        let kinds = self.executor.kinds();
         tracing::info!(%worker, "worker started");
         loop {
-            match self.services.claim_next_job(&worker, &kinds).await {
+            match queue::claim_next(&self.services, &worker, &kinds).await {
                 Ok(Some(job)) => self.execute(job, &worker).await,
                 Ok(None) => {
                     tokio::select! {
@@ -106,41 +107,12 @@ impl Runner {
     }
 
     async fn execute(&self, job: Job, worker: &str) {
-        use tracing::Instrument;
-        let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, connection = %job.connection_id, attempt = job.attempts);
-        self.execute_in_span(job, worker).instrument(span).await;
-    }
-
-    async fn execute_in_span(&self, job: Job, worker: &str) {
         let lease = Lease {
             job: job.id,
             worker: worker.to_owned(),
         };
-        match self.services.end_unrun_job(&job, &lease).await {
-            Ok(Some(_)) => return,
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "ending a job failed");
-                return;
-            }
-        }
-        let Some(kind) = self.registry.get(job.kind).cloned() else {
-            return;
-        };
-        let held = self.services.hold_lease(lease.clone());
-        tracing::info!("job started");
-        let mut run = JobRun::new(job.clone(), lease.clone(), held.stop_signal());
-        let outcome = kind.run(&self.services, &mut run).await;
-        let lost = held.lost();
-        drop(held);
-        if lost {
-            tracing::warn!("job lease lost; another worker or a delete took it over");
-            return;
-        }
-        let backoff = kind.backoff(job.attempts);
-        if let Err(e) = self.services.end_job(&job, &lease, outcome, backoff).await {
-            tracing::warn!(error = %e, "ending a job failed");
-        }
+        // The outcome is the job's own (recorded and logged as it ended).
+        let _ = self.executor.execute(&self.services, job, lease).await;
     }
 }
 

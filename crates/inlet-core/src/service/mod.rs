@@ -1,6 +1,6 @@
 //! Use-cases. Handlers of every API dialect call these; they check
-//! permissions, validate, seal secrets and call the store. Workers will call
-//! the same functions.
+//! permissions, validate, seal secrets and call the store. The worker's job
+//! kinds call the same functions.
 
 mod access;
 mod audit;
@@ -12,34 +12,36 @@ mod connection_lists;
 mod connections;
 mod connections_by_name;
 mod documents;
+mod job_executor;
 mod jobs;
 mod keys;
 mod master_key;
 mod orgs;
 mod outbound;
-mod queue;
 mod schedules;
 mod schemas;
 mod search;
 mod secrets;
 mod sessions;
-mod sync;
+mod sources;
 
 use std::sync::Arc;
 
+/// Where callers have always found it; it lives with the rest of a sync.
+pub use crate::sync::SyncSettings;
 pub use access::Credential;
 pub use connection_edits::ConnectionEdit;
 pub use connection_lists::CollectionConnections;
 pub use connections::ConnectionInput;
 pub use connections_by_name::DEFAULT_COLLECTION;
+pub use job_executor::JobExecutor;
 pub use jobs::{JobWatch, SYNC_ATTEMPTS};
 pub use keys::{ApiKeyInput, CreatedKey};
 pub use master_key::{KeyCheck, sealed_key_id};
 pub use orgs::OrgPolicyInput;
-pub use queue::{HeldLease, job_error};
 pub use search::{SearchInput, SearchResult, SearchResults};
 pub use sessions::{ConsoleSession, FAILED_SIGN_INS_RECORDED_PER_MINUTE, SESSION_HOURS};
-pub use sync::SyncSettings;
+pub use sources::OpenedSource;
 
 use crate::connector::{Catalog, Context};
 use crate::crypto::Keyring;
@@ -60,6 +62,9 @@ pub struct Services {
     failed_sign_ins: Arc<crate::throttle::AddressLimiter>,
     /// This node's search index (`None` in a process that serves no search).
     index: Option<Arc<dyn crate::search::Index>>,
+    /// Runs the jobs these services claim themselves (`None` in a process
+    /// that runs no jobs, such as an admin command).
+    jobs: Option<Arc<dyn JobExecutor>>,
 }
 
 impl Services {
@@ -82,7 +87,15 @@ impl Services {
                 crate::throttle::TRACKED_ADDRESSES,
             )),
             index: None,
+            jobs: None,
         }
+    }
+
+    /// Runs the jobs these services claim themselves (an API schema
+    /// refresh) through `jobs`, the worker's executor.
+    pub fn with_jobs(mut self, jobs: Arc<dyn JobExecutor>) -> Self {
+        self.jobs = Some(jobs);
+        self
     }
 
     /// Serves search from `index`, this node's copy.
@@ -124,6 +137,12 @@ impl Services {
         self.jobs_changed.notified().await;
     }
 
+    /// Wakes this process's idle workers: jobs became claimable (queued, or
+    /// freed from a dead worker).
+    pub fn wake_workers(&self) {
+        self.jobs_changed.notify_waiters();
+    }
+
     /// Sets what connectors may reach and how long they may wait.
     pub fn with_outbound(mut self, outbound: Context) -> Self {
         self.outbound = outbound;
@@ -154,39 +173,6 @@ impl Services {
     /// The connector catalog.
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
-    }
-}
-
-/// A claimed job as its runner holds it: the job, its lease, and the cancel
-/// flag the runner's heartbeat raises.
-pub struct JobRun {
-    /// The job as claimed.
-    pub job: crate::model::job::Job,
-    /// Its lease.
-    pub lease: crate::model::job::Lease,
-    cancel: tokio::sync::watch::Receiver<bool>,
-}
-
-impl JobRun {
-    /// Wraps a claimed job; `cancel` turns true when the job should stop.
-    pub fn new(
-        job: crate::model::job::Job,
-        lease: crate::model::job::Lease,
-        cancel: tokio::sync::watch::Receiver<bool>,
-    ) -> Self {
-        Self { job, lease, cancel }
-    }
-
-    /// Whether a stop was asked for.
-    pub fn cancelled(&self) -> bool {
-        *self.cancel.borrow()
-    }
-
-    /// Resolves once a stop is asked for (never, if nobody can ask).
-    pub async fn cancel_signal(&mut self) {
-        if self.cancel.wait_for(|c| *c).await.is_err() {
-            std::future::pending::<()>().await;
-        }
     }
 }
 

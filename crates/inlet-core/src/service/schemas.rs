@@ -1,16 +1,14 @@
 //! Schema discovery as a job kind: a refresh asked for through the API runs
-//! at once, as a job claimed by the caller; scheduled refreshes are queued
-//! for the workers. Either way the store's unique index keeps it to one
+//! at once, as a job claimed by the caller and run by the worker's executor;
+//! scheduled refreshes are queued for the workers. Either way the store's unique index keeps it to one
 //! refresh per connection at a time, across nodes.
 
+use super::Services;
 use super::ensure_switched_on;
-use super::queue::job_error;
-use super::{JobRun, Services};
 use crate::auth::{Principal, Scope};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::ConnectionId;
-use crate::model::connection::Connection;
-use crate::model::job::{JobKind, JobStatus, JobTrigger, Lease, NewJob};
+use crate::model::job::{JobKind, JobTrigger, Lease, NewJob};
 use crate::model::now;
 use crate::model::schema::StoredSchema;
 
@@ -36,6 +34,9 @@ impl Services {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
         ensure_switched_on(&conn, "discover")?;
+        let jobs = self.jobs.clone().ok_or_else(|| {
+            CoreError::Store("this process runs no jobs, so it cannot refresh a schema".into())
+        })?;
         let at = now();
         let worker = format!("api-{}", std::process::id());
         let lease_until = at + self.lease_length();
@@ -65,34 +66,17 @@ impl Services {
             worker,
         };
         // Detached: the job ends and the schema is saved even if the caller
-        // hangs up.
+        // hangs up. It runs the way a worker runs every job.
         let this = self.clone();
-        tokio::spawn(async move {
-            let held = this.hold_lease(lease.clone());
-            let result = this.discover_and_save(&conn).await;
-            drop(held);
-            let (status, error) = match &result {
-                Ok(_) => (JobStatus::Completed, None),
-                Err(e) => (JobStatus::Failed, Some(job_error(e))),
-            };
-            this.store
-                .finish_job(&lease, status, error.as_ref(), now())
-                .await?;
-            result
-        })
-        .await
-        .map_err(|e| CoreError::Store(format!("schema discovery task failed: {e}")))?
-    }
-
-    /// Runs a claimed schema-refresh job (a worker's entry point).
-    pub async fn execute_schema_refresh(&self, run: &mut JobRun) -> CoreResult<JobStatus> {
-        let conn = self
-            .store
-            .get_connection(run.job.org_id, run.job.connection_id)
-            .await?;
-        ensure_switched_on(&conn, "discover")?;
-        self.discover_and_save(&conn).await?;
-        Ok(JobStatus::Completed)
+        tokio::spawn(async move { jobs.run_claimed(&this, job, lease).await })
+            .await
+            .map_err(|e| CoreError::Store(format!("schema discovery task failed: {e}")))??;
+        self.store
+            .get_schema(who.org_id, id)
+            .await?
+            .ok_or(CoreError::Store(
+                "the refreshed schema was not saved".into(),
+            ))
     }
 
     /// Queues a refresh of every `schemaAutoRefresh` schema older than
@@ -112,22 +96,6 @@ impl Services {
             self.jobs_changed.notify_waiters();
         }
         Ok(n)
-    }
-
-    async fn discover_and_save(&self, conn: &Connection) -> CoreResult<StoredSchema> {
-        let source = self.source_config(conn)?;
-        let connector = self.connector(&conn.source_type)?;
-        let ctx = self.outbound_for(conn.org_id).await?;
-        let schema = super::outbound::bounded(&ctx, connector.discover(&ctx, &source)).await?;
-        let at = now();
-        self.store
-            .save_schema(conn.org_id, conn.id, &schema, at)
-            .await?;
-        tracing::info!(connection = %conn.id, "schema discovered");
-        Ok(StoredSchema {
-            schema,
-            discovered_at: at,
-        })
     }
 
     /// How long a job's lease lasts without a heartbeat.

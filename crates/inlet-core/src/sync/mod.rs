@@ -2,8 +2,10 @@
 //! hash, title, indexed text). Kept free of I/O so they run on a blocking
 //! thread and are unit-tested on their own.
 
+mod settings;
 mod text;
 
+pub use settings::SyncSettings;
 pub use text::{index_text, title_of};
 
 use crate::connector::Record;

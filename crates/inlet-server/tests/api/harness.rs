@@ -188,7 +188,8 @@ impl TestApp {
         index_config.memory_bytes = 15_000_000;
         let log: Arc<dyn inlet_core::store::ChangeLog> = store.clone();
         let index = inlet_index::start(log, index_config).unwrap();
-        let services = services.with_index(index.index());
+        let jobs = inlet_worker::Executor::new(inlet_worker::registry());
+        let services = services.with_index(index.index()).with_jobs(jobs.clone());
         let app = Application::build(
             ServerConfig {
                 listen: "127.0.0.1:0".parse().unwrap(),
@@ -204,7 +205,7 @@ impl TestApp {
         if opts.workers > 0 {
             inlet_worker::Runner::new(
                 services.clone(),
-                inlet_worker::registry(),
+                jobs,
                 inlet_worker::RunnerConfig {
                     workers: opts.workers,
                     poll: std::time::Duration::from_millis(100),

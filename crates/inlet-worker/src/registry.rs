@@ -1,4 +1,5 @@
-//! The job-kind contract and the one place kinds are registered.
+//! The job-kind contract and the one place kinds are registered. A new
+//! kind is a file in `jobs/` and a line in [`registry`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,7 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use inlet_core::CoreResult;
 use inlet_core::model::job::{JobKind, JobStatus};
-use inlet_core::service::{JobRun, Services};
+use inlet_core::service::Services;
+
+use crate::job_run::JobRun;
 
 /// One kind of background job.
 #[async_trait]
@@ -52,8 +55,8 @@ impl Registry {
 /// Every built-in job kind.
 pub fn registry() -> Registry {
     let mut r = Registry::default();
-    r.register(Arc::new(crate::schema_refresh::SchemaRefresh));
-    r.register(Arc::new(crate::sync::Sync));
+    r.register(Arc::new(crate::jobs::SchemaRefresh));
+    r.register(Arc::new(crate::jobs::Sync));
     r
 }
 
