@@ -5,16 +5,19 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use inlet_core::auth::Scope;
+use inlet_core::CoreResult;
+use inlet_core::auth::{Principal, Scope};
 use inlet_core::ids::ConnectionId;
-use inlet_core::list::{ConnectionFilter, ConnectionSort, JobFilter, PageRequest, SortOrder};
-use inlet_core::model::job::JobStatus;
+use inlet_core::list::{ConnectionFilter, ConnectionSort, JobFilter, Page, PageRequest, SortOrder};
+use inlet_core::model::connection::{Connection, ConnectionCounts};
+use inlet_core::model::job::{Job, JobStatus};
 use inlet_core::model::now;
 use inlet_core::model::wire::WireEnum;
-use maud::html;
+use maud::{Markup, html};
 
+use super::connections::connections_table;
 use super::jobs::jobs_table;
-use super::layout::{Section, badge, page, when};
+use super::layout::{Section, badge, page};
 use super::session::{Session, failure};
 use crate::state::AppState;
 
@@ -24,104 +27,81 @@ const NEWEST_CONNECTIONS: u32 = 20;
 const RECENT_JOBS: u32 = 10;
 const FAILED_JOBS: u32 = 5;
 
+/// What the overview shows, read through the services.
+struct Overview {
+    counts: ConnectionCounts,
+    /// The newest connections.
+    newest: Page<Connection>,
+    /// The organization's latest jobs.
+    recent: Vec<Job>,
+    /// Its failed jobs, newest first, and how many in all.
+    failed: Page<Job>,
+    /// The names of the connections those jobs belong to.
+    names: HashMap<ConnectionId, String>,
+}
+
+impl Overview {
+    /// Reads the counts, the newest connections and the recent and failed
+    /// jobs, then the names of those jobs' connections.
+    async fn read(state: &AppState, who: &Principal) -> CoreResult<Self> {
+        let services = &state.services;
+        let first = |page_size| PageRequest { page: 1, page_size };
+        let failed_filter = JobFilter {
+            status: Some(JobStatus::Failed),
+            ..JobFilter::default()
+        };
+        let newest = ConnectionFilter {
+            sort: ConnectionSort::CreatedAt,
+            order: SortOrder::Desc,
+            ..ConnectionFilter::default()
+        };
+        // Counted and paged by the store: the overview reads a few dozen rows
+        // however many connections and jobs the organization has.
+        let (counts, newest, recent, failed) = tokio::try_join!(
+            services.connection_counts(who),
+            services.list_connections(who, newest, first(NEWEST_CONNECTIONS)),
+            services.latest_org_jobs(who, JobFilter::default(), RECENT_JOBS),
+            services.list_org_jobs(who, failed_filter, first(FAILED_JOBS)),
+        )?;
+        let mut ids: Vec<ConnectionId> = recent
+            .iter()
+            .chain(&failed.items)
+            .map(|j| j.connection_id)
+            .collect();
+        ids.sort_unstable_by_key(|id| id.0);
+        ids.dedup();
+        let names = services.connection_names(who, &ids).await?;
+        Ok(Self {
+            counts,
+            newest,
+            recent,
+            failed,
+            names: names.into_iter().collect(),
+        })
+    }
+}
+
 /// `GET /`
 pub async fn overview(State(state): State<AppState>, session: Session) -> Response {
-    let who = &session.who;
-    let services = &state.services;
-    let first = |page_size| PageRequest { page: 1, page_size };
-    let failed_filter = JobFilter {
-        status: Some(JobStatus::Failed),
-        ..JobFilter::default()
-    };
-    let newest = ConnectionFilter {
-        sort: ConnectionSort::CreatedAt,
-        order: SortOrder::Desc,
-        ..ConnectionFilter::default()
-    };
-    // Counted and paged by the store: the overview reads a few dozen rows
-    // however many connections and jobs the organization has.
-    let (counts, newest, recent, failed) = match tokio::try_join!(
-        services.connection_counts(who),
-        services.list_connections(who, newest, first(NEWEST_CONNECTIONS)),
-        services.latest_org_jobs(who, JobFilter::default(), RECENT_JOBS),
-        services.list_org_jobs(who, failed_filter, first(FAILED_JOBS)),
-    ) {
-        Ok(read) => read,
-        Err(e) => return failure(e),
-    };
-    let mut ids: Vec<ConnectionId> = recent
-        .iter()
-        .chain(&failed.items)
-        .map(|j| j.connection_id)
-        .collect();
-    ids.sort_unstable_by_key(|id| id.0);
-    ids.dedup();
-    let names: HashMap<ConnectionId, String> = match services.connection_names(who, &ids).await {
-        Ok(n) => n.into_iter().collect(),
+    let Overview {
+        counts,
+        newest,
+        recent,
+        failed,
+        names,
+    } = match Overview::read(&state, &session.who).await {
+        Ok(o) => o,
         Err(e) => return failure(e),
     };
     let t = now();
     let body = html! {
         h1 { "Overview" }
-        section.cards aria-label="Connections by status" {
-            div.card {
-                div.n { (counts.total()) }
-                div.label { "connections" }
-            }
-            div.card {
-                div.n { (counts.alive) }
-                div.label { "alive (searched)" }
-            }
-            div.card {
-                div.n { (failed.total) }
-                div.label { "failed jobs" }
-            }
-            @for (status, n) in &counts.by_status {
-                a.card href={"/connections?status=" (status.as_str())} {
-                    div.n { (n) }
-                    div.label { (badge(status.as_str())) }
-                }
-            }
-        }
+        (status_cards(&counts, failed.total))
         @if newest.items.is_empty() {
-            div.empty {
-                p { strong { "No connections yet." } }
-                @if session.can(Scope::Write) {
-                    p {
-                        a href="/connections/new" { "Create your first connection" }
-                        " from the catalog of source types, or with "
-                        code { "inlet connections create" } "."
-                    }
-                } @else {
-                    p { "Connections appear here once someone with a write key creates them." }
-                }
-            }
+            (no_connections(&session))
         } @else {
             h2 { "Newest connections" }
-            div.table-wrap {
-                table {
-                    thead {
-                        tr {
-                            th scope="col" { "Name" }
-                            th scope="col" { "Status" }
-                            th scope="col" { "Type" }
-                            th scope="col" { "Documents" }
-                            th scope="col" { "Last sync" }
-                        }
-                    }
-                    tbody {
-                        @for c in &newest.items {
-                            tr {
-                                td { a href={"/connections/" (c.id)} { (c.name.as_str()) } }
-                                td { (badge(c.status.as_str())) }
-                                td { (c.source_type) }
-                                td { (c.document_count) }
-                                td { (when(c.last_synced_at, t)) }
-                            }
-                        }
-                    }
-                }
-            }
+            (connections_table(&newest.items, t))
         }
         h2 #failed-jobs { "Failed jobs" }
         @if failed.items.is_empty() {
@@ -137,4 +117,50 @@ pub async fn overview(State(state): State<AppState>, session: Session) -> Respon
         }
     };
     page("Overview", Section::Overview, &session, body).into_response()
+}
+
+/// The cards: connections, alive ones, failed jobs, then one per status
+/// linking to the list of that status.
+fn status_cards(counts: &ConnectionCounts, failed_jobs: u64) -> Markup {
+    html! {
+        section.cards aria-label="Connections by status" {
+            div.card {
+                div.n { (counts.total()) }
+                div.label { "connections" }
+            }
+            div.card {
+                div.n { (counts.alive) }
+                div.label { "alive (searched)" }
+            }
+            div.card {
+                div.n { (failed_jobs) }
+                div.label { "failed jobs" }
+            }
+            @for (status, n) in &counts.by_status {
+                a.card href={"/connections?status=" (status.as_str())} {
+                    div.n { (n) }
+                    div.label { (badge(status.as_str())) }
+                }
+            }
+        }
+    }
+}
+
+/// The empty state of an organization without connections: where to create
+/// one, or for a read-only key who can.
+fn no_connections(session: &Session) -> Markup {
+    html! {
+        div.empty {
+            p { strong { "No connections yet." } }
+            @if session.can(Scope::Write) {
+                p {
+                    a href="/connections/new" { "Create your first connection" }
+                    " from the catalog of source types, or with "
+                    code { "inlet connections create" } "."
+                }
+            } @else {
+                p { "Connections appear here once someone with a write key creates them." }
+            }
+        }
+    }
 }
