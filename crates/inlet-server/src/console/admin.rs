@@ -11,11 +11,13 @@ use inlet_core::CoreError;
 use inlet_core::auth::Scope;
 use inlet_core::ids::{ApiKeyId, CollectionId};
 use inlet_core::list::PageRequest;
-use inlet_core::model::audit::{AuditAction, AuditFilter};
+use inlet_core::model::api_key::ApiKey;
+use inlet_core::model::audit::{AuditAction, AuditEvent, AuditFilter};
+use inlet_core::model::collection::Collection;
 use inlet_core::model::wire::WireEnum;
 use inlet_core::model::{Timestamp, now};
 use inlet_core::service::ApiKeyInput;
-use maud::html;
+use maud::{Markup, html};
 
 use super::layout::{Section, page, pager, when};
 use super::session::{Session, SessionForm, failure};
@@ -120,6 +122,9 @@ pub async fn keys(
     keys_page(&state, &session, &q, None).await
 }
 
+/// The keys page: a key just created (its name and secret, shown once), a
+/// page of the organization's keys with their revoke buttons, and the form
+/// that creates one.
 async fn keys_page(
     state: &AppState,
     session: &Session,
@@ -140,14 +145,7 @@ async fn keys_page(
         Ok(read) => read,
         Err(e) => return failure(e),
     };
-    let t = now();
     let csrf = session.csrf();
-    let collection_name = |id: &CollectionId| {
-        collections
-            .iter()
-            .find(|c| c.id == *id)
-            .map_or_else(|| id.to_string(), |c| c.name.as_str().to_owned())
-    };
     let body = html! {
         h1 { "API keys" }
         @if let Some((name, secret)) = &created {
@@ -157,12 +155,36 @@ async fn keys_page(
                 input #new-key type="text" readonly value=(secret);
             }
         }
+        (keys_table(&list.items, &collections, session, &csrf))
+        (pager("/keys", q, list.request, list.total_pages()))
+        h2 { "New key" }
+        (new_key_form(&collections, &csrf))
+    };
+    page("API keys", Section::Keys, session, body).into_response()
+}
+
+/// A page of keys: name (marking the one signed in with), prefix, scopes,
+/// collections, age, and whether revoked, expired or still revocable.
+fn keys_table(
+    keys: &[ApiKey],
+    collections: &[Collection],
+    session: &Session,
+    csrf: &str,
+) -> Markup {
+    let t = now();
+    let collection_name = |id: &CollectionId| {
+        collections
+            .iter()
+            .find(|c| c.id == *id)
+            .map_or_else(|| id.to_string(), |c| c.name.as_str().to_owned())
+    };
+    html! {
         div.table-wrap { table {
             thead { tr {
                 th scope="col" { "Name" } th scope="col" { "Starts with" } th scope="col" { "Scopes" }
                 th scope="col" { "Collections" } th scope="col" { "Created" } th scope="col" { "State" }
             } }
-            tbody { @for k in &list.items { tr {
+            tbody { @for k in keys { tr {
                 td {
                     (k.name)
                     // Revoking it ends this session too.
@@ -188,8 +210,13 @@ async fn keys_page(
                 }
             } } }
         } }
-        (pager("/keys", q, list.request, list.total_pages()))
-        h2 { "New key" }
+    }
+}
+
+/// The form that creates a key: its name, scopes (read checked), the
+/// collections it is limited to, and an optional last day.
+fn new_key_form(collections: &[Collection], csrf: &str) -> Markup {
+    html! {
         form.stack.form method="post" action="/keys" {
             input type="hidden" name="csrf" value=(csrf);
             div { label for="key-name" { "Name" } input #key-name type="text" name="name" required; }
@@ -205,7 +232,7 @@ async fn keys_page(
             @if !collections.is_empty() {
                 fieldset {
                     legend { "Collections " span.hint { "(none checked: all of them)" } }
-                    @for c in &collections {
+                    @for c in collections {
                         div.check {
                             input id={"collection-" (c.id)} type="checkbox" name={"collection." (c.id)};
                             label for={"collection-" (c.id)} { (c.name.as_str()) }
@@ -220,8 +247,7 @@ async fn keys_page(
             }
             button type="submit" { "Create key" }
         }
-    };
-    page("API keys", Section::Keys, session, body).into_response()
+    }
 }
 
 /// `POST /keys`: creates a key and shows its secret, once.
@@ -298,41 +324,9 @@ pub async fn audit(
     session: Session,
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let value = |k: &str| q.get(k).cloned().unwrap_or_default();
-    let filled = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let action = match filled("action")
-        .map(|a| AuditAction::parse_field(a, "action"))
-        .transpose()
-    {
-        Ok(a) => a,
+    let filter = match audit_filter(&q) {
+        Ok(f) => f,
         Err(e) => return failure(e),
-    };
-    let actor = match filled("actor")
-        .map(|a| {
-            ApiKeyId::parse(a)
-                .ok_or_else(|| CoreError::invalid("actor", "must be a key id such as key_2"))
-        })
-        .transpose()
-    {
-        Ok(a) => a,
-        Err(e) => return failure(e),
-    };
-    // "From" is the start of its day; "to" takes in the whole of its day.
-    let since = match filled("since").map(|d| day_start(d, "since")).transpose() {
-        Ok(at) => at,
-        Err(e) => return failure(e),
-    };
-    let until = match filled("until").map(|d| day_after(d, "until")).transpose() {
-        Ok(at) => at,
-        Err(e) => return failure(e),
-    };
-    let filter = AuditFilter {
-        actions: action.into_iter().collect(),
-        object_id: filled("objectId").map(str::to_owned),
-        actor_key_id: actor,
-        since,
-        until,
-        ..AuditFilter::default()
     };
     let at = paging(&q);
     let (events, keys) = match tokio::try_join!(
@@ -351,9 +345,52 @@ pub async fn audit(
         Ok(read) => read,
         Err(e) => return failure(e),
     };
-    let t = now();
     let body = html! {
         h1 { "Audit log" }
+        (audit_filters(&q, &keys.items))
+        @if events.items.is_empty() {
+            div.empty { p { "No events match." } }
+        } @else {
+            (events_table(&events.items))
+            p.hint { (events.total) " events" }
+            (pager("/audit", &q, events.request, events.total_pages()))
+        }
+    };
+    page("Audit log", Section::Audit, &session, body).into_response()
+}
+
+/// The audit filter of the page's query: an action, an object, the key that
+/// acted, and the days from and to (both taken in whole); a bad one is an
+/// error naming its field.
+fn audit_filter(q: &BTreeMap<String, String>) -> Result<AuditFilter, CoreError> {
+    let filled = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    let action = filled("action")
+        .map(|a| AuditAction::parse_field(a, "action"))
+        .transpose()?;
+    let actor = filled("actor")
+        .map(|a| {
+            ApiKeyId::parse(a)
+                .ok_or_else(|| CoreError::invalid("actor", "must be a key id such as key_2"))
+        })
+        .transpose()?;
+    // "From" is the start of its day; "to" takes in the whole of its day.
+    let since = filled("since").map(|d| day_start(d, "since")).transpose()?;
+    let until = filled("until").map(|d| day_after(d, "until")).transpose()?;
+    Ok(AuditFilter {
+        actions: action.into_iter().collect(),
+        object_id: filled("objectId").map(str::to_owned),
+        actor_key_id: actor,
+        since,
+        until,
+        ..AuditFilter::default()
+    })
+}
+
+/// The audit log's filter form, each field showing its value in `q`; the
+/// actors to choose from are `keys`.
+fn audit_filters(q: &BTreeMap<String, String>, keys: &[ApiKey]) -> Markup {
+    let value = |k: &str| q.get(k).cloned().unwrap_or_default();
+    html! {
         form.filters method="get" action="/audit" role="search" {
             div {
                 label for="action" { "Action" }
@@ -369,7 +406,7 @@ pub async fn audit(
                 label for="actor" { "By key" }
                 select #actor name="actor" {
                     option value="" { "anyone" }
-                    @for k in &keys.items {
+                    @for k in keys {
                         option value=(k.id) selected[value("actor") == k.id.to_string()] { (k.name) " (" (k.id) ")" }
                     }
                 }
@@ -378,25 +415,26 @@ pub async fn audit(
             div { label for="until" { "To" } input #until type="date" name="until" value=(value("until")); }
             button type="submit" { "Apply" }
         }
-        @if events.items.is_empty() {
-            div.empty { p { "No events match." } }
-        } @else {
-            div.table-wrap { table {
-                thead { tr { th scope="col" { "When" } th scope="col" { "Action" } th scope="col" { "Object" } th scope="col" { "By" } th scope="col" { "What changed" } th scope="col" { "From" } } }
-                tbody { @for e in &events.items { tr {
-                    td { (when(Some(e.at), t)) }
-                    td { code { (e.action) } }
-                    td { (e.object_id.as_deref().unwrap_or("—")) }
-                    td { (e.actor.key_name) @if let Some(u) = e.actor.user_id { " (" (u) ")" } }
-                    td { code { (serde_json::Value::Object(e.summary.clone())) } }
-                    td { (e.origin.client_addr.as_deref().unwrap_or("—")) }
-                } } }
-            } }
-            p.hint { (events.total) " events" }
-            (pager("/audit", &q, events.request, events.total_pages()))
-        }
-    };
-    page("Audit log", Section::Audit, &session, body).into_response()
+    }
+}
+
+/// A page of audit events: when, the action, its object, who, what changed
+/// and from which address.
+fn events_table(events: &[AuditEvent]) -> Markup {
+    let t = now();
+    html! {
+        div.table-wrap { table {
+            thead { tr { th scope="col" { "When" } th scope="col" { "Action" } th scope="col" { "Object" } th scope="col" { "By" } th scope="col" { "What changed" } th scope="col" { "From" } } }
+            tbody { @for e in events { tr {
+                td { (when(Some(e.at), t)) }
+                td { code { (e.action) } }
+                td { (e.object_id.as_deref().unwrap_or("—")) }
+                td { (e.actor.key_name) @if let Some(u) = e.actor.user_id { " (" (u) ")" } }
+                td { code { (serde_json::Value::Object(e.summary.clone())) } }
+                td { (e.origin.client_addr.as_deref().unwrap_or("—")) }
+            } } }
+        } }
+    }
 }
 
 /// A `YYYY-MM-DD` day's start, UTC; a bad day is an error naming `field`.
