@@ -112,62 +112,7 @@ impl ApiError {
         use ProblemKind as K;
         use StatusCode as S;
         match self {
-            ApiError::Core(e) => match e {
-                CoreError::NotFound(what) => {
-                    Problem::new(S::NOT_FOUND, K::NotFound, format!("{what} not found"))
-                }
-                CoreError::Invalid { field, message } => Problem {
-                    field: Some(field.clone()),
-                    ..Problem::new(
-                        S::BAD_REQUEST,
-                        K::InvalidRequest,
-                        format!("{field}: {message}"),
-                    )
-                },
-                CoreError::Conflict(m) => Problem::new(S::CONFLICT, K::Conflict, m.clone()),
-                CoreError::JobActive { kind, .. } => Problem::new(
-                    S::CONFLICT,
-                    match kind {
-                        JobKind::Sync => K::SyncInProgress,
-                        JobKind::SchemaRefresh => K::Conflict,
-                    },
-                    e.to_string(),
-                ),
-                CoreError::Source(e) => {
-                    Problem::new(S::BAD_REQUEST, K::Source(e.code()), e.to_string())
-                }
-                CoreError::Discovery(e) => {
-                    Problem::new(S::BAD_REQUEST, K::Discovery(e.code()), e.to_string())
-                }
-                CoreError::SyncFailed(m) => {
-                    Problem::new(S::INTERNAL_SERVER_ERROR, K::SyncFailed, m.clone())
-                }
-                CoreError::IndexBehind { .. } => Problem {
-                    retry_after: Some(1),
-                    ..Problem::new(
-                        S::SERVICE_UNAVAILABLE,
-                        K::Unavailable("index_behind"),
-                        e.to_string(),
-                    )
-                },
-                CoreError::SearchUnavailable(m) => Problem {
-                    retry_after: Some(1),
-                    ..Problem::new(
-                        S::SERVICE_UNAVAILABLE,
-                        K::Unavailable("search_unavailable"),
-                        m.clone(),
-                    )
-                },
-                CoreError::Unauthorized(m) => {
-                    Problem::new(S::UNAUTHORIZED, K::Unauthorized, m.clone())
-                }
-                CoreError::Forbidden(m) => Problem::new(S::FORBIDDEN, K::Forbidden, m.clone()),
-                CoreError::Store(_) | CoreError::Crypto(_) => Problem::new(
-                    S::INTERNAL_SERVER_ERROR,
-                    K::Internal,
-                    "internal error; see the server log",
-                ),
-            },
+            ApiError::Core(e) => core_problem(e),
             ApiError::BadRequest(m) => Problem::new(S::BAD_REQUEST, K::InvalidRequest, m.clone()),
             ApiError::PayloadTooLarge => Problem::new(
                 S::PAYLOAD_TOO_LARGE,
@@ -204,6 +149,65 @@ impl ApiError {
                 )
             },
         }
+    }
+}
+
+/// The problem of a service's error: its status, kind and safe message
+/// (store and crypto failures only say to see the server log).
+fn core_problem(e: &CoreError) -> Problem {
+    use ProblemKind as K;
+    use StatusCode as S;
+    match e {
+        CoreError::NotFound(what) => {
+            Problem::new(S::NOT_FOUND, K::NotFound, format!("{what} not found"))
+        }
+        CoreError::Invalid { field, message } => Problem {
+            field: Some(field.clone()),
+            ..Problem::new(
+                S::BAD_REQUEST,
+                K::InvalidRequest,
+                format!("{field}: {message}"),
+            )
+        },
+        CoreError::Conflict(m) => Problem::new(S::CONFLICT, K::Conflict, m.clone()),
+        CoreError::JobActive { kind, .. } => Problem::new(
+            S::CONFLICT,
+            match kind {
+                JobKind::Sync => K::SyncInProgress,
+                JobKind::SchemaRefresh => K::Conflict,
+            },
+            e.to_string(),
+        ),
+        CoreError::Source(e) => Problem::new(S::BAD_REQUEST, K::Source(e.code()), e.to_string()),
+        CoreError::Discovery(e) => {
+            Problem::new(S::BAD_REQUEST, K::Discovery(e.code()), e.to_string())
+        }
+        CoreError::SyncFailed(m) => {
+            Problem::new(S::INTERNAL_SERVER_ERROR, K::SyncFailed, m.clone())
+        }
+        CoreError::IndexBehind { .. } => Problem {
+            retry_after: Some(1),
+            ..Problem::new(
+                S::SERVICE_UNAVAILABLE,
+                K::Unavailable("index_behind"),
+                e.to_string(),
+            )
+        },
+        CoreError::SearchUnavailable(m) => Problem {
+            retry_after: Some(1),
+            ..Problem::new(
+                S::SERVICE_UNAVAILABLE,
+                K::Unavailable("search_unavailable"),
+                m.clone(),
+            )
+        },
+        CoreError::Unauthorized(m) => Problem::new(S::UNAUTHORIZED, K::Unauthorized, m.clone()),
+        CoreError::Forbidden(m) => Problem::new(S::FORBIDDEN, K::Forbidden, m.clone()),
+        CoreError::Store(_) | CoreError::Crypto(_) => Problem::new(
+            S::INTERNAL_SERVER_ERROR,
+            K::Internal,
+            "internal error; see the server log",
+        ),
     }
 }
 
