@@ -318,161 +318,243 @@ fn all_text(outs: &[&Output]) -> String {
         .collect()
 }
 
-#[tokio::test]
-async fn login_profiles_catalog_fields_keys_and_orgs() {
-    let data = tempfile::tempdir().unwrap();
-    let (server, base) = serve(inlet(data.path(), "serve"), KEY);
-    let db = common::TempDb::create("inlet_cli_fields").await;
-    common::big_table(&db, 3).await;
-    let cfg = data.path().join("client").join("config.toml");
-    let mut outs = Vec::new();
+/// Asserts that none of `outs` shows a password the tests send, or the key.
+fn assert_no_secret(outs: &[&Output]) {
+    let text = all_text(outs);
+    for secret in ["pw-argv-secret", "pw-stdin-secret", "pw-file-secret", KEY] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}
 
-    // A key the server refuses is not saved.
-    let out = profiled(
-        &cfg,
-        "inl_not_a_key\n",
-        &["login", "--url", &base, "--api-key-stdin"],
-    );
-    fails(&out, 4);
-    assert!(!cfg.exists());
-    // Without --api-key-stdin and off a terminal, login asks for it.
-    let err = fails(&profiled(&cfg, "", &["login", "--url", &base]), 2);
+/// A server, and the file of the client's profiles beside it (written by
+/// `inlet login`).
+struct Profiles {
+    data: tempfile::TempDir,
+    server: common::Process,
+    base: String,
+    cfg: std::path::PathBuf,
+}
+
+impl Profiles {
+    /// A server; no profile yet.
+    fn start() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let (server, base) = serve(inlet(data.path(), "serve"), KEY);
+        let cfg = data.path().join("client").join("config.toml");
+        Self {
+            data,
+            server,
+            base,
+            cfg,
+        }
+    }
+
+    /// A server, its key saved as the default profile.
+    fn logged_in() -> Self {
+        let p = Self::start();
+        ok(&p.login(KEY));
+        p
+    }
+
+    /// `inlet login --url <base> --api-key-stdin` with `key` on standard input.
+    fn login(&self, key: &str) -> Output {
+        self.run(
+            &format!("{key}\n"),
+            &["login", "--url", &self.base, "--api-key-stdin"],
+        )
+    }
+
+    /// `inlet <args>` with the profiles, `stdin` piped in.
+    fn run(&self, stdin: &str, args: &[&str]) -> Output {
+        profiled(&self.cfg, stdin, args)
+    }
+
+    fn stop(self) {
+        self.server.stop();
+    }
+}
+
+/// A server with the default profile logged in, a PostgreSQL database with
+/// a table `big` of 3 rows, and a collection for its connection.
+struct Warehouse {
+    p: Profiles,
+    db: common::TempDb,
+    col: String,
+}
+
+impl Warehouse {
+    async fn start() -> Self {
+        let p = Profiles::logged_in();
+        let db = common::TempDb::create("inlet_cli_fields").await;
+        common::big_table(&db, 3).await;
+        let col = ok(&p.run("", &["collections", "create", "Ops", "-q"]));
+        let col = col.trim().to_owned();
+        Self { p, db, col }
+    }
+
+    /// `inlet connections create` of a PostgreSQL connection `wh` to the
+    /// database, every field but the password given, then `extra`.
+    fn create(&self, stdin: &str, extra: &[&str]) -> Output {
+        let database = format!("database={}", self.db.name);
+        let mut args = vec![
+            "connections",
+            "create",
+            "--type",
+            "postgresql",
+            "--name",
+            "wh",
+            "--collection",
+            &self.col,
+            "--field",
+            "host=127.0.0.1",
+            "--field",
+            "port=5432",
+            "--field",
+            &database,
+            "--field",
+            "username=postgres",
+            "--field",
+            "sslmode=disable",
+        ];
+        args.extend_from_slice(extra);
+        self.p.run(stdin, &args)
+    }
+
+    /// Creates the connection with its password from standard input, tested
+    /// first, scheduled at 03:00; returns its id and the output.
+    fn connection(&self) -> (String, Output) {
+        let out = self.create(
+            "pw-stdin-secret\n",
+            &[
+                "--password-stdin",
+                "--test",
+                "--config",
+                "schedule=0 3 * * *",
+                "-q",
+            ],
+        );
+        let conn = ok(&out).trim().to_owned();
+        (conn, out)
+    }
+
+    async fn stop(self) {
+        self.p.stop();
+        self.db.drop().await;
+    }
+}
+
+/// `inlet login`: a key the server refuses is not saved; off a terminal
+/// without `--api-key-stdin` it asks for that flag; the right key is saved
+/// with the URL, in a file only its owner may read, and not shown.
+#[test]
+fn login_saves_only_a_key_the_server_accepts_readable_by_its_owner() {
+    let p = Profiles::start();
+    fails(&p.login("inl_not_a_key"), 4);
+    assert!(!p.cfg.exists());
+    let err = fails(&p.run("", &["login", "--url", &p.base]), 2);
     assert!(err.contains("--api-key-stdin"), "{err}");
-    // The right key is saved, readable by its owner only.
-    let out = profiled(
-        &cfg,
-        &format!("{KEY}\n"),
-        &["login", "--url", &base, "--api-key-stdin"],
-    );
+    let out = p.login(KEY);
     assert!(ok(&out).contains("as profile \"default\""));
-    outs.push(out);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&cfg).unwrap().permissions().mode();
+        let mode = std::fs::metadata(&p.cfg).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    assert!(std::fs::read_to_string(&cfg).unwrap().contains(&base));
+    assert!(std::fs::read_to_string(&p.cfg).unwrap().contains(&p.base));
+    assert_no_secret(&[&out]);
+    p.stop();
+}
 
-    // Commands use the default profile; a profile that does not exist is a
-    // usage error that says how to make it.
-    let col = ok(&profiled(&cfg, "", &["collections", "create", "Ops", "-q"]));
-    let col = col.trim().to_owned();
+/// Commands use the default profile; a profile that does not exist is a
+/// usage error saying how to make it; logging out forgets the key.
+#[test]
+fn commands_use_the_default_profile_until_logout_forgets_it() {
+    let p = Profiles::logged_in();
+    ok(&p.run("", &["collections", "create", "Ops", "-q"]));
     let err = fails(
-        &profiled(&cfg, "", &["--profile", "staging", "collections", "list"]),
+        &p.run("", &["--profile", "staging", "collections", "list"]),
         2,
     );
     assert!(err.contains("inlet login --profile staging"), "{err}");
+    ok(&p.run("", &["logout"]));
+    let err = fails(&p.run("", &["collections", "list"]), 2);
+    assert!(err.contains("inlet login"), "{err}");
+    p.stop();
+}
 
-    // The catalog describes the fields.
-    let out = ok(&profiled(&cfg, "", &["sources", "show", "postgresql"]));
+/// `inlet sources show` describes a source type's fields, marking the
+/// secret ones.
+#[test]
+fn the_catalog_describes_the_fields_and_marks_secrets() {
+    let p = Profiles::logged_in();
+    let out = ok(&p.run("", &["sources", "show", "postgresql"]));
     assert!(
         out.lines()
             .any(|l| l.trim_start().starts_with("password") && l.contains("secret")),
         "{out}"
     );
+    p.stop();
+}
 
-    // A secret on the command line is refused, and not repeated.
-    let base_args = [
-        "connections",
-        "create",
-        "--type",
-        "postgresql",
-        "--name",
-        "wh",
-        "--collection",
-        &col,
-        "--field",
-        "host=127.0.0.1",
-        "--field",
-        "port=5432",
-        "--field",
-        &format!("database={}", db.name),
-        "--field",
-        "username=postgres",
-        "--field",
-        "sslmode=disable",
-    ];
-    let with = |extra: &[&str]| -> Vec<String> {
-        base_args
-            .iter()
-            .chain(extra)
-            .map(|s| (*s).to_owned())
-            .collect()
-    };
-    let argv = with(&["--field", "password=pw-argv-secret"]);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let out = profiled(&cfg, "", &argv);
-    let err = fails(&out, 2);
+/// `inlet connections create`: a secret on the command line is refused and
+/// not repeated; missing required fields, unknown fields and values of the
+/// wrong type are named (exit 2); the password from standard input, tested
+/// first, makes an active connection with its fields, config and next sync.
+#[tokio::test]
+async fn connections_create_refuses_secrets_in_arguments_and_reads_them_from_stdin() {
+    let w = Warehouse::start().await;
+    let argv = w.create("", &["--field", "password=pw-argv-secret"]);
+    let err = fails(&argv, 2);
     assert!(err.contains("password is secret"), "{err}");
-    outs.push(out);
-    // Missing required ones, off a terminal: named, exit 2.
-    let argv = with(&[]);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let err = fails(&profiled(&cfg, "", &argv), 2);
+    let err = fails(&w.create("", &[]), 2);
     assert!(err.contains("missing required field(s) password"), "{err}");
-    // A field the source type does not have, or a value of the wrong type.
-    let argv = with(&["--field", "colour=blue"]);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let err = fails(&profiled(&cfg, "", &argv), 2);
+    let err = fails(&w.create("", &["--field", "colour=blue"]), 2);
     assert!(err.contains("--field colour: no such field"), "{err}");
-    // From standard input, tested first: created and active.
-    let argv = with(&[
-        "--password-stdin",
-        "--test",
-        "--config",
-        "schedule=0 3 * * *",
-        "-q",
-    ]);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let out = profiled(&cfg, "pw-stdin-secret\n", &argv);
-    let conn = ok(&out).trim().to_owned();
+    let (conn, created) = w.connection();
     assert!(conn.starts_with("sc_"), "{conn}");
-    outs.push(out);
-    let out = profiled(&cfg, "", &["connections", "show", &conn, "--json"]);
-    let shown: Value = serde_json::from_str(&ok(&out)).unwrap();
-    outs.push(out);
+    let show = w.p.run("", &["connections", "show", &conn, "--json"]);
+    let shown: Value = serde_json::from_str(&ok(&show)).unwrap();
     let c = &shown["sourceConnection"];
     assert_eq!(c["status"], "active");
     assert_eq!(c["secretFieldsSet"], json!(["password"]));
     assert_eq!(c["credentials"]["port"], 5432);
     assert_eq!(c["config"]["schedule"], "0 3 * * *");
     assert!(c["nextSyncAt"].is_string(), "{c}");
+    assert_no_secret(&[&argv, &created, &show]);
+    w.stop().await;
+}
 
-    // Credentials: a file for the secret; the other fields keep their values.
+/// `inlet connections set-credentials`: the secret from a file (never an
+/// argument); the other fields keep their values; a weaker TLS mode needs
+/// the password again (the rule of every API); with `--test` a failing
+/// test changes nothing and a passing one is recorded.
+#[tokio::test]
+async fn set_credentials_reads_secrets_from_files_and_tests_before_saving() {
+    let w = Warehouse::start().await;
+    let (conn, _) = w.connection();
     let set_credentials = |args: &[&str]| {
         let mut all = vec!["connections", "set-credentials", conn.as_str()];
         all.extend_from_slice(args);
-        profiled(&cfg, "", &all)
+        w.p.run("", &all)
     };
-    let pw = data.path().join("pw");
+    let pw = w.p.data.path().join("pw");
     std::fs::write(&pw, "pw-file-secret\n").unwrap();
-    let out = set_credentials(&["--field", &format!("password=@{}", pw.display())]);
-    assert!(ok(&out).contains("changed password"));
-    outs.push(out);
+    let from_file = set_credentials(&["--field", &format!("password=@{}", pw.display())]);
+    assert!(ok(&from_file).contains("changed password"));
     let err = fails(&set_credentials(&["--field", "password=x"]), 2);
     assert!(err.contains("password is secret"), "{err}");
-    // A weaker TLS mode moves where the password may be read: it must be
-    // given again (the same rule as every API).
     let err = fails(&set_credentials(&["--field", "sslmode=prefer"]), 1);
     assert!(err.contains("credentials.password"), "{err}");
     let pw_again = format!("password=@{}", pw.display());
     let out = set_credentials(&["--field", "sslmode=prefer", "--field", &pw_again, "--json"]);
     let after: Value = serde_json::from_str(&ok(&out)).unwrap();
-    assert_eq!(
-        after["sourceConnection"]["credentials"]["sslmode"],
-        "prefer"
-    );
-    assert_eq!(
-        after["sourceConnection"]["credentials"]["host"],
-        "127.0.0.1"
-    );
-    assert_eq!(
-        after["sourceConnection"]["secretFieldsSet"],
-        json!(["password"])
-    );
-    ok(&profiled(&cfg, "", &["connections", "test", &conn]));
-    // --test: a failing test changes nothing; a passing one is recorded.
+    let c = &after["sourceConnection"];
+    assert_eq!(c["credentials"]["sslmode"], "prefer");
+    assert_eq!(c["credentials"]["host"], "127.0.0.1");
+    assert_eq!(c["secretFieldsSet"], json!(["password"]));
+    ok(&w.p.run("", &["connections", "test", &conn]));
+
     let err = fails(
         &set_credentials(&["--field", "database=inlet_cli_no_such_db", "--test"]),
         1,
@@ -491,9 +573,17 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
     assert_eq!(c["credentials"]["sslmode"], "disable");
     assert_ne!(c["credentials"]["database"], "inlet_cli_no_such_db");
     assert_eq!(c["status"], "active", "a passing test leaves it active");
-    // Config: an empty value removes a field.
-    let out = profiled(
-        &cfg,
+    assert_no_secret(&[&from_file]);
+    w.stop().await;
+}
+
+/// `inlet connections set-config`: an empty value removes a field (the
+/// schedule, and with it the next sync).
+#[tokio::test]
+async fn set_config_with_an_empty_value_removes_the_field() {
+    let w = Warehouse::start().await;
+    let (conn, _) = w.connection();
+    let out = w.p.run(
         "",
         &[
             "connections",
@@ -512,31 +602,38 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
         "{after}"
     );
     assert!(after["sourceConnection"]["nextSyncAt"].is_null(), "{after}");
+    w.stop().await;
+}
 
-    // The schema as a tree.
-    let out = ok(&profiled(&cfg, "", &["schema", "refresh", &conn]));
+/// `inlet schema refresh` prints the discovered schema as a tree, `schema
+/// show --json` gives it as JSON; an unknown connection exits 3.
+#[tokio::test]
+async fn the_schema_prints_as_a_tree_or_json() {
+    let w = Warehouse::start().await;
+    let (conn, _) = w.connection();
+    let out = ok(&w.p.run("", &["schema", "refresh", &conn]));
     assert!(out.starts_with("public\n  big (table"), "{out}");
     assert!(out.contains("id") && out.contains("primary key"), "{out}");
-    let shown: Value = serde_json::from_str(&ok(&profiled(
-        &cfg,
-        "",
-        &["schema", "show", &conn, "--json"],
-    )))
-    .unwrap();
+    let shown: Value =
+        serde_json::from_str(&ok(&w.p.run("", &["schema", "show", &conn, "--json"]))).unwrap();
     assert_eq!(shown["schema"]["schemas"][0]["tables"][0]["name"], "big");
-    fails(&profiled(&cfg, "", &["schema", "show", "sc_999"]), 3);
+    fails(&w.p.run("", &["schema", "show", "sc_999"]), 3);
+    w.stop().await;
+}
 
-    // Keys: the secret once on creation, never in the list; revoked keys stop working.
-    let created: Value = serde_json::from_str(&ok(&profiled(
-        &cfg,
+/// `inlet keys`: the secret is shown once on creation, never in the list;
+/// a revoked key stops working; an unknown scope is refused.
+#[test]
+fn keys_show_their_secret_once_and_stop_working_when_revoked() {
+    let p = Profiles::logged_in();
+    let created: Value = serde_json::from_str(&ok(&p.run(
         "",
         &["keys", "create", "reports", "--scopes", "read", "--json"],
     )))
     .unwrap();
     let new_key = created["apiKey"]["key"].as_str().unwrap().to_owned();
     let id = created["apiKey"]["id"].as_str().unwrap().to_owned();
-    let out = profiled(&cfg, "", &["keys", "list"]);
-    let listed = ok(&out);
+    let listed = ok(&p.run("", &["keys", "list"]));
     assert!(
         listed.contains("reports") && !listed.contains(&new_key),
         "{listed}"
@@ -545,19 +642,26 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
         listed.lines().next().unwrap().contains("PREFIX"),
         "{listed}"
     );
-    ok(&client(&base, Some(&new_key), &["collections", "list"]));
-    ok(&profiled(&cfg, "", &["keys", "revoke", &id]));
-    fails(&client(&base, Some(&new_key), &["collections", "list"]), 4);
-    let err = fails(
-        &profiled(&cfg, "", &["keys", "create", "x", "--scopes", "root"]),
-        1,
+    ok(&client(&p.base, Some(&new_key), &["collections", "list"]));
+    ok(&p.run("", &["keys", "revoke", &id]));
+    fails(
+        &client(&p.base, Some(&new_key), &["collections", "list"]),
+        4,
     );
+    let err = fails(&p.run("", &["keys", "create", "x", "--scopes", "root"]), 1);
     assert!(err.contains("scopes"), "{err}");
+    p.stop();
+}
 
-    // Organizations (the bootstrap key is an instance administrator).
-    let org = ok(&profiled(&cfg, "", &["orgs", "create", "Acme", "-q"]));
-    let orgs: Value =
-        serde_json::from_str(&ok(&profiled(&cfg, "", &["orgs", "list", "--json"]))).unwrap();
+/// `inlet orgs` (the bootstrap key is an instance administrator): an
+/// organization is created and listed; it starts denied local addresses
+/// and file roots, and the administrator widens its policy; a bad network
+/// is named.
+#[test]
+fn organizations_are_created_listed_and_their_policy_widened() {
+    let p = Profiles::logged_in();
+    let org = ok(&p.run("", &["orgs", "create", "Acme", "-q"]));
+    let orgs: Value = serde_json::from_str(&ok(&p.run("", &["orgs", "list", "--json"]))).unwrap();
     assert!(
         orgs.as_array()
             .unwrap()
@@ -565,13 +669,10 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
             .any(|o| o["id"] == org.trim() && o["name"] == "Acme"),
         "{orgs}"
     );
-    // A new organization starts denied local addresses and file roots;
-    // the administrator widens it.
     let org = org.trim();
-    let shown = ok(&profiled(&cfg, "", &["orgs", "policy", org]));
+    let shown = ok(&p.run("", &["orgs", "policy", org]));
     assert!(shown.contains("local addresses denied"), "{shown}");
-    let set: Value = serde_json::from_str(&ok(&profiled(
-        &cfg,
+    let set: Value = serde_json::from_str(&ok(&p.run(
         "",
         &[
             "orgs",
@@ -592,39 +693,30 @@ async fn login_profiles_catalog_fields_keys_and_orgs() {
         "{set}"
     );
     let err = fails(
-        &profiled(&cfg, "", &["orgs", "set-policy", org, "--deny", "nope"]),
+        &p.run("", &["orgs", "set-policy", org, "--deny", "nope"]),
         1,
     );
     assert!(err.contains("deniedNetworks[0]"), "{err}");
+    p.stop();
+}
 
-    // A read key may not: exit 4.
-    let reader: Value = serde_json::from_str(&ok(&profiled(
-        &cfg,
-        "",
-        &["keys", "create", "r", "--scopes", "read", "--json"],
-    )))
+/// A key of the `read` scope may not create an organization: exit 4.
+#[test]
+fn a_read_key_may_not_create_an_organization() {
+    let p = Profiles::logged_in();
+    let reader: Value = serde_json::from_str(&ok(
+        &p.run("", &["keys", "create", "r", "--scopes", "read", "--json"])
+    ))
     .unwrap();
     fails(
         &client(
-            &base,
+            &p.base,
             reader["apiKey"]["key"].as_str(),
             &["orgs", "create", "Nope"],
         ),
         4,
     );
-
-    // No secret was ever shown.
-    let text = all_text(&outs.iter().collect::<Vec<_>>());
-    for secret in ["pw-argv-secret", "pw-stdin-secret", "pw-file-secret", KEY] {
-        assert!(!text.contains(secret), "{secret} in {text}");
-    }
-
-    // Logging out forgets the key.
-    ok(&profiled(&cfg, "", &["logout"]));
-    let err = fails(&profiled(&cfg, "", &["collections", "list"]), 2);
-    assert!(err.contains("inlet login"), "{err}");
-    server.stop();
-    db.drop().await;
+    p.stop();
 }
 
 #[test]
