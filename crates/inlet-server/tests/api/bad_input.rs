@@ -29,8 +29,21 @@ async fn raw(
     }
 }
 
+/// `POST /api/v1/collections` with the admin key and `body` as JSON.
+async fn create_collection(app: &TestApp, body: serde_json::Value) -> crate::harness::Resp {
+    app.post("/api/v1/collections", &app.admin_key, body).await
+}
+
+/// Asserts that none of the refused bodies wrote a collection.
+async fn assert_nothing_written(app: &TestApp) {
+    let list = app.get("/api/v1/collections", &app.admin_key).await;
+    assert_eq!(list.body["pagination"]["totalItems"], 0, "{}", list.text);
+}
+
+/// A body that is not well-formed JSON is an `invalid_request` in the
+/// error envelope, saying so, and writes nothing.
 #[tokio::test]
-async fn malformed_bodies_answer_in_the_envelope() {
+async fn malformed_json_is_an_invalid_request() {
     let app = TestApp::spawn().await;
     let r = raw(
         &app,
@@ -41,7 +54,15 @@ async fn malformed_bodies_answer_in_the_envelope() {
     .await;
     r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
     assert!(r.message().contains("malformed JSON"), "{}", r.message());
+    assert_nothing_written(&app).await;
+    app.finish().await;
+}
 
+/// A JSON body sent as `text/plain`, or with no content type, is an
+/// `unsupported_media_type` in the envelope, and writes nothing.
+#[tokio::test]
+async fn a_body_not_sent_as_json_is_an_unsupported_media_type() {
+    let app = TestApp::spawn().await;
     let r = raw(
         &app,
         "/api/v1/collections",
@@ -58,7 +79,15 @@ async fn malformed_bodies_answer_in_the_envelope() {
     )
     .await;
     r.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    assert_nothing_written(&app).await;
+    app.finish().await;
+}
 
+/// A body over the size limit (2 MiB against 1 MiB) is a
+/// `payload_too_large` in the envelope, and writes nothing.
+#[tokio::test]
+async fn a_body_over_the_limit_is_payload_too_large() {
+    let app = TestApp::spawn().await;
     let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
     let r = raw(
         &app,
@@ -68,33 +97,26 @@ async fn malformed_bodies_answer_in_the_envelope() {
     )
     .await;
     r.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    assert_nothing_written(&app).await;
+    app.finish().await;
+}
 
-    let r = app
-        .post("/api/v1/collections", &app.admin_key, json!({"name": 5}))
-        .await;
+/// Well-formed JSON of the wrong shape (a field of the wrong type, an
+/// unknown field, a blank name) is an `invalid_request` naming the field,
+/// and writes nothing.
+#[tokio::test]
+async fn a_field_of_the_wrong_type_unknown_or_blank_is_named() {
+    let app = TestApp::spawn().await;
+    let r = create_collection(&app, json!({"name": 5})).await;
     r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
     assert!(r.message().starts_with("name"), "{}", r.message());
-    let r = app
-        .post(
-            "/api/v1/collections",
-            &app.admin_key,
-            json!({"name": "x", "colour": "red"}),
-        )
-        .await;
+    let r = create_collection(&app, json!({"name": "x", "colour": "red"})).await;
     r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
     assert!(r.message().contains("colour"));
-    let r = app
-        .post(
-            "/api/v1/collections",
-            &app.admin_key,
-            json!({"name": "   "}),
-        )
-        .await;
+    let r = create_collection(&app, json!({"name": "   "})).await;
     r.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
     assert_eq!(r.body["error"]["field"], "name");
-    // Nothing was written by any of these.
-    let list = app.get("/api/v1/collections", &app.admin_key).await;
-    assert_eq!(list.body["pagination"]["totalItems"], 0);
+    assert_nothing_written(&app).await;
     app.finish().await;
 }
 
