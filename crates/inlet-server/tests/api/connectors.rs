@@ -105,19 +105,29 @@ fn table<'a>(schema: &'a Value, schema_name: &str, table: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("table {table} missing: {schema}"))
 }
 
-#[tokio::test]
-async fn postgresql_test_discover_and_failures() {
-    let app = TestApp::spawn().await;
-    let db = unique("inlet_src");
-    let role = unique("inlet_role");
-    let mut admin = admin_pg().await;
-    exec_pg(
-        &mut admin,
-        &format!("CREATE ROLE {role} LOGIN PASSWORD 'pw-{role}'"),
-    )
-    .await;
-    exec_pg(&mut admin, &format!("CREATE DATABASE {db} OWNER {role}")).await;
-    {
+/// A server, and a PostgreSQL database of the test's own owned by a role
+/// of its own: schema `sales` (`orders` of 50 rows, `customers`, the view
+/// `big_orders`) and `public.other`. Dropped by [`PgSource::finish`].
+struct PgSource {
+    app: TestApp,
+    db: String,
+    role: String,
+    /// The role's credentials (sslmode `disable`).
+    creds: Value,
+}
+
+impl PgSource {
+    async fn start() -> Self {
+        let app = TestApp::spawn().await;
+        let db = unique("inlet_src");
+        let role = unique("inlet_role");
+        let mut admin = admin_pg().await;
+        exec_pg(
+            &mut admin,
+            &format!("CREATE ROLE {role} LOGIN PASSWORD 'pw-{role}'"),
+        )
+        .await;
+        exec_pg(&mut admin, &format!("CREATE DATABASE {db} OWNER {role}")).await;
         let mut c =
             sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{db}"))
                 .await
@@ -135,23 +145,70 @@ async fn postgresql_test_discover_and_failures() {
             ),
         )
         .await;
+        c.close().await.unwrap();
+        let creds = json!({"host": "127.0.0.1", "port": 5432, "database": db, "username": role,
+                           "password": format!("pw-{role}"), "sslmode": "disable"});
+        Self {
+            app,
+            db,
+            role,
+            creds,
+        }
     }
-    let creds = json!({"host": "127.0.0.1", "port": 5432, "database": db, "username": role,
-                       "password": format!("pw-{role}"), "sslmode": "disable"});
-    let id = create(
-        &app,
-        "postgresql",
-        creds.clone(),
-        json!({"schema": "sales"}),
-    )
-    .await;
+
+    /// The role's credentials with `field` set to `value`.
+    fn creds_with(&self, field: &str, value: Value) -> Value {
+        let mut creds = self.creds.clone();
+        creds[field] = value;
+        creds
+    }
+
+    /// A connection with the role's credentials, reading schema `sales`.
+    async fn sales(&self) -> String {
+        create(
+            &self.app,
+            "postgresql",
+            self.creds.clone(),
+            json!({"schema": "sales"}),
+        )
+        .await
+    }
+
+    async fn finish(self) {
+        let (db, role) = (&self.db, &self.role);
+        let mut admin = admin_pg().await;
+        exec_pg(&mut admin, &format!("DROP DATABASE {db} WITH (FORCE)")).await;
+        exec_pg(&mut admin, &format!("DROP ROLE {role}")).await;
+        self.app.finish().await;
+    }
+}
+
+/// A new PostgreSQL connection is pending; a passing test answers
+/// "connected" and makes it active, with when it was tested and connected.
+#[tokio::test]
+async fn postgresql_test_passing_makes_the_connection_active() {
+    let pg = PgSource::start().await;
+    let app = &pg.app;
+    let id = pg.sales().await;
     assert_eq!(app.connection_state(&id).await["status"], "pending");
 
-    assert_connected(&test(&app, &id).await);
+    assert_connected(&test(app, &id).await);
     let c = app.connection_state(&id).await;
     assert_eq!(c["status"], "active");
     assert!(c["lastTestedAt"].is_string() && c["lastSuccessfulConnectionAt"].is_string());
     assert!(c["lastError"].is_null());
+    pg.finish().await;
+}
+
+/// PostgreSQL discovery: no schema before the first refresh; the refresh
+/// reads only the configured schema (tables with their row estimates,
+/// columns, keys, types and defaults; views), stores it and records when.
+#[tokio::test]
+async fn postgresql_discovery_reads_the_configured_schema_and_stores_it() {
+    let pg = PgSource::start().await;
+    let app = &pg.app;
+    let id = pg.sales().await;
+    assert_connected(&test(app, &id).await);
 
     app.get(
         &format!("/api/v1/source-connections/{id}/schema"),
@@ -159,7 +216,7 @@ async fn postgresql_test_discover_and_failures() {
     )
     .await
     .assert_error(StatusCode::NOT_FOUND, "not_found");
-    let r = refresh(&app, &id).await;
+    let r = refresh(app, &id).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let schema = &r.body["schema"];
     assert_eq!(
@@ -191,17 +248,25 @@ async fn postgresql_test_discover_and_failures() {
         .await;
     assert_eq!(stored.body["schema"], *schema);
     assert!(app.connection_state(&id).await["schemaDiscoveredAt"].is_string());
+    pg.finish().await;
+}
 
-    // A role that does not exist: the server's own reason, never the password.
+/// A role that does not exist: the test fails with the server's own
+/// reason, never the password, and the connection is failed with that
+/// error and no successful connection.
+#[tokio::test]
+async fn postgresql_test_of_a_missing_role_gives_the_servers_reason_never_the_password() {
+    let pg = PgSource::start().await;
+    let app = &pg.app;
     let bad = create(
-        &app,
+        app,
         "postgresql",
-        json!({"host": "127.0.0.1", "port": 5432, "database": db,
+        json!({"host": "127.0.0.1", "port": 5432, "database": pg.db,
         "username": "no_such_role_xyz", "password": "pw-never-shown", "sslmode": "disable"}),
         json!({}),
     )
     .await;
-    let r = test(&app, &bad).await;
+    let r = test(app, &bad).await;
     r.assert_error(StatusCode::BAD_REQUEST, "invalid_credentials");
     assert!(
         r.message()
@@ -214,43 +279,60 @@ async fn postgresql_test_discover_and_failures() {
     assert_eq!(c["status"], "failed");
     assert!(c["lastError"].as_str().unwrap().contains("does not exist"));
     assert!(c["lastSuccessfulConnectionAt"].is_null());
+    pg.finish().await;
+}
 
-    // A database that does not exist.
+/// A PostgreSQL database that does not exist is `database_not_found`.
+#[tokio::test]
+async fn postgresql_test_of_a_missing_database_names_it() {
+    let pg = PgSource::start().await;
+    let app = &pg.app;
     let missing = create(
-        &app,
+        app,
         "postgresql",
         json!({"host": "127.0.0.1", "port": 5432, "database": "no_such_db_xyz",
-        "username": role, "password": "x", "sslmode": "disable"}),
+        "username": pg.role, "password": "x", "sslmode": "disable"}),
         json!({}),
     )
     .await;
-    test(&app, &missing)
+    test(app, &missing)
         .await
         .assert_error(StatusCode::BAD_REQUEST, "database_not_found");
+    pg.finish().await;
+}
 
-    // verify-full against the machine's self-signed certificate.
+/// sslmode `verify-full` against the machine's self-signed certificate is
+/// a `tls_failure`; `require` encrypts without verifying, and connects.
+#[tokio::test]
+async fn postgresql_verify_full_refuses_a_self_signed_certificate_and_require_connects() {
+    let pg = PgSource::start().await;
+    let app = &pg.app;
     let tls = create(
-        &app,
+        app,
         "postgresql",
-        json!({"host": "127.0.0.1", "port": 5432, "database": db,
-        "username": role, "password": "x", "sslmode": "verify-full"}),
+        json!({"host": "127.0.0.1", "port": 5432, "database": pg.db,
+        "username": pg.role, "password": "x", "sslmode": "verify-full"}),
         json!({}),
     )
     .await;
-    test(&app, &tls)
+    test(app, &tls)
         .await
         .assert_error(StatusCode::BAD_REQUEST, "tls_failure");
-    // require encrypts without verifying: it connects.
-    let mut required = creds.clone();
-    required["sslmode"] = json!("require");
-    let enc = create(&app, "postgresql", required, json!({})).await;
-    assert_connected(&test(&app, &enc).await);
+    let required = pg.creds_with("sslmode", json!("require"));
+    let enc = create(app, "postgresql", required, json!({})).await;
+    assert_connected(&test(app, &enc).await);
+    pg.finish().await;
+}
 
-    // ?test=true: a failing test creates nothing; a passing one creates it active.
+/// Creating with `?test=true`: a failing test creates nothing; a passing
+/// one creates the connection active.
+#[tokio::test]
+async fn postgresql_created_tested_first_only_if_the_test_passes() {
+    let pg = PgSource::start().await;
+    let app = &pg.app;
     let col = app.collection(&app.admin_key, "tested").await;
     let body = |creds: Value| json!({"collectionId": col, "sourceShortName": "postgresql", "name": unique("t"), "credentials": creds});
-    let mut wrong = creds.clone();
-    wrong["username"] = json!("no_such_role_xyz");
+    let wrong = pg.creds_with("username", json!("no_such_role_xyz"));
     app.post(
         "/api/v1/source-connections?test=true",
         &app.admin_key,
@@ -269,29 +351,36 @@ async fn postgresql_test_discover_and_failures() {
         .post(
             "/api/v1/source-connections?test=true",
             &app.admin_key,
-            body(creds.clone()),
+            body(pg.creds.clone()),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.body["sourceConnection"]["status"], "active");
+    pg.finish().await;
+}
 
-    // PUT …/credentials?test=true: a failing test changes nothing (the old
-    // credentials and the active status stay); a passing one is recorded.
-    let tested = r.body["sourceConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+/// `PUT …/credentials?test=true` on an active connection: a failing test
+/// changes nothing (the old credentials and the active status stay) and
+/// leaves no event; a passing one is recorded, in one event saying it was
+/// tested first (every secret sent counts as changed).
+#[tokio::test]
+async fn postgresql_credentials_replaced_tested_first_only_if_the_test_passes() {
+    let pg = PgSource::start().await;
+    let app = &pg.app;
+    let tested = pg.sales().await;
+    assert_connected(&test(app, &tested).await);
     let path = format!("/api/v1/source-connections/{tested}/credentials?test=true");
-    let mut wrong = creds.clone();
-    wrong["username"] = json!("no_such_role_xyz");
+    let wrong = pg.creds_with("username", json!("no_such_role_xyz"));
     app.put(&path, &app.admin_key, json!({"credentials": wrong}))
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_credentials");
     let kept = app.connection_state(&tested).await;
-    assert_eq!(kept["credentials"]["username"], creds["username"], "{kept}");
+    assert_eq!(
+        kept["credentials"]["username"], pg.creds["username"],
+        "{kept}"
+    );
     assert_eq!(kept["status"], "active", "{kept}");
-    let mut next = creds.clone();
-    next["sslmode"] = json!("require");
+    let next = pg.creds_with("sslmode", json!("require"));
     let r = app
         .put(&path, &app.admin_key, json!({"credentials": next}))
         .await;
@@ -302,8 +391,6 @@ async fn postgresql_test_discover_and_failures() {
         "require"
     );
     assert!(r.body["sourceConnection"]["lastTestedAt"].is_string());
-    // One event, saying it was tested first (every secret sent counts as
-    // changed); the refused replacement left none.
     let events =
         format!("/api/v1/audit-events?objectId={tested}&action=connection.credentials_replaced");
     let r = app.get(&events, &app.admin_key).await;
@@ -314,21 +401,27 @@ async fn postgresql_test_discover_and_failures() {
         "{}",
         r.text
     );
+    pg.finish().await;
+}
 
-    // Switched-off connections are not tested.
+/// A switched-off (inactive) PostgreSQL connection is not tested: a
+/// conflict.
+#[tokio::test]
+async fn postgresql_switched_off_connections_are_not_tested() {
+    let pg = PgSource::start().await;
+    let app = &pg.app;
+    let id = pg.sales().await;
+    assert_connected(&test(app, &id).await);
     app.patch(
         &format!("/api/v1/source-connections/{id}"),
         &app.admin_key,
         json!({"status": "inactive"}),
     )
     .await;
-    test(&app, &id)
+    test(app, &id)
         .await
         .assert_error(StatusCode::CONFLICT, "conflict");
-
-    exec_pg(&mut admin, &format!("DROP DATABASE {db} WITH (FORCE)")).await;
-    exec_pg(&mut admin, &format!("DROP ROLE {role}")).await;
-    app.finish().await;
+    pg.finish().await;
 }
 
 #[tokio::test]
