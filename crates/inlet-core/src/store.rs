@@ -33,7 +33,7 @@ pub use documents::{
 pub use jobs::{Heartbeat, JobStore};
 pub use keys::{FoundKey, KeyStore};
 pub use orgs::OrgStore;
-pub use schedules::ScheduleStore;
+pub use schedules::{Firing, ScheduleStore};
 pub use schemas::SchemaStore;
 pub use secrets::SecretStore;
 pub use users::UserStore;

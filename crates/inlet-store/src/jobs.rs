@@ -51,6 +51,30 @@ impl SqlStore {
         Ok(())
     }
 
+    /// What queueing `created` writes besides its row, in its transaction:
+    /// a forced full sync forgets cursors and resume points (so every
+    /// attempt of it, a retry or a resumption after a crash, continues one
+    /// full pass), the connection's sync status, and the audit event.
+    pub(crate) async fn job_inserted(
+        &self,
+        tx: &mut Tx<'_>,
+        created: &Job,
+        now: Timestamp,
+    ) -> CoreResult<()> {
+        if created.force_full && created.kind == JobKind::Sync {
+            tx.query(
+                &Sql::new("DELETE FROM sync_streams WHERE org_id = ? AND connection_id = ?")
+                    .arg(created.org_id.0)
+                    .arg(created.connection_id.0),
+            )
+            .await?;
+        }
+        Self::note_sync_status(tx, created, created.status, now).await?;
+        self.audit_in(tx, Some(job_label(created.id, created.kind)))
+            .await?;
+        Ok(())
+    }
+
     /// Ends a held job: shared by finish and retry.
     async fn end_held(
         &self,
@@ -110,38 +134,8 @@ impl SqlStore {
 #[async_trait]
 impl JobStore for SqlStore {
     async fn enqueue_job(&self, new: NewJob, now: Timestamp) -> CoreResult<Job> {
-        let (status, worker, lease, attempts, started) = match &new.claimed_by {
-            Some((w, until)) => (
-                JobStatus::Running,
-                Some(w.clone()),
-                Some(ms(*until)),
-                1_i64,
-                Some(ms(now)),
-            ),
-            None => (JobStatus::Queued, None, None, 0, None),
-        };
-        let q = Sql::new(
-            "INSERT INTO jobs (org_id, connection_id, kind, triggered_by, status, force_full, attempts, \
-             max_attempts, run_after, worker, lease_expires_at, created_at, started_at, updated_at) \
-             SELECT c.org_id, c.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM connections c \
-             WHERE c.org_id = ? AND c.id = ? RETURNING *",
-        )
-        .arg(new.kind.as_str())
-        .arg(new.trigger.as_str())
-        .arg(status.as_str())
-        .arg(new.force_full)
-        .arg(attempts)
-        .arg(new.max_attempts)
-        .arg(ms(now))
-        .arg(worker)
-        .arg(lease)
-        .arg(ms(now))
-        .arg(started)
-        .arg(ms(now))
-        .arg(new.org_id.0)
-        .arg(new.connection_id.0);
         let mut tx = self.db.begin().await?;
-        let created = match tx.query(&q).await {
+        let created = match tx.query(&job_insert(&new, now, false)).await {
             Ok(rows) => one(rows, "source connection", job)?,
             Err(DbError::Unique(_)) => {
                 drop(tx);
@@ -161,20 +155,7 @@ impl JobStore for SqlStore {
             }
             Err(e) => return Err(e.into()),
         };
-        if created.force_full && created.kind == JobKind::Sync {
-            // A forced full sync forgets cursors and resume points in the
-            // transaction that queues it, so every attempt of it (a retry, a
-            // resumption after a crash) continues one full pass.
-            tx.query(
-                &Sql::new("DELETE FROM sync_streams WHERE org_id = ? AND connection_id = ?")
-                    .arg(created.org_id.0)
-                    .arg(created.connection_id.0),
-            )
-            .await?;
-        }
-        Self::note_sync_status(&mut tx, &created, status, now).await?;
-        self.audit_in(&mut tx, Some(job_label(created.id, created.kind)))
-            .await?;
+        self.job_inserted(&mut tx, &created, now).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -482,4 +463,48 @@ impl JobStore for SqlStore {
             .push(" ON CONFLICT DO NOTHING RETURNING id");
         Ok(self.db.write(&q).await?.len() as u64)
     }
+}
+
+/// The insert of a new job of a connection of its organization (no row when
+/// the connection is not the organization's); claimed at once when
+/// `claimed_by` says so. An active job of the same kind fails it with a
+/// unique violation, or, with `unless_active`, makes it insert nothing.
+pub(crate) fn job_insert(new: &NewJob, now: Timestamp, unless_active: bool) -> Sql {
+    let (status, worker, lease, attempts, started) = match &new.claimed_by {
+        Some((w, until)) => (
+            JobStatus::Running,
+            Some(w.clone()),
+            Some(ms(*until)),
+            1_i64,
+            Some(ms(now)),
+        ),
+        None => (JobStatus::Queued, None, None, 0, None),
+    };
+    // Without a conflict target, DO NOTHING covers the partial unique index
+    // `jobs_one_active` on both engines.
+    let on_conflict = if unless_active {
+        " ON CONFLICT DO NOTHING"
+    } else {
+        ""
+    };
+    Sql::new(&format!(
+        "INSERT INTO jobs (org_id, connection_id, kind, triggered_by, status, force_full, attempts, \
+         max_attempts, run_after, worker, lease_expires_at, created_at, started_at, updated_at) \
+         SELECT c.org_id, c.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM connections c \
+         WHERE c.org_id = ? AND c.id = ?{on_conflict} RETURNING *"
+    ))
+    .arg(new.kind.as_str())
+    .arg(new.trigger.as_str())
+    .arg(status.as_str())
+    .arg(new.force_full)
+    .arg(attempts)
+    .arg(new.max_attempts)
+    .arg(ms(now))
+    .arg(worker)
+    .arg(lease)
+    .arg(ms(now))
+    .arg(started)
+    .arg(ms(now))
+    .arg(new.org_id.0)
+    .arg(new.connection_id.0)
 }

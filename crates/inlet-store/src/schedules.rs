@@ -1,16 +1,20 @@
-//! [`ScheduleStore`] over [`Db`](crate::db::Db): due schedules and the
-//! conditional update that claims one run (affected rows decide who fires,
-//! on both engines, never a read-then-write).
+//! [`ScheduleStore`] over [`Db`](crate::db::Db): due schedules, and firing
+//! one run: the conditional update that claims it (affected rows decide who
+//! fires, on both engines, never a read-then-write) and its sync's insert,
+//! in one transaction.
 
 use async_trait::async_trait;
 use inlet_core::error::CoreResult;
 use inlet_core::ids::{ConnectionId, OrgId};
 use inlet_core::model::Timestamp;
 use inlet_core::model::connection::{Connection, ConnectionStatus};
+use inlet_core::model::job::NewJob;
 use inlet_core::model::wire::WireEnum;
-use inlet_core::store::ScheduleStore;
+use inlet_core::store::{Firing, ScheduleStore};
 
 use crate::db::Sql;
+use crate::job_rows::job as rows_job;
+use crate::jobs::job_insert;
 use crate::rows::{self, ms};
 use crate::sql_store::{SqlStore, bump};
 
@@ -32,14 +36,16 @@ impl ScheduleStore for SqlStore {
             .collect()
     }
 
-    async fn advance_schedule(
+    async fn fire_schedule(
         &self,
         org: OrgId,
         id: ConnectionId,
         from: Timestamp,
         to: Option<Timestamp>,
-    ) -> CoreResult<bool> {
-        let q = Sql::new(
+        job: NewJob,
+        now: Timestamp,
+    ) -> CoreResult<Firing> {
+        let advance = Sql::new(
             "UPDATE connections SET next_sync_at = ? \
              WHERE org_id = ? AND id = ? AND next_sync_at = ? AND status = ? RETURNING id",
         )
@@ -49,12 +55,21 @@ impl ScheduleStore for SqlStore {
         .arg(ms(from))
         .arg(ConnectionStatus::Active.as_str());
         let mut tx = self.db.begin().await?;
-        let moved = !tx.query(&q).await?.is_empty();
-        if moved {
-            // nextSyncAt is shown in cached connection lists.
-            tx.query(&bump(org)).await?;
+        if tx.query(&advance).await?.is_empty() {
+            return Ok(Firing::NotClaimed);
         }
+        // nextSyncAt is shown in cached connection lists.
+        tx.query(&bump(org)).await?;
+        let inserted = tx.query(&job_insert(&job, now, true)).await?;
+        let firing = match inserted.first() {
+            Some(row) => {
+                let created = rows_job(row)?;
+                self.job_inserted(&mut tx, &created, now).await?;
+                Firing::Queued(created)
+            }
+            None => Firing::Skipped,
+        };
         tx.commit().await?;
-        Ok(moved)
+        Ok(firing)
     }
 }

@@ -19,8 +19,8 @@ use inlet_core::model::job::{JobKind, JobStatus, JobTrigger, Lease, NewJob};
 use inlet_core::model::user::Role;
 use inlet_core::service::{KeyCheck, Services, sealed_key_id};
 use inlet_core::store::{
-    CollectionStore, ConnectionStore, DocumentStore, FoundKey, Heartbeat, JobStore, KeyStore,
-    OrgStore, ScheduleStore, SchemaStore, SecretStore, SyncBatch, UserStore,
+    CollectionStore, ConnectionStore, DocumentStore, Firing, FoundKey, Heartbeat, JobStore,
+    KeyStore, OrgStore, ScheduleStore, SchemaStore, SecretStore, SyncBatch, UserStore,
 };
 use inlet_store::SqlStore;
 use inlet_store::testing::TempPgDatabase;
@@ -971,16 +971,45 @@ async fn schedules_are_claimed_once(s: Arc<SqlStore>) {
             .unwrap()
             .is_empty()
     );
-    // Of many claims of the same slot, exactly one wins.
+    // A job insert that fails takes the claim back with it: the slot stays
+    // due, so a node dying between the two loses nothing.
+    refuse_job_inserts(&s, true).await;
     let next = now + Duration::hours(1);
+    assert!(
+        s.fire_schedule(a.id, x.id, due_at, Some(next), scheduled(a.id, x.id), now)
+            .await
+            .is_err()
+    );
+    refuse_job_inserts(&s, false).await;
+    let due = s.due_schedules(now, 10).await.unwrap();
+    assert_eq!(due.iter().map(|c| c.id).collect::<Vec<_>>(), [x.id]);
+    // Of many claims of the same slot, exactly one wins and queues its sync.
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..8 {
         let s = s.clone();
-        tasks.spawn(async move { s.advance_schedule(a.id, x.id, due_at, Some(next)).await });
+        tasks.spawn(async move {
+            s.fire_schedule(a.id, x.id, due_at, Some(next), scheduled(a.id, x.id), now)
+                .await
+        });
     }
     let claims = tasks.join_all().await;
-    assert_eq!(claims.iter().filter(|c| matches!(c, Ok(true))).count(), 1);
-    assert!(claims.iter().all(Result::is_ok));
+    let queued: Vec<_> = claims
+        .iter()
+        .filter_map(|c| match c {
+            Ok(Firing::Queued(job)) => Some(job.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(queued.len(), 1);
+    assert!(
+        claims
+            .iter()
+            .all(|c| matches!(c, Ok(Firing::Queued(_) | Firing::NotClaimed)))
+    );
+    assert_eq!(
+        (queued[0].trigger, queued[0].status),
+        (JobTrigger::Schedule, JobStatus::Queued)
+    );
     assert!(s.due_schedules(now, 10).await.unwrap().is_empty());
     let x = s.get_connection(a.id, x.id).await.unwrap();
     assert_eq!(
@@ -988,19 +1017,24 @@ async fn schedules_are_claimed_once(s: Arc<SqlStore>) {
         Some(next.timestamp_millis())
     );
     // Another organization's id does not move it, nor does a stale value,
-    // nor a switched-off status; clearing it does.
+    // nor a switched-off status.
     let b = s.create_org("b").await.unwrap();
     let next = x.next_sync_at.unwrap();
-    assert!(!s.advance_schedule(b.id, x.id, next, None).await.unwrap());
-    assert!(!s.advance_schedule(a.id, x.id, due_at, None).await.unwrap());
+    let fire = |org, from| s.fire_schedule(org, x.id, from, None, scheduled(org, x.id), now);
+    assert!(matches!(fire(b.id, next).await, Ok(Firing::NotClaimed)));
+    assert!(matches!(fire(a.id, due_at).await, Ok(Firing::NotClaimed)));
     s.set_status(a.id, x.id, ConnectionStatus::Maintenance)
         .await
         .unwrap();
-    assert!(!s.advance_schedule(a.id, x.id, next, None).await.unwrap());
+    assert!(matches!(fire(a.id, next).await, Ok(Firing::NotClaimed)));
     s.set_status(a.id, x.id, ConnectionStatus::Active)
         .await
         .unwrap();
-    assert!(s.advance_schedule(a.id, x.id, next, None).await.unwrap());
+    // A slot whose sync is still queued is claimed but skipped; clearing
+    // the next run is allowed.
+    assert!(matches!(fire(a.id, next).await, Ok(Firing::Skipped)));
+    let x = s.get_connection(a.id, x.id).await.unwrap();
+    assert_eq!(x.next_sync_at, None);
     // A config change sets (and clears) it with the config.
     let x = s
         .update_config(a.id, x.id, Map::new(), Some(due_at))
@@ -1017,6 +1051,39 @@ async fn schedules_are_claimed_once(s: Arc<SqlStore>) {
         .await
         .unwrap();
     assert!(s.due_schedules(now, 10).await.unwrap().is_empty());
+}
+
+/// A scheduled sync of connection `id` of `org`, as the scheduler queues it.
+fn scheduled(org: inlet_core::ids::OrgId, id: ConnectionId) -> NewJob {
+    NewJob {
+        org_id: org,
+        connection_id: id,
+        kind: JobKind::Sync,
+        trigger: JobTrigger::Schedule,
+        force_full: false,
+        max_attempts: 3,
+        claimed_by: None,
+    }
+}
+
+/// Makes every insert into `jobs` fail (a trigger), or stops doing so.
+async fn refuse_job_inserts(s: &SqlStore, refuse: bool) {
+    let postgres = s.db().backend() == inlet_store::Backend::Postgres;
+    let sql = match (postgres, refuse) {
+        (true, true) => {
+            "CREATE FUNCTION refuse_job() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'job inserts refused'; END $$; \
+             CREATE TRIGGER refuse_jobs BEFORE INSERT ON jobs \
+             FOR EACH ROW EXECUTE FUNCTION refuse_job();"
+        }
+        (true, false) => "DROP TRIGGER refuse_jobs ON jobs; DROP FUNCTION refuse_job();",
+        (false, true) => {
+            "CREATE TRIGGER refuse_jobs BEFORE INSERT ON jobs \
+             BEGIN SELECT RAISE(ABORT, 'job inserts refused'); END;"
+        }
+        (false, false) => "DROP TRIGGER refuse_jobs;",
+    };
+    s.db().execute_batch(sql).await.unwrap();
 }
 
 async fn counts_names_and_whole_changes(s: Arc<SqlStore>) {

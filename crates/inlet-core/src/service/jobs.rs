@@ -79,29 +79,34 @@ impl Services {
         event: Option<AuditDraft>,
     ) -> CoreResult<Job> {
         ensure_switched_on(conn, "sync")?;
-        let id = conn.id;
-        let force_full = force_full || self.full_refresh_due(conn).await?;
+        let new = self.new_sync(conn, trigger, force_full).await?;
         let store = match event {
             Some(e) => self.store.audited(e),
             None => self.store.clone(),
         };
-        let job = store
-            .enqueue_job(
-                NewJob {
-                    org_id: conn.org_id,
-                    connection_id: id,
-                    kind: JobKind::Sync,
-                    trigger,
-                    force_full,
-                    max_attempts: SYNC_ATTEMPTS,
-                    claimed_by: None,
-                },
-                now(),
-            )
-            .await?;
-        tracing::info!(connection = %id, job = %job.id, force_full, trigger = %trigger, "sync queued");
+        let job = store.enqueue_job(new, now()).await?;
+        tracing::info!(connection = %conn.id, job = %job.id, force_full = job.force_full, trigger = %trigger, "sync queued");
         self.jobs_changed.notify_waiters();
         Ok(job)
+    }
+
+    /// A sync of `conn` to queue: a full refresh when asked for or when
+    /// the connection's `fullRefreshEvery` makes it due.
+    pub(crate) async fn new_sync(
+        &self,
+        conn: &Connection,
+        trigger: JobTrigger,
+        force_full: bool,
+    ) -> CoreResult<NewJob> {
+        Ok(NewJob {
+            org_id: conn.org_id,
+            connection_id: conn.id,
+            kind: JobKind::Sync,
+            trigger,
+            force_full: force_full || self.full_refresh_due(conn).await?,
+            max_attempts: SYNC_ATTEMPTS,
+            claimed_by: None,
+        })
     }
 
     /// Whether the connection's `fullRefreshEvery` makes its next sync a

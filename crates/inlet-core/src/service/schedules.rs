@@ -6,18 +6,18 @@
 //! the scheduler: each moves the connection's `next_sync_at` from the value
 //! it read to the next slot after now with one conditional update, and only
 //! the one whose update touched the row queues the sync (trigger
-//! `schedule`). A sync already queued or running (the store's unique index
-//! answers [`CoreError::JobActive`]) means that slot is skipped. A node that
-//! dies between its claim and its queueing loses that one slot; the next
-//! slot is already set.
+//! `schedule`), in the same transaction. A sync already queued or running
+//! means that slot is skipped. A node that dies before its commit leaves
+//! the slot due, so another node fires it.
 
 use super::Services;
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 use crate::model::catalog::SourceType;
 use crate::model::connection::Connection;
 use crate::model::job::JobTrigger;
 use crate::model::{Timestamp, now};
 use crate::schedule::{self, ScheduleSettings, SyncPlan};
+use crate::store::Firing;
 
 /// Due connections read per scheduler pass.
 const DUE_BATCH: u32 = 100;
@@ -57,30 +57,29 @@ impl Services {
         Ok(queued)
     }
 
-    /// Claims one due run of `conn` and queues its sync; `false` when
-    /// another node claimed it or a sync is already active.
+    /// Claims one due run of `conn` and queues its sync, in one store
+    /// transaction; `false` when another node claimed it or a sync is
+    /// already active.
     async fn fire(&self, conn: &Connection, at: Timestamp) -> CoreResult<bool> {
         let Some(due) = conn.next_sync_at else {
             return Ok(false);
         };
         let next = self.plan_of(conn).and_then(|p| p.next_after(at));
-        if !self
+        let job = self.new_sync(conn, JobTrigger::Schedule, false).await?;
+        match self
             .store
-            .advance_schedule(conn.org_id, conn.id, due, next)
+            .fire_schedule(conn.org_id, conn.id, due, next, job, at)
             .await?
         {
-            return Ok(false);
-        }
-        match self
-            .enqueue_sync(conn, JobTrigger::Schedule, false, None)
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(CoreError::JobActive { job, .. }) => {
-                tracing::debug!(connection = %conn.id, active = %job, "scheduled sync skipped: a sync is already queued or running");
+            Firing::Queued(job) => {
+                tracing::info!(connection = %conn.id, job = %job.id, force_full = job.force_full, "scheduled sync queued");
+                Ok(true)
+            }
+            Firing::Skipped => {
+                tracing::debug!(connection = %conn.id, "scheduled sync skipped: a sync is already queued or running");
                 Ok(false)
             }
-            Err(e) => Err(e),
+            Firing::NotClaimed => Ok(false),
         }
     }
 
