@@ -58,16 +58,120 @@ impl Trail<'_> {
     }
 }
 
-async fn every_change_once(app: &TestApp) {
-    let k = &app.admin_key.clone();
-    let secret = format!("Audit-{}-pw", rand::random::<u64>());
-    let mut t = Trail {
-        app,
-        seen: 0,
-        query: String::new(),
-    };
+/// A server (no workers: a sync stays queued) on one of the two stores,
+/// its admin key, and a password unique to the run for the secret grep.
+struct Audited {
+    app: TestApp,
+    k: String,
+    secret: String,
+}
 
-    // Collections.
+impl Audited {
+    async fn start(postgres: bool) -> Self {
+        let app = TestApp::with(Options {
+            workers: 0,
+            postgres,
+            ..Options::default()
+        })
+        .await;
+        let k = app.admin_key.clone();
+        let secret = format!("Audit-{}-pw", rand::random::<u64>());
+        Self { app, k, secret }
+    }
+
+    /// A trail counting from the events recorded so far.
+    async fn trail(&self) -> Trail<'_> {
+        let all = events(&self.app, "").await;
+        Trail {
+            app: &self.app,
+            seen: all["pagination"]["totalItems"].as_u64().unwrap(),
+            query: String::new(),
+        }
+    }
+
+    /// Creates a PostgreSQL connection named `wh` in `col` (its database
+    /// does not exist; its password is the run's secret); returns its id.
+    async fn create_connection(&self, col: &str) -> String {
+        let r = self
+            .app
+            .post(
+                "/api/v1/source-connections",
+                &self.k,
+                json!({"collectionId": col, "sourceShortName": "postgresql", "name": "wh",
+                       "credentials": {"host": "127.0.0.1", "port": 5432, "database": "inlet_audit_no_such_db",
+                                       "username": "postgres", "password": self.secret, "sslmode": "disable"}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body["sourceConnection"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A collection and a connection in it (see [`Self::create_connection`]);
+    /// returns (collection, connection).
+    async fn with_connection(&self) -> (String, String) {
+        let col = self.app.collection(&self.k, "Audited").await;
+        let conn = self.create_connection(&col).await;
+        (col, conn)
+    }
+
+    /// Asserts that no event holds any of `secrets`.
+    async fn assert_no_secret(&self, secrets: &[&str]) {
+        let text = events(&self.app, "").await.to_string();
+        for s in secrets {
+            assert!(!text.contains(s), "an event holds a secret");
+        }
+    }
+
+    async fn finish(self) {
+        self.app.finish().await;
+    }
+}
+
+/// Each case, run on a server of its own on each store: `<case>::on_sqlite`
+/// and `<case>::on_postgres`.
+macro_rules! on_both_stores {
+    ($($case:ident),* $(,)?) => {$(
+        mod $case {
+            #[tokio::test]
+            async fn on_sqlite() {
+                let a = super::Audited::start(false).await;
+                super::$case(&a).await;
+                a.finish().await;
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                let a = super::Audited::start(true).await;
+                super::$case(&a).await;
+                a.finish().await;
+            }
+        }
+    )*};
+}
+
+on_both_stores!(
+    collections_record_their_actor_request_and_changes,
+    connection_changes_name_their_fields_never_their_values,
+    a_multi_part_edit_is_one_event_naming_each_part,
+    refused_edits_change_nothing_and_name_the_refused_field,
+    a_connection_test_records_its_outcome,
+    a_sync_started_and_cancelled_is_recorded_once_each,
+    clearing_data_and_deleting_are_recorded,
+    keys_record_their_scopes_never_their_secret,
+    users_and_memberships_are_recorded,
+    a_new_organizations_creation_is_its_own_first_event,
+);
+
+/// A collection's creation is the organization's first event and names its
+/// actor (the key's name and id), the client's address, the request and
+/// the organization; its update says what changed.
+async fn collections_record_their_actor_request_and_changes(a: &Audited) {
+    let (app, k) = (&a.app, &a.k);
+    let mut t = a.trail().await;
+    assert_eq!(t.seen, 0, "a new organization has no events yet");
     let col = app.collection(k, "Audited").await;
     let e = t.expect_one("collection.created", Some(&col)).await;
     assert_eq!(e["objectType"], "collection");
@@ -88,22 +192,16 @@ async fn every_change_once(app: &TestApp) {
     .await;
     let e = t.expect_one("collection.updated", Some(&col)).await;
     assert_eq!(e["summary"], json!({"description": "d"}));
+}
 
-    // Connections: created, changed, credentials (names only), config.
-    let r = app
-        .post(
-            "/api/v1/source-connections",
-            k,
-            json!({"collectionId": col, "sourceShortName": "postgresql", "name": "wh",
-                   "credentials": {"host": "127.0.0.1", "port": 5432, "database": "inlet_audit_no_such_db",
-                                   "username": "postgres", "password": secret, "sslmode": "disable"}}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let conn = r.body["sourceConnection"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+/// A connection's creation, change, credentials (the names of the fields,
+/// never their values) and config each leave one event; no event holds a
+/// password sent.
+async fn connection_changes_name_their_fields_never_their_values(a: &Audited) {
+    let (app, k, secret) = (&a.app, &a.k, &a.secret);
+    let col = app.collection(k, "Audited").await;
+    let mut t = a.trail().await;
+    let conn = a.create_connection(&col).await;
     let e = t.expect_one("connection.created", Some(&conn)).await;
     assert_eq!(e["summary"]["sourceShortName"], "postgresql");
     let path = format!("/api/v1/source-connections/{conn}");
@@ -132,9 +230,15 @@ async fn every_change_once(app: &TestApp) {
     .await;
     let e = t.expect_one("connection.config_updated", Some(&conn)).await;
     assert_eq!(e["summary"], json!({"fields": ["schedule"]}));
+    a.assert_no_secret(&[secret, &format!("{secret}2")]).await;
+}
 
-    // One edit of several parts (001's PATCH) is one transaction and one
-    // event naming each part.
+/// One edit of several parts (001's PATCH) is one transaction and one
+/// event naming each part, and no event holds the password it sent.
+async fn a_multi_part_edit_is_one_event_naming_each_part(a: &Audited) {
+    let (app, k, secret) = (&a.app, &a.k, &a.secret);
+    let (_, conn) = a.with_connection().await;
+    let mut t = a.trail().await;
     let r = app
         .patch(
             &format!("/api/v1/data-sources/{conn}"),
@@ -148,7 +252,17 @@ async fn every_change_once(app: &TestApp) {
         e["summary"],
         json!({"name": "wh3", "credentials": ["password"], "config": ["schema"]})
     );
-    // A bad part refuses the whole edit: the name is not changed either.
+    a.assert_no_secret(&[secret, &format!("{secret}3")]).await;
+}
+
+/// Bad input changes nothing (a bad part refuses the whole edit: the name
+/// is not changed either); an edit naming credentials is recorded as
+/// refused with the fields sent and the one refused, no value.
+async fn refused_edits_change_nothing_and_name_the_refused_field(a: &Audited) {
+    let (app, k) = (&a.app, &a.k);
+    let (_, conn) = a.with_connection().await;
+    let path = format!("/api/v1/source-connections/{conn}");
+    let mut t = a.trail().await;
     let r = app
         .patch(
             &format!("/api/v1/data-sources/{conn}"),
@@ -157,17 +271,14 @@ async fn every_change_once(app: &TestApp) {
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
-    // The refusal of an edit naming credentials is recorded: the fields
-    // sent and the one refused, no value.
     let e = t.expect_one("connection.edit_refused", Some(&conn)).await;
     assert_eq!(
         e["summary"],
         json!({"fields": ["port"], "refusedField": "credentials.port"})
     );
     let r = app.get(&path, k).await;
-    assert_eq!(r.body["sourceConnection"]["name"], "wh3", "{}", r.text);
+    assert_eq!(r.body["sourceConnection"]["name"], "wh", "{}", r.text);
 
-    // Bad input changes nothing; naming credentials, it is recorded as refused.
     let r = app
         .put(
             &format!("{path}/credentials"),
@@ -181,14 +292,37 @@ async fn every_change_once(app: &TestApp) {
         e["summary"],
         json!({"fields": ["port"], "refusedField": "credentials.host"})
     );
+}
 
-    // A test (failing: the database does not exist), with its outcome.
-    app.post(&format!("{path}/test"), k, json!({})).await;
+/// A connection test leaves one event with its outcome (failing here: the
+/// database does not exist).
+async fn a_connection_test_records_its_outcome(a: &Audited) {
+    let (_, conn) = a.with_connection().await;
+    let mut t = a.trail().await;
+    a.app
+        .post(
+            &format!("/api/v1/source-connections/{conn}/test"),
+            &a.k,
+            json!({}),
+        )
+        .await;
     let e = t.expect_one("connection.tested", Some(&conn)).await;
     assert_eq!(e["summary"], json!({"ok": false}));
+}
 
-    // A sync started (no workers here: it stays queued) and cancelled.
-    let r = app.post(&format!("{path}/run"), k, json!({})).await;
+/// A sync started (it stays queued: no workers) and cancelled leaves one
+/// event each; cancelling what already ended leaves none.
+async fn a_sync_started_and_cancelled_is_recorded_once_each(a: &Audited) {
+    let (app, k) = (&a.app, &a.k);
+    let (_, conn) = a.with_connection().await;
+    let mut t = a.trail().await;
+    let r = app
+        .post(
+            &format!("/api/v1/source-connections/{conn}/run"),
+            k,
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let job = r.body["syncId"].as_str().unwrap().to_owned();
     let e = t.expect_one("job.started", Some(&job)).await;
@@ -197,12 +331,18 @@ async fn every_change_once(app: &TestApp) {
     app.post(&format!("/api/v1/jobs/{job}/cancel"), k, json!({}))
         .await;
     t.expect_one("job.cancelled", Some(&job)).await;
-    // Cancelling what already ended changes nothing.
     app.post(&format!("/api/v1/jobs/{job}/cancel"), k, json!({}))
         .await;
     t.expect_none("a second cancel").await;
+}
 
-    // Data cleared, then the connection and the collection deleted.
+/// A connection's data cleared, then the connection and its collection
+/// deleted, leave one event each.
+async fn clearing_data_and_deleting_are_recorded(a: &Audited) {
+    let (app, k) = (&a.app, &a.k);
+    let (col, conn) = a.with_connection().await;
+    let path = format!("/api/v1/source-connections/{conn}");
+    let mut t = a.trail().await;
     let r = app.delete(&format!("{path}/data"), k).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     t.expect_one("connection.data_cleared", Some(&conn)).await;
@@ -210,8 +350,13 @@ async fn every_change_once(app: &TestApp) {
     t.expect_one("connection.deleted", Some(&conn)).await;
     app.delete(&format!("/api/v1/collections/{col}"), k).await;
     t.expect_one("collection.deleted", Some(&col)).await;
+}
 
-    // Keys: created (name and scopes, never the secret), revoked.
+/// A key's creation (its name and scopes, never the secret) and its
+/// revocation leave one event each.
+async fn keys_record_their_scopes_never_their_secret(a: &Audited) {
+    let (app, k) = (&a.app, &a.k);
+    let mut t = a.trail().await;
     let r = app
         .post(
             "/api/v1/api-keys",
@@ -225,8 +370,14 @@ async fn every_change_once(app: &TestApp) {
     assert_eq!(e["summary"]["scopes"], json!(["read", "write"]));
     app.delete(&format!("/api/v1/api-keys/{key_id}"), k).await;
     t.expect_one("api_key.revoked", Some(&key_id)).await;
+    a.assert_no_secret(&[&key_secret]).await;
+}
 
-    // Users and memberships (instance administrators).
+/// Users and memberships (an instance administrator's changes): a user
+/// created, a membership set with its role and removed, one event each.
+async fn users_and_memberships_are_recorded(a: &Audited) {
+    let (app, k) = (&a.app, &a.k);
+    let mut t = a.trail().await;
     let r = app
         .post(
             "/api/v1/users",
@@ -250,8 +401,13 @@ async fn every_change_once(app: &TestApp) {
     app.delete(&format!("/api/v1/users/{user}/memberships/org_1"), k)
         .await;
     t.expect_one("membership.removed", Some(&user)).await;
+}
 
-    // A new organization's creation is that organization's first event.
+/// A new organization's creation is that organization's first event, not
+/// one of the creator's organization.
+async fn a_new_organizations_creation_is_its_own_first_event(a: &Audited) {
+    let (app, k) = (&a.app, &a.k);
+    let t = a.trail().await;
     let r = app
         .post("/api/v1/organizations", k, json!({"name": "Acme"}))
         .await;
@@ -260,40 +416,6 @@ async fn every_change_once(app: &TestApp) {
     let theirs = events(app, &format!("&organizationId={org}")).await;
     assert_eq!(theirs["auditEvents"][0]["action"], "organization.created");
     assert_eq!(theirs["auditEvents"][0]["objectId"], org);
-
-    // No secret in any event.
-    let text = events(app, "").await.to_string();
-    for s in [
-        secret.as_str(),
-        &format!("{secret}2"),
-        &format!("{secret}3"),
-        &key_secret,
-    ] {
-        assert!(!text.contains(s), "an event holds a secret");
-    }
-}
-
-#[tokio::test]
-async fn every_change_leaves_one_event_on_sqlite() {
-    let app = TestApp::with(Options {
-        workers: 0,
-        ..Options::default()
-    })
-    .await;
-    every_change_once(&app).await;
-    app.finish().await;
-}
-
-#[tokio::test]
-async fn every_change_leaves_one_event_on_postgres() {
-    let app = TestApp::with(Options {
-        workers: 0,
-        postgres: true,
-        ..Options::default()
-    })
-    .await;
-    every_change_once(&app).await;
-    app.finish().await;
 }
 
 #[tokio::test]
