@@ -118,6 +118,22 @@ pub(super) fn read_file(
     }) {
         return Ok(false);
     }
+    if !send_rows(path, stream, opts, keys, &send)? {
+        return Ok(false);
+    }
+    Ok(send(checkpoint(version)))
+}
+
+/// Sends every row of a file: the header (when there is one) names the
+/// columns and places the key columns; a line not in UTF-8 is skipped, a
+/// header not in UTF-8 fails. False when the receiver has gone.
+fn send_rows(
+    path: &Path,
+    stream: &str,
+    opts: Options,
+    keys: &[String],
+    send: &impl Fn(ReadItem) -> bool,
+) -> Result<bool, ConnectorError> {
     let mut csv = open(path, stream, opts)?;
     let mut headers: Vec<String> = Vec::new();
     // With a header, the key columns are found once it is read.
@@ -157,44 +173,52 @@ pub(super) fn read_file(
             continue;
         }
         first = false;
-        let line = rec.position().map_or(0, csv::Position::line);
-        let mut data = Map::new();
-        for (i, cell) in rec.iter().enumerate() {
-            let name = headers
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| format!("column_{}", i + 1));
-            data.insert(name, Value::String(cell.to_owned()));
-        }
-        let key = match key_at
-            .iter()
-            .map(|&i| rec.get(i).map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-        {
-            None => {
-                if !send(ReadItem::Skipped {
-                    stream: stream.to_owned(),
-                    reason: format!("line {line} of {stream} lacks a key column"),
-                }) {
-                    return Ok(false);
-                }
-                continue;
-            }
-            Some(values) if values.is_empty() => line.to_string(),
-            Some(mut values) if values.len() == 1 => values.remove(0),
-            Some(values) => Value::from(values).to_string(),
-        };
-        let record = Record {
-            stream: stream.to_owned(),
-            key,
-            data: Value::Object(data).to_string(),
-            position: None,
-        };
-        if !send(ReadItem::Record(record)) {
+        if !send(row_item(stream, &headers, &key_at, &rec)) {
             return Ok(false);
         }
     }
-    Ok(send(checkpoint(version)))
+    Ok(true)
+}
+
+/// What one data row becomes: a record of its cells named by the header
+/// (`column_N` past it), keyed by its key columns or else its line number;
+/// or a skip when it lacks a key column.
+fn row_item(
+    stream: &str,
+    headers: &[String],
+    key_at: &[usize],
+    rec: &csv::StringRecord,
+) -> ReadItem {
+    let line = rec.position().map_or(0, csv::Position::line);
+    let mut data = Map::new();
+    for (i, cell) in rec.iter().enumerate() {
+        let name = headers
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("column_{}", i + 1));
+        data.insert(name, Value::String(cell.to_owned()));
+    }
+    let key = match key_at
+        .iter()
+        .map(|&i| rec.get(i).map(str::to_owned))
+        .collect::<Option<Vec<_>>>()
+    {
+        None => {
+            return ReadItem::Skipped {
+                stream: stream.to_owned(),
+                reason: format!("line {line} of {stream} lacks a key column"),
+            };
+        }
+        Some(values) if values.is_empty() => line.to_string(),
+        Some(mut values) if values.len() == 1 => values.remove(0),
+        Some(values) => Value::from(values).to_string(),
+    };
+    ReadItem::Record(Record {
+        stream: stream.to_owned(),
+        key,
+        data: Value::Object(data).to_string(),
+        position: None,
+    })
 }
 
 /// Decodes ISO-8859-1 to UTF-8 on the fly.
