@@ -102,8 +102,28 @@ pub(super) fn read_branch(
     }) {
         return Ok(());
     }
-    let after = blobs(&tree, globs)?;
-    let changes: Vec<Change> = match &before {
+    for change in changes(before.as_ref(), &tree, globs)? {
+        if !send(change_item(&repo, change, &commit_id)) {
+            return Ok(());
+        }
+    }
+    send(ReadItem::Checkpoint {
+        stream: STREAM.into(),
+        cursor: Value::String(commit_id),
+    });
+    Ok(())
+}
+
+/// What changed from the `before` tree to `tree`: every selected blob when
+/// there is no `before`, nothing when the trees are the same, else the paths
+/// gone and the blobs added or changed.
+fn changes(
+    before: Option<&gix::Tree<'_>>,
+    tree: &gix::Tree<'_>,
+    globs: &Globs,
+) -> Result<Vec<Change>, ConnectorError> {
+    let after = blobs(tree, globs)?;
+    Ok(match before {
         None => after
             .into_iter()
             .map(|(p, id)| Change::Put(p, id))
@@ -121,47 +141,42 @@ pub(super) fn read_branch(
                 .map(|(p, id)| Change::Put(p.clone(), *id));
             gone.chain(put).collect::<Vec<_>>()
         }
-    };
-    for change in changes {
-        let item = match change {
-            Change::Gone(path) => ReadItem::Deleted {
+    })
+}
+
+/// What one change becomes: a deletion, a record of the file's text at
+/// `commit_id`, or a skip when it is too large, unreadable or not text.
+fn change_item(repo: &gix::Repository, change: Change, commit_id: &str) -> ReadItem {
+    match change {
+        Change::Gone(path) => ReadItem::Deleted {
+            stream: STREAM.into(),
+            key: path,
+        },
+        Change::Put(path, id) => {
+            let skipped = |why: &str| ReadItem::Skipped {
                 stream: STREAM.into(),
-                key: path,
-            },
-            Change::Put(path, id) => {
-                let skipped = |why: &str| ReadItem::Skipped {
-                    stream: STREAM.into(),
-                    reason: format!("{path}: {why}"),
-                };
-                let size = repo.find_header(id).map_or(0, |h| h.size());
-                if size > common::MAX_TEXT_BYTES {
-                    skipped("larger than 1 MiB")
-                } else {
-                    match repo.find_object(id) {
-                        Err(e) => skipped(&format!("cannot be read ({e})")),
-                        Ok(blob) => match common::text_of(blob.detach().data) {
-                            Err(why) => skipped(why),
-                            Ok(text) => ReadItem::Record(Record {
-                                stream: STREAM.into(),
-                                key: path.clone(),
-                                data: json!({"path": path, "size": size, "commit": commit_id, "text": text})
-                                    .to_string(),
-                                position: None,
-                            }),
-                        },
-                    }
+                reason: format!("{path}: {why}"),
+            };
+            let size = repo.find_header(id).map_or(0, |h| h.size());
+            if size > common::MAX_TEXT_BYTES {
+                skipped("larger than 1 MiB")
+            } else {
+                match repo.find_object(id) {
+                    Err(e) => skipped(&format!("cannot be read ({e})")),
+                    Ok(blob) => match common::text_of(blob.detach().data) {
+                        Err(why) => skipped(why),
+                        Ok(text) => ReadItem::Record(Record {
+                            stream: STREAM.into(),
+                            key: path.clone(),
+                            data: json!({"path": path, "size": size, "commit": commit_id, "text": text})
+                                .to_string(),
+                            position: None,
+                        }),
+                    },
                 }
             }
-        };
-        if !send(item) {
-            return Ok(());
         }
     }
-    send(ReadItem::Checkpoint {
-        stream: STREAM.into(),
-        cursor: Value::String(commit_id),
-    });
-    Ok(())
 }
 
 /// Summarises the branch: in place for a local repository, after a bare
