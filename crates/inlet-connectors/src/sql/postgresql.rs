@@ -12,7 +12,7 @@ use inlet_core::connector::{
 };
 use inlet_core::model::catalog::{FieldSpec, FieldType, SourceType};
 use inlet_core::model::schema::{ColumnInfo, DiscoveredSchema, SchemaInfo, TableInfo};
-use sqlx::postgres::{PgConnectOptions, PgSslMode};
+use sqlx::postgres::{PgConnectOptions, PgRow, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgConnection, Row};
 
 use crate::sql::reading::{self, CatalogColumn, Scan, TablePlan, literal, quote};
@@ -130,99 +130,11 @@ impl Connector for Postgresql {
     ) -> Result<DiscoveredSchema, ConnectorError> {
         let (mut conn, _tunnel) = Self::connect(ctx, source).await?;
         let filter = source.config_str("schema").map(str::to_owned);
-        let err = |e| sql::map_error("PostgreSQL discovery", e);
-        let schema = net::timed(ctx, "PostgreSQL discovery", async {
-            let schemas = sqlx::query(
-                "SELECT nspname AS name FROM pg_namespace \
-                 WHERE nspname NOT IN ('pg_catalog', 'information_schema') \
-                 AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%' \
-                 AND ($1::text IS NULL OR nspname = $1) ORDER BY 1",
-            )
-            .bind(&filter)
-            .fetch_all(&mut conn)
-            .await
-            .map_err(err)?;
-            // A configured schema that is not there is a mistake to report,
-            // not an empty database.
-            if let Some(name) = &filter
-                && schemas.is_empty()
-            {
-                return Err(ConnectorError::Failed(format!(
-                    "schema {name:?} does not exist in this database"
-                )));
-            }
-            let tables = sqlx::query(
-                "SELECT n.nspname AS schema, c.relname AS name, \
-                 CASE WHEN c.relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind, \
-                 CASE WHEN c.relkind IN ('v', 'm') OR c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END AS estimate \
-                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
-                 AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' \
-                 AND ($1::text IS NULL OR n.nspname = $1) ORDER BY 1, 2",
-            )
-            .bind(&filter)
-            .fetch_all(&mut conn)
-            .await
-            .map_err(err)?;
-            let columns = sqlx::query(
-                "SELECT n.nspname AS schema, c.relname AS table, a.attname AS name, \
-                 format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable, \
-                 pg_get_expr(d.adbin, d.adrelid) AS default_expr, \
-                 EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary \
-                         AND a.attnum = ANY (i.indkey)) AS pk \
-                 FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-                 JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-                 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
-                 AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' \
-                 AND ($1::text IS NULL OR n.nspname = $1) ORDER BY 1, 2, a.attnum",
-            )
-            .bind(&filter)
-            .fetch_all(&mut conn)
-            .await
-            .map_err(err)?;
-
-            let mut by_schema: BTreeMap<String, BTreeMap<String, TableInfo>> = schemas
-                .iter()
-                .map(|r| (r.get::<String, _>("name"), BTreeMap::new()))
-                .collect();
-            for r in &tables {
-                let schema: String = r.get("schema");
-                let name: String = r.get("name");
-                by_schema.entry(schema).or_default().insert(
-                    name.clone(),
-                    TableInfo {
-                        name,
-                        kind: r.get("kind"),
-                        row_estimate: r.get("estimate"),
-                        columns: Vec::new(),
-                    },
-                );
-            }
-            for r in &columns {
-                let schema: String = r.get("schema");
-                let table: String = r.get("table");
-                if let Some(t) = by_schema.get_mut(&schema).and_then(|s| s.get_mut(&table)) {
-                    t.columns.push(ColumnInfo {
-                        name: r.get("name"),
-                        data_type: r.get("type"),
-                        nullable: r.get("nullable"),
-                        default: r.get("default_expr"),
-                        primary_key: r.get("pk"),
-                    });
-                }
-            }
-            Ok(DiscoveredSchema {
-                schemas: by_schema
-                    .into_iter()
-                    .map(|(name, tables)| SchemaInfo {
-                        name,
-                        tables: tables.into_values().collect(),
-                    })
-                    .collect(),
-                ..Default::default()
-            })
-        })
+        let schema = net::timed(
+            ctx,
+            "PostgreSQL discovery",
+            discover_schema(&mut conn, filter),
+        )
         .await?;
         let _ = conn.close().await;
         Ok(schema)
@@ -254,6 +166,115 @@ impl Connector for Postgresql {
             request,
             |ctx, conn, plan, scan, tx| Box::pin(read_table(ctx, conn, plan, scan, tx)),
         ))
+    }
+}
+
+/// Discovery's schemas: all but the system ones, or only the configured one.
+const DISCOVER_SCHEMAS: &str = "SELECT nspname AS name FROM pg_namespace \
+    WHERE nspname NOT IN ('pg_catalog', 'information_schema') \
+    AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%' \
+    AND ($1::text IS NULL OR nspname = $1) ORDER BY 1";
+
+/// Discovery's tables, views and foreign tables, with the planner's row
+/// estimate for tables that have one.
+const DISCOVER_TABLES: &str = "SELECT n.nspname AS schema, c.relname AS name, \
+    CASE WHEN c.relkind IN ('v', 'm') THEN 'view' ELSE 'table' END AS kind, \
+    CASE WHEN c.relkind IN ('v', 'm') OR c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END AS estimate \
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') \
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' \
+    AND ($1::text IS NULL OR n.nspname = $1) ORDER BY 1, 2";
+
+/// Discovery's columns in table order: type, nullability, default, and
+/// whether in the primary key.
+const DISCOVER_COLUMNS: &str = "SELECT n.nspname AS schema, c.relname AS table, a.attname AS name, \
+    format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable, \
+    pg_get_expr(d.adbin, d.adrelid) AS default_expr, \
+    EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary \
+            AND a.attnum = ANY (i.indkey)) AS pk \
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+    JOIN pg_namespace n ON n.oid = c.relnamespace \
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' \
+    AND ($1::text IS NULL OR n.nspname = $1) ORDER BY 1, 2, a.attnum";
+
+/// The schemas, their tables and the tables' columns, one catalog query
+/// each; a configured schema that is not there fails.
+async fn discover_schema(
+    conn: &mut PgConnection,
+    filter: Option<String>,
+) -> Result<DiscoveredSchema, ConnectorError> {
+    let err = |e| sql::map_error("PostgreSQL discovery", e);
+    let schemas = sqlx::query(DISCOVER_SCHEMAS)
+        .bind(&filter)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?;
+    // A configured schema that is not there is a mistake to report,
+    // not an empty database.
+    if let Some(name) = &filter
+        && schemas.is_empty()
+    {
+        return Err(ConnectorError::Failed(format!(
+            "schema {name:?} does not exist in this database"
+        )));
+    }
+    let tables = sqlx::query(DISCOVER_TABLES)
+        .bind(&filter)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?;
+    let columns = sqlx::query(DISCOVER_COLUMNS)
+        .bind(&filter)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(err)?;
+    Ok(assemble(&schemas, &tables, &columns))
+}
+
+/// The discovered schema of the catalog's rows: each table under its schema
+/// (schemas without tables kept), each column under its table.
+fn assemble(schemas: &[PgRow], tables: &[PgRow], columns: &[PgRow]) -> DiscoveredSchema {
+    let mut by_schema: BTreeMap<String, BTreeMap<String, TableInfo>> = schemas
+        .iter()
+        .map(|r| (r.get::<String, _>("name"), BTreeMap::new()))
+        .collect();
+    for r in tables {
+        let schema: String = r.get("schema");
+        let name: String = r.get("name");
+        by_schema.entry(schema).or_default().insert(
+            name.clone(),
+            TableInfo {
+                name,
+                kind: r.get("kind"),
+                row_estimate: r.get("estimate"),
+                columns: Vec::new(),
+            },
+        );
+    }
+    for r in columns {
+        let schema: String = r.get("schema");
+        let table: String = r.get("table");
+        if let Some(t) = by_schema.get_mut(&schema).and_then(|s| s.get_mut(&table)) {
+            t.columns.push(ColumnInfo {
+                name: r.get("name"),
+                data_type: r.get("type"),
+                nullable: r.get("nullable"),
+                default: r.get("default_expr"),
+                primary_key: r.get("pk"),
+            });
+        }
+    }
+    DiscoveredSchema {
+        schemas: by_schema
+            .into_iter()
+            .map(|(name, tables)| SchemaInfo {
+                name,
+                tables: tables.into_values().collect(),
+            })
+            .collect(),
+        ..Default::default()
     }
 }
 
