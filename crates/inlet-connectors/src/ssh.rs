@@ -88,10 +88,24 @@ pub async fn connect(
             "credentials.sshPrivateKey or credentials.sshPassword is required for SSH".into(),
         ));
     }
-    let tcp = net::timed(ctx, &what, async {
+    let (mut handle, host_key) = handshake(ctx, source, target, &what).await?;
+    authenticate(ctx, &mut handle, target, &what, key, password).await?;
+    Ok(Session { handle, host_key })
+}
+
+/// Connects to `target` and completes the SSH handshake, the server's host
+/// key checked against the source's pin (accepted on first use); the handle
+/// and the fingerprint of the key the server presented.
+async fn handshake(
+    ctx: &Context,
+    source: &SourceConfig,
+    target: &Target<'_>,
+    what: &str,
+) -> Result<(client::Handle<HostKeyCheck>, String), ConnectorError> {
+    let tcp = net::timed(ctx, what, async {
         TcpStream::connect(target.addr)
             .await
-            .map_err(|e| net::io_error(&what, &e))
+            .map_err(|e| net::io_error(what, &e))
     })
     .await?;
     let config = Arc::new(client::Config {
@@ -104,21 +118,20 @@ pub async fn connect(
         expected: expected.clone(),
         seen: seen.clone(),
     };
-    let ssh_err = |e: russh::Error| ConnectorError::Tunnel(format!("{what}: {e}"));
-    let connected = net::timed(ctx, &what, async {
+    let connected = net::timed(ctx, what, async {
         client::connect_stream(config, tcp, handler)
             .await
             .map_err(|e| match e {
                 russh::Error::UnknownKey => changed_key(
-                    &what,
+                    what,
                     expected.as_deref().unwrap_or_default(),
                     seen.lock().ok().and_then(|s| s.clone()).as_deref(),
                 ),
-                other => ssh_err(other),
+                other => ssh_error(what, other),
             })
     })
     .await;
-    let mut handle = connected?;
+    let handle = connected?;
     let host_key = seen
         .lock()
         .ok()
@@ -127,9 +140,21 @@ pub async fn connect(
     if expected.is_none() {
         tracing::info!(host = %target.host, fingerprint = %host_key, "accepted SSH host key on first use");
     }
+    Ok((handle, host_key))
+}
 
+/// Authenticates the session as `target.user` with the private `key` when
+/// there is one, else with the `password`; a refusal is invalid credentials.
+async fn authenticate(
+    ctx: &Context,
+    handle: &mut client::Handle<HostKeyCheck>,
+    target: &Target<'_>,
+    what: &str,
+    key: Option<&str>,
+    password: Option<&str>,
+) -> Result<(), ConnectorError> {
     let user = target.user;
-    let authenticated = net::timed(ctx, &what, async {
+    let authenticated = net::timed(ctx, what, async {
         if let Some(pem) = key {
             let key = decode_secret_key(pem, None).map_err(|_| {
                 ConnectorError::Invalid(
@@ -139,17 +164,17 @@ pub async fn connect(
             let hash = handle
                 .best_supported_rsa_hash()
                 .await
-                .map_err(ssh_err)?
+                .map_err(|e| ssh_error(what, e))?
                 .flatten();
             handle
                 .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), hash))
                 .await
-                .map_err(ssh_err)
+                .map_err(|e| ssh_error(what, e))
         } else {
             handle
                 .authenticate_password(user, password.unwrap_or_default())
                 .await
-                .map_err(ssh_err)
+                .map_err(|e| ssh_error(what, e))
         }
     })
     .await?;
@@ -159,7 +184,12 @@ pub async fn connect(
             target.host
         )));
     }
-    Ok(Session { handle, host_key })
+    Ok(())
+}
+
+/// A failure of the SSH protocol with `what`, as a tunnel error.
+fn ssh_error(what: &str, e: russh::Error) -> ConnectorError {
+    ConnectorError::Tunnel(format!("{what}: {e}"))
 }
 
 /// The error for a host key that is not the pinned one.
