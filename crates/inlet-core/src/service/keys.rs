@@ -52,55 +52,8 @@ impl Services {
             self.store.get_org(org).await?;
         }
         let name = validate::name("name", &input.name)?;
-        if input.scopes.is_empty() {
-            return Err(CoreError::invalid(
-                "scopes",
-                "at least one scope is required",
-            ));
-        }
-        if !who.instance_admin && input.scopes.iter().any(|s| *s > who.scope) {
-            return Err(CoreError::Forbidden(
-                "a key cannot grant more than the caller's scopes".into(),
-            ));
-        }
-        if input.expires_at.is_some_and(|at| at <= now()) {
-            return Err(CoreError::invalid("expiresAt", "must be in the future"));
-        }
-        // A key never outlives the key that creates it.
-        let expires_at = match (input.expires_at, who.key_expires_at) {
-            (Some(asked), Some(cap)) => Some(asked.min(cap)),
-            (asked, cap) => asked.or(cap),
-        };
-        if who.is_restricted()
-            && (input.collection_ids.is_empty()
-                || input.collection_ids.iter().any(|c| !who.can_reach(*c)))
-        {
-            return Err(CoreError::Forbidden(
-                "a restricted key can only create keys within its own collections".into(),
-            ));
-        }
-        for (i, c) in input.collection_ids.iter().enumerate() {
-            if self.store.get_collection(org, *c).await.is_err() {
-                return Err(CoreError::invalid(
-                    format!("collectionIds[{i}]"),
-                    format!("collection {c} does not exist in this organization"),
-                ));
-            }
-        }
-        if let Some(user) = input.user_id {
-            let member = self
-                .store
-                .list_memberships(user)
-                .await
-                .ok()
-                .is_some_and(|ms| ms.iter().any(|m| m.org_id == org));
-            if !member {
-                return Err(CoreError::invalid(
-                    "userId",
-                    "the user is not a member of this organization",
-                ));
-            }
-        }
+        let expires_at = check_grant(who, &input)?;
+        self.check_key_targets(org, &input).await?;
         let generated = generate_key();
         let mut scopes = input.scopes;
         scopes.sort();
@@ -143,6 +96,34 @@ impl Services {
             key,
             secret: generated.secret,
         })
+    }
+
+    /// Checks that the collections a new key is limited to are the
+    /// organization's, and that the user it is for is a member.
+    async fn check_key_targets(&self, org: OrgId, input: &ApiKeyInput) -> CoreResult<()> {
+        for (i, c) in input.collection_ids.iter().enumerate() {
+            if self.store.get_collection(org, *c).await.is_err() {
+                return Err(CoreError::invalid(
+                    format!("collectionIds[{i}]"),
+                    format!("collection {c} does not exist in this organization"),
+                ));
+            }
+        }
+        if let Some(user) = input.user_id {
+            let member = self
+                .store
+                .list_memberships(user)
+                .await
+                .ok()
+                .is_some_and(|ms| ms.iter().any(|m| m.org_id == org));
+            if !member {
+                return Err(CoreError::invalid(
+                    "userId",
+                    "the user is not a member of this organization",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Lists an organization's keys (never their secrets).
@@ -191,4 +172,38 @@ impl Services {
             Some(_) => Err(CoreError::NotFound("organization")),
         }
     }
+}
+
+/// Checks what a new key would grant against the caller: at least one scope,
+/// none beyond the caller's, an expiry in the future, and for a restricted
+/// caller only its own collections. The key's expiry, capped at the caller's.
+fn check_grant(who: &Principal, input: &ApiKeyInput) -> CoreResult<Option<Timestamp>> {
+    if input.scopes.is_empty() {
+        return Err(CoreError::invalid(
+            "scopes",
+            "at least one scope is required",
+        ));
+    }
+    if !who.instance_admin && input.scopes.iter().any(|s| *s > who.scope) {
+        return Err(CoreError::Forbidden(
+            "a key cannot grant more than the caller's scopes".into(),
+        ));
+    }
+    if input.expires_at.is_some_and(|at| at <= now()) {
+        return Err(CoreError::invalid("expiresAt", "must be in the future"));
+    }
+    // A key never outlives the key that creates it.
+    let expires_at = match (input.expires_at, who.key_expires_at) {
+        (Some(asked), Some(cap)) => Some(asked.min(cap)),
+        (asked, cap) => asked.or(cap),
+    };
+    if who.is_restricted()
+        && (input.collection_ids.is_empty()
+            || input.collection_ids.iter().any(|c| !who.can_reach(*c)))
+    {
+        return Err(CoreError::Forbidden(
+            "a restricted key can only create keys within its own collections".into(),
+        ));
+    }
+    Ok(expires_at)
 }
