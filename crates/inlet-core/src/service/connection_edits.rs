@@ -211,19 +211,9 @@ impl Services {
         let replacing = matches!(mode, Credentials::Replace);
         let credential_fields = changed_credentials(&conn, &edit.credentials, replacing);
         let sent: Vec<String> = edit.credentials.keys().cloned().collect();
-        let mut credentials = if edit.credentials.is_empty() && !replacing {
-            None
-        } else {
-            let mut next = if replacing {
-                Map::new()
-            } else {
-                conn.settings.clone()
-            };
-            next.extend(edit.credentials);
-            match self.credentials_update(&conn, &next) {
-                Ok(update) => Some(update),
-                Err(e) => return Err(self.refused_edit(who, id, sent, e).await),
-            }
+        let credentials = match self.edited_credentials(&conn, edit.credentials, mode) {
+            Ok(update) => update,
+            Err(e) => return Err(self.refused_edit(who, id, sent, e).await),
         };
         let config = if edit.config.is_empty() {
             None
@@ -235,28 +225,12 @@ impl Services {
         if credentials.is_some() || config.is_some() {
             self.ensure_no_active_sync(who, id).await?;
         }
-        if test_first {
-            match self
-                .test_as_changed(&conn, credentials.as_ref(), config.as_ref())
-                .await
-            {
-                Ok(Some(pinned)) => {
-                    let update = match credentials.take() {
-                        Some(update) => update,
-                        None => self.credentials_kept(&conn)?,
-                    };
-                    credentials = Some(CredentialsUpdate {
-                        settings: pinned,
-                        ..update
-                    });
-                }
-                Ok(None) => {}
-                Err(e) if credentials.is_some() => {
-                    return Err(self.refused_edit(who, id, sent, e).await);
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let credentials = if test_first {
+            self.test_edit(who, id, &conn, credentials, config.as_ref(), sent)
+                .await?
+        } else {
+            credentials
+        };
         let event = edit_event(
             who,
             id,
@@ -280,6 +254,61 @@ impl Services {
             .await?;
         tracing::info!(connection = %id, tested = test_first, "connection edited");
         Ok(conn)
+    }
+
+    /// The credentials an edit leaves: none to write when it names no field
+    /// and merges; else its fields laid over the stored ones (or, replacing,
+    /// alone), validated and sealed.
+    fn edited_credentials(
+        &self,
+        conn: &Connection,
+        fields: Map<String, Value>,
+        mode: Credentials,
+    ) -> CoreResult<Option<CredentialsUpdate>> {
+        let replacing = matches!(mode, Credentials::Replace);
+        if fields.is_empty() && !replacing {
+            return Ok(None);
+        }
+        let mut next = if replacing {
+            Map::new()
+        } else {
+            conn.settings.clone()
+        };
+        next.extend(fields);
+        self.credentials_update(conn, &next).map(Some)
+    }
+
+    /// Tests `conn` as an edit would leave it, before anything is written.
+    /// The credentials to write: the edit's, with the SSH host key a passing
+    /// test pinned (on the stored credentials when the edit changes none). A
+    /// failing test of new credentials is recorded as a refused edit.
+    async fn test_edit(
+        &self,
+        who: &Principal,
+        id: ConnectionId,
+        conn: &Connection,
+        credentials: Option<CredentialsUpdate>,
+        config: Option<&ConfigUpdate>,
+        sent: Vec<String>,
+    ) -> CoreResult<Option<CredentialsUpdate>> {
+        match self
+            .test_as_changed(conn, credentials.as_ref(), config)
+            .await
+        {
+            Ok(Some(pinned)) => {
+                let update = match credentials {
+                    Some(update) => update,
+                    None => self.credentials_kept(conn)?,
+                };
+                Ok(Some(CredentialsUpdate {
+                    settings: pinned,
+                    ..update
+                }))
+            }
+            Ok(None) => Ok(credentials),
+            Err(e) if credentials.is_some() => Err(self.refused_edit(who, id, sent, e).await),
+            Err(e) => Err(e),
+        }
     }
 
     /// Validated and sealed new credentials of `conn`.
