@@ -441,6 +441,10 @@ async fn rotate_master(config: Config) -> Result<()> {
         .await
         .context("sealing the master key check value under the new key")?;
     keyfile::retire_old_keys(&config)?;
+    services
+        .record_master_key_rotation(n)
+        .await
+        .context("recording the rotation in the audit trail")?;
     output::stdout(&format!(
         "re-encrypted {n} credential set(s) under the new master key\n"
     ));

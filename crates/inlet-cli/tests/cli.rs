@@ -176,6 +176,53 @@ async fn first_start_bootstraps_once_and_rotation_keeps_credentials() {
         .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 
+    // The bootstrap and the rotation are in the trail, as the operator.
+    let trail: serde_json::Value = client
+        .get(format!("{}/api/v1/audit-events?pageSize=100", server.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by_operator = |action: &str| {
+        trail["auditEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == action)
+            .filter(|e| e["actor"]["apiKeyId"].is_null() && e["actor"]["apiKeyName"] == "operator")
+            .cloned()
+            .unwrap_or_else(|| panic!("no {action} by the operator in {trail}"))
+    };
+    assert_eq!(by_operator("organization.created")["objectId"], "org_1");
+    by_operator("organization.outbound_policy_set");
+    let rotated = by_operator("instance.master_key_rotated");
+    assert_eq!(rotated["summary"]["credentialSets"], 1);
+    assert!(
+        rotated["summary"]["keyId"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty())
+    );
+    let keys: serde_json::Value = client
+        .get(format!(
+            "{}/api/v1/audit-events?action=api_key.created",
+            server.base
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let created = &keys["auditEvents"][0];
+    assert_eq!(
+        (&created["actor"]["apiKeyName"], &created["summary"]["name"]),
+        (&json!("operator"), &json!("bootstrap admin"))
+    );
+
     // `admin create-key` makes a working key, through the same services (and
     // validation) as the API.
     let out = inlet(

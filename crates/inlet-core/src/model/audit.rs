@@ -56,6 +56,9 @@ pub enum AuditAction {
     ConsoleSignIn,
     /// A sign-in to the web console was refused.
     ConsoleSignInFailed,
+    /// The operator rotated the master key (`inlet admin
+    /// rotate-master-key`); filed under the instance's own organization.
+    MasterKeyRotated,
 }
 
 crate::wire_enum!(AuditAction {
@@ -81,6 +84,7 @@ crate::wire_enum!(AuditAction {
     JobCancelled => "job.cancelled",
     ConsoleSignIn => "console.sign_in",
     ConsoleSignInFailed => "console.sign_in_failed",
+    MasterKeyRotated => "instance.master_key_rotated",
 });
 
 impl AuditAction {
@@ -96,6 +100,7 @@ impl AuditAction {
             ConnectionCreated | ConnectionUpdated | CredentialsReplaced | ConfigUpdated
             | EditRefused | ConnectionDeleted | DataCleared | ConnectionTested => "connection",
             JobStarted | JobCancelled => "job",
+            MasterKeyRotated => "instance",
         }
     }
 }

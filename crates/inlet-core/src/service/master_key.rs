@@ -126,4 +126,23 @@ impl Services {
         }
         Ok(())
     }
+
+    /// Records the operator's master-key rotation in the trail of the
+    /// instance's own organization (the first, made by bootstrap): the new
+    /// key's id (never the key) and how many credential sets were
+    /// re-sealed. A store with no organization yet has no trail for it.
+    pub async fn record_master_key_rotation(&self, resealed: u64) -> CoreResult<()> {
+        let first = crate::list::PageRequest {
+            page: 1,
+            page_size: 1,
+        };
+        let Some(org) = self.store.list_orgs(first).await?.items.into_iter().next() else {
+            return Ok(());
+        };
+        let event = crate::auth::Principal::operator(org.id)
+            .audit(crate::model::audit::AuditAction::MasterKeyRotated)
+            .note("keyId", self.keyring.current_id())
+            .note("credentialSets", resealed);
+        self.store.record_audit_event(&event).await
+    }
 }

@@ -40,18 +40,40 @@ impl Services {
             return Ok(None);
         }
         let org = self.store.create_org(DEFAULT_ORG).await?;
+        // The operator at the command line acted: the trail starts with it.
+        let operator = Principal::operator(org.id);
+        self.store
+            .record_audit_event(
+                &operator
+                    .audit(AuditAction::OrganizationCreated)
+                    .object(org.id)
+                    .note("name", DEFAULT_ORG)
+                    .note("bootstrap", true),
+            )
+            .await?;
         let key = match given {
             Some(secret) => key_from_secret(secret),
             None => generate_key(),
         };
+        let name = "bootstrap admin";
+        let scopes = vec![Scope::Read, Scope::Write, Scope::Admin];
+        let event = operator
+            .audit(AuditAction::ApiKeyCreated)
+            .note("name", name)
+            .note(
+                "scopes",
+                scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            )
+            .note("instanceAdmin", true);
         self.store
+            .audited(event)
             .create_api_key(NewApiKey {
                 org_id: org.id,
                 user_id: None,
-                name: "bootstrap admin".into(),
+                name: name.into(),
                 hash: key.hash,
                 prefix: key.prefix,
-                scopes: vec![Scope::Read, Scope::Write, Scope::Admin],
+                scopes,
                 collection_ids: vec![],
                 instance_admin: true,
                 expires_at: None,
@@ -60,8 +82,14 @@ impl Services {
             .await?;
         // The instance's own organization works under the instance policy
         // as configured; every later one starts restricted.
+        let policy = OrgPolicy::unrestricted();
+        let event = operator
+            .audit(AuditAction::OrgPolicySet)
+            .object(org.id)
+            .note("policy", policy.to_json());
         self.store
-            .set_org_policy(org.id, &OrgPolicy::unrestricted())
+            .audited(event)
+            .set_org_policy(org.id, &policy)
             .await?;
         tracing::info!(org = %org.id, "bootstrapped organization and admin key");
         Ok(Some(key.secret))

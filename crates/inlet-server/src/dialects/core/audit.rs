@@ -43,7 +43,8 @@ pub struct AuditEventOut {
     actor: ActorOut,
     /// `connection.created`, `connection.credentials_replaced`, `api_key.revoked`, …
     action: String,
-    /// `connection`, `collection`, `api_key`, `job`, `organization`, `user`, `membership`.
+    /// `connection`, `collection`, `api_key`, `job`, `organization`, `user`, `membership`,
+    /// `instance`.
     object_type: String,
     /// The object's id (`sc_3`).
     object_id: Option<String>,
