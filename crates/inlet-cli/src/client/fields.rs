@@ -11,6 +11,7 @@ use inlet_core::model::catalog::FieldType;
 use serde_json::{Map, Value};
 
 use super::remote::Failure;
+use super::secret;
 
 /// A field of a source type, from `GET /api/v1/sources/{shortName}`.
 #[derive(Debug, Clone)]
@@ -181,7 +182,8 @@ pub fn collect(fields: &[Field], from: Sources<'_>) -> Result<Map<String, Value>
     Ok(values)
 }
 
-/// Asks for one field on the terminal: secret ones without echo.
+/// Asks for one field on the terminal: secret ones without echo (Ctrl-C
+/// there cancels the command, see [`secret`]).
 fn prompt(field: &Field, keep_if_empty: bool) -> Result<Option<Value>, Failure> {
     let mut label = field.name.clone();
     if !field.description.is_empty() {
@@ -193,15 +195,11 @@ fn prompt(field: &Field, keep_if_empty: bool) -> Result<Option<Value>, Failure> 
     if keep_if_empty {
         label.push_str(" (empty keeps the current value)");
     }
-    let failed = |e: dialoguer::Error| Failure::Usage(format!("reading {}: {e}", field.name));
     if field.secret {
-        let text = dialoguer::Password::new()
-            .with_prompt(label)
-            .allow_empty_password(keep_if_empty || !field.required)
-            .interact()
-            .map_err(failed)?;
+        let text = secret::ask(&label, keep_if_empty || !field.required, &field.name)?;
         return field.value(&text).map_err(Failure::Usage);
     }
+    let failed = |e: dialoguer::Error| Failure::Usage(format!("reading {}: {e}", field.name));
     let text: String = dialoguer::Input::new()
         .with_prompt(label)
         .allow_empty(!field.required)

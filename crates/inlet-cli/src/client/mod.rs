@@ -14,6 +14,7 @@ mod profile;
 mod progress;
 mod read_after;
 mod remote;
+mod secret;
 mod show;
 mod sse;
 

@@ -6,6 +6,7 @@ use clap::Args;
 
 use crate::client::profile::{self, DEFAULT_URL, Profile, Profiles, Target};
 use crate::client::remote::{Failure, Remote};
+use crate::client::secret;
 use crate::output;
 
 /// The profile used when `--profile` names none.
@@ -93,16 +94,14 @@ pub fn logout(_: &Logout, profile: Option<&str>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The key from standard input, or asked for without echo on a terminal.
+/// The key from standard input, or asked for without echo on a terminal
+/// (where Ctrl-C cancels before anything is saved).
 fn read_key(from_stdin: bool, url: &str) -> Result<String, Failure> {
     let key = if from_stdin {
         std::io::read_to_string(std::io::stdin())
             .map_err(|e| Failure::Usage(format!("reading the key from standard input: {e}")))?
     } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-        dialoguer::Password::new()
-            .with_prompt(format!("API key for {url}"))
-            .interact()
-            .map_err(|e| Failure::Usage(format!("reading the key: {e}")))?
+        secret::ask(&format!("API key for {url}"), false, "the key")?
     } else {
         return Err(Failure::Usage(
             "not a terminal: give the key with --api-key-stdin".into(),
