@@ -52,6 +52,7 @@ impl ConnectionStore for SqlStore {
         let created = match tx.query(&q).await {
             Ok(rows) => one(rows, "connection", rows::connection)?,
             Err(DbError::ForeignKey(_)) => return Err(CoreError::NotFound("collection")),
+            Err(DbError::Unique(_)) => return Err(name_taken()),
             Err(e) => return Err(e.into()),
         };
         Self::insert_tags(&mut tx, new.org_id, created.id.0, &new.tags).await?;
@@ -190,11 +191,11 @@ impl ConnectionStore for SqlStore {
         let mut tx = self.db.begin().await?;
         let mut changed = None;
         for q in &statements {
-            changed = Some(one(
-                tx.query(q).await?,
-                "source connection",
-                rows::connection,
-            )?);
+            let rows = match tx.query(q).await {
+                Err(DbError::Unique(_)) => return Err(name_taken()),
+                rows => rows?,
+            };
+            changed = Some(one(rows, "source connection", rows::connection)?);
         }
         if let Some(tags) = &change.patch.tags {
             tx.query(
@@ -246,4 +247,11 @@ impl ConnectionStore for SqlStore {
             rows::connection,
         )
     }
+}
+
+/// The conflict of a name another connection of the organization has (the
+/// unique index `connections_org_unique_name` decides, so two concurrent
+/// creates cannot both take it).
+fn name_taken() -> CoreError {
+    CoreError::Conflict("a connection with this name already exists in the organization".into())
 }

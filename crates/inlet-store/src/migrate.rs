@@ -70,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0013_change_log.sql"),
         include_str!("migrations/postgres/0013_change_log.sql"),
     ),
+    (
+        14,
+        include_str!("migrations/sqlite/0014_unique_connection_names.sql"),
+        include_str!("migrations/postgres/0014_unique_connection_names.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.

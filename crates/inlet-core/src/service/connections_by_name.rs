@@ -55,10 +55,18 @@ impl Services {
         if let Some(c) = self.list_collections(who, page).await?.items.first() {
             return Ok(c.id);
         }
-        Ok(self
-            .create_collection(who, DEFAULT_COLLECTION, None)
-            .await?
-            .id)
+        match self.create_collection(who, DEFAULT_COLLECTION, None).await {
+            Ok(c) => Ok(c.id),
+            // A concurrent create made it first: use it.
+            Err(CoreError::Conflict(_)) => self
+                .list_collections(who, page)
+                .await?
+                .items
+                .first()
+                .map(|c| c.id)
+                .ok_or(CoreError::NotFound("collection")),
+            Err(e) => Err(e),
+        }
     }
 
     /// Creates a connection that works, under a name no other connection

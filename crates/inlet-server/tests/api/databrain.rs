@@ -33,6 +33,46 @@ fn postgres(name: &str, database: &str) -> Value {
                            "sslmode": "disable"}})
 }
 
+/// Creates of one name at once: the store's unique index lets exactly one
+/// through (the name check before the test is not atomic); the others
+/// answer `DATASOURCE_NAME_ERROR`, and one datasource has the name.
+#[tokio::test]
+async fn concurrent_creates_of_one_name_make_one_datasource() {
+    let app = TestApp::spawn().await;
+    let k = &app.admin_key;
+    let db = SourceDb::create("CREATE TABLE t (id int PRIMARY KEY);").await;
+    let answers = futures_util::future::join_all(
+        (0..6).map(|_| app.post("/api/v2/datasource", k, postgres("twin", &db.name))),
+    )
+    .await;
+    let created = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        answers.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    for r in answers.iter().filter(|r| r.status != StatusCode::OK) {
+        assert_002_error(r, StatusCode::BAD_REQUEST, "DATASOURCE_NAME_ERROR");
+    }
+    assert_eq!(names(&app.get("/api/v2/datasource", k).await), ["twin"]);
+    // Through 003 the name is taken too, as a conflict in its envelope.
+    let r = app
+        .post(
+            "/api/v1/source-connections",
+            k,
+            json!({"collectionId": "col_1", "sourceShortName": "postgresql", "name": "twin",
+                   "credentials": {"host": "127.0.0.1", "port": 5432, "database": db.name,
+                                   "username": "postgres", "password": "p", "sslmode": "disable"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    db.drop_db().await;
+}
+
 #[tokio::test]
 async fn create_list_update_sync_and_delete() {
     let app = TestApp::spawn().await;
