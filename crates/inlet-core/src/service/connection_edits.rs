@@ -21,6 +21,7 @@ use crate::model::connection::{
     ConfigUpdate, Connection, ConnectionChange, ConnectionPatch, ConnectionStatus,
     CredentialsUpdate,
 };
+use crate::model::job::JobKind;
 use crate::model::now;
 use crate::model::wire::WireEnum;
 use crate::validate;
@@ -79,6 +80,30 @@ fn connection_patch(
     })
 }
 
+/// How long replacing credentials with `cancel` waits for the running sync
+/// to stop before answering that it is still in progress.
+const CANCEL_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// When a configuration change takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigApplies {
+    /// No sync was running: the next one (or test) uses it.
+    Now,
+    /// A sync is running with the configuration it started with; the change
+    /// applies from the next sync.
+    NextSync,
+}
+
+/// How credentials are replaced.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CredentialsOptions {
+    /// Test the connection with them first (nothing changes if it fails).
+    pub test_first: bool,
+    /// Cancel a queued or running sync first instead of answering that one
+    /// is in progress.
+    pub cancel_sync: bool,
+}
+
 impl Services {
     /// Changes name, description, tags or status. Only `pending`, `inactive`
     /// and `maintenance` can be set; tests decide the others.
@@ -111,8 +136,15 @@ impl Services {
         who: &Principal,
         id: ConnectionId,
         credentials: Map<String, Value>,
-        test_first: bool,
+        options: CredentialsOptions,
     ) -> CoreResult<Connection> {
+        if options.cancel_sync {
+            who.require(Scope::Write)?;
+            self.get_connection(who, id).await?;
+            self.cancel_active_sync(who, id, CANCEL_WAIT, "credentials replaced with cancel")
+                .await?;
+        }
+        let test_first = options.test_first;
         let edit = ConnectionEdit {
             credentials,
             ..ConnectionEdit::default()
@@ -148,26 +180,37 @@ impl Services {
 
     /// Replaces configuration. A `schedule`, `timezone` or `continuous`
     /// there sets when the next scheduled sync runs (first slot after now);
-    /// without them there is none.
+    /// without them there is none. Accepted while a sync runs: that sync
+    /// keeps the configuration it started with, and the change applies from
+    /// the next one (which the answer says).
     pub async fn update_config(
         &self,
         who: &Principal,
         id: ConnectionId,
         config: Map<String, Value>,
-    ) -> CoreResult<Connection> {
+    ) -> CoreResult<(Connection, ConfigApplies)> {
         who.require(Scope::Write)?;
         let conn = self.get_connection(who, id).await?;
-        self.ensure_no_active_sync(who, id).await?;
         let update = self.config_update(&conn, &config)?;
         let event = config_event(who, id, changed_config(&conn.config, &update.config));
         let change = ConnectionChange {
             config: Some(update),
             ..ConnectionChange::default()
         };
-        self.store
+        let changed = self
+            .store
             .audited(event)
             .change_connection(who.org_id, id, change)
-            .await
+            .await?;
+        let applies = match self
+            .store
+            .active_job_id(who.org_id, id, JobKind::Sync)
+            .await?
+        {
+            Some(_) => ConfigApplies::NextSync,
+            None => ConfigApplies::Now,
+        };
+        Ok((changed, applies))
     }
 
     /// Several changes at once (001's `PUT` and `PATCH`, 002's `PUT`):
@@ -222,7 +265,9 @@ impl Services {
             merged.extend(edit.config);
             Some(self.config_update(&conn, &merged)?)
         };
-        if credentials.is_some() || config.is_some() {
+        // A running sync keeps the configuration it started with; new
+        // credentials would change where it reads mid-way, so they wait.
+        if credentials.is_some() {
             self.ensure_no_active_sync(who, id).await?;
         }
         let credentials = if test_first {

@@ -183,8 +183,13 @@ impl Services {
         }
         self.get_connection(who, id).await?;
         if force {
-            self.cancel_active_sync(who, id, std::time::Duration::from_secs(10))
-                .await?;
+            self.cancel_active_sync(
+                who,
+                id,
+                std::time::Duration::from_secs(10),
+                "connection deleted with force",
+            )
+            .await?;
         } else {
             self.ensure_no_active_sync(who, id).await?;
         }

@@ -244,6 +244,7 @@ impl Services {
         who: &Principal,
         id: ConnectionId,
         wait: std::time::Duration,
+        reason: &str,
     ) -> CoreResult<()> {
         let Some(active) = self
             .store
@@ -256,7 +257,7 @@ impl Services {
         let event = who
             .audit(AuditAction::JobCancelled)
             .object(job_label(active, JobKind::Sync))
-            .note("reason", "connection deleted with force");
+            .note("reason", reason);
         let mut job = self
             .store
             .audited(event)

@@ -30,7 +30,7 @@ use std::sync::Arc;
 /// Where callers have always found it; it lives with the rest of a sync.
 pub use crate::sync::SyncSettings;
 pub use access::Credential;
-pub use connection_edits::ConnectionEdit;
+pub use connection_edits::{ConfigApplies, ConnectionEdit, CredentialsOptions};
 pub use connection_lists::CollectionConnections;
 pub use connections::ConnectionInput;
 pub use connections_by_name::DEFAULT_COLLECTION;

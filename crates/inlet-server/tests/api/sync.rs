@@ -397,7 +397,7 @@ async fn incremental_sync_keeps_rows_that_tie_on_the_cursor() {
 }
 
 #[tokio::test]
-async fn a_syncing_connection_answers_409_until_forced() {
+async fn a_syncing_connection_takes_config_and_answers_409_to_the_rest_until_forced() {
     // No workers: the sync stays queued.
     let app = TestApp::with(Options {
         workers: 0,
@@ -427,14 +427,17 @@ async fn a_syncing_connection_answers_409_until_forced() {
         )
         .await,
     );
-    busy(
-        app.put(
+    // A configuration change is accepted and applies from the next sync.
+    let r = app
+        .put(
             &format!("{path}/config"),
             &app.admin_key,
-            json!({"config": {}}),
+            json!({"config": {"delimiter": ";"}}),
         )
-        .await,
-    );
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["configAppliesFrom"], "nextSync");
+    assert_eq!(r.body["sourceConnection"]["config"]["delimiter"], ";");
     busy(app.delete(&format!("{path}/data"), &app.admin_key).await);
     busy(app.delete(&path, &app.admin_key).await);
     app.delete(&format!("{path}?keepData=true"), &app.admin_key)
@@ -444,17 +447,41 @@ async fn a_syncing_connection_answers_409_until_forced() {
         .get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
         .await;
     assert_eq!(job.body["job"]["status"], "queued");
+    // New credentials with ?cancel=true stop the sync first, then apply.
+    let current = app.get(&path, &app.admin_key).await;
+    let credentials = &current.body["sourceConnection"]["credentials"];
+    let r = app
+        .put(
+            &format!("{path}/credentials?cancel=true"),
+            &app.admin_key,
+            json!({"credentials": credentials}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let job = app
+        .get(&format!("/api/v1/jobs/{sync}"), &app.admin_key)
+        .await;
+    assert_eq!(job.body["job"]["status"], "cancelled");
+    let r = app
+        .put(
+            &format!("{path}/config"),
+            &app.admin_key,
+            json!({"config": {}}),
+        )
+        .await;
+    assert_eq!(r.body["configAppliesFrom"], "now", "{}", r.text);
     // Cancelling a queued job ends it at once and frees the connection.
+    let queued = run(&app, &conn).await;
     let c = app
         .post(
-            &format!("/api/v1/jobs/{sync}/cancel"),
+            &format!("/api/v1/jobs/{queued}/cancel"),
             &app.admin_key,
             json!({}),
         )
         .await;
     assert_eq!(c.body["job"]["status"], "cancelled", "{}", c.body);
     let again = run(&app, &conn).await;
-    assert_ne!(again, sync);
+    assert_ne!(again, queued);
     let r = app
         .delete(&format!("{path}?force=true"), &app.admin_key)
         .await;
@@ -788,7 +815,12 @@ async fn the_organizations_jobs_list_across_connections(postgres: bool) {
     .await;
     let k = &app.admin_key;
     let first = csv_source(&app, "id\n1\n", json!({})).await;
-    let second = csv_source(&app, "id\n1\n", json!({})).await;
+    // Names are unique in the organization.
+    let second = source(
+        &app,
+        json!({"sourceShortName": "csv", "name": "g", "credentials": {"path": "a.csv"}, "config": {}}),
+    )
+    .await;
     let a = run(&app, &first).await;
     let b = run(&app, &second).await;
     let r = app

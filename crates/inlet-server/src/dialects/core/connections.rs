@@ -12,7 +12,7 @@ use inlet_core::ids::{CollectionId, ConnectionId};
 use inlet_core::list::{ConnectionFilter, ConnectionSort, SortOrder};
 use inlet_core::model::connection::{Connection, ConnectionStatus};
 use inlet_core::model::wire::WireEnum;
-use inlet_core::service::ConnectionInput;
+use inlet_core::service::{ConfigApplies, ConnectionInput, CredentialsOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -161,6 +161,37 @@ impl From<Connection> for ConnectionOut {
 pub struct ConnectionEnvelope {
     success: bool,
     source_connection: ConnectionOut,
+}
+
+/// `{"success": true, "sourceConnection": {...}, "configAppliesFrom": "now"}`:
+/// the answer to a configuration change.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigChanged {
+    success: bool,
+    source_connection: ConnectionOut,
+    /// `now`, or `nextSync` while a sync runs: it keeps the configuration
+    /// it started with.
+    config_applies_from: ConfigAppliesOut,
+}
+
+/// When a configuration change takes effect.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ConfigAppliesOut {
+    /// No sync was running.
+    Now,
+    /// From the next sync; the running one keeps its configuration.
+    NextSync,
+}
+
+impl From<ConfigApplies> for ConfigAppliesOut {
+    fn from(a: ConfigApplies) -> Self {
+        match a {
+            ConfigApplies::Now => Self::Now,
+            ConfigApplies::NextSync => Self::NextSync,
+        }
+    }
 }
 
 /// `{"success": true, "sourceConnections": [...], "pagination": {...}}`

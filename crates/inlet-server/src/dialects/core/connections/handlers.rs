@@ -101,13 +101,17 @@ pub struct CredentialsQuery {
     /// Test the connection with the new credentials first; nothing changes
     /// when the test fails, and a passing test leaves it `active`.
     test: Option<bool>,
+    /// Cancel a queued or running sync first (waiting up to 10 s for it to
+    /// stop) instead of answering 409 `sync_in_progress`.
+    cancel: Option<bool>,
 }
 
 /// Replace credentials.
 #[utoipa::path(put, path = "/api/v1/source-connections/{id}/credentials", tag = "source-connections",
     params(("id" = String, Path, description = "Source connection id"), CredentialsQuery),
     request_body = CredentialsIn,
-    responses((status = 200, body = ConnectionEnvelope), (status = 400, body = ErrorEnvelope)),
+    responses((status = 200, body = ConnectionEnvelope), (status = 400, body = ErrorEnvelope),
+              (status = 409, description = "sync_in_progress (without `cancel=true`)", body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn put_credentials(
     State(state): State<AppState>,
@@ -119,27 +123,40 @@ pub async fn put_credentials(
     let credentials = unwrapped(body.body, "credentials");
     let c = state
         .services
-        .update_credentials(&who, id(&raw)?, credentials, q.test.unwrap_or(false))
+        .update_credentials(
+            &who,
+            id(&raw)?,
+            credentials,
+            CredentialsOptions {
+                test_first: q.test.unwrap_or(false),
+                cancel_sync: q.cancel.unwrap_or(false),
+            },
+        )
         .await?;
     Ok(envelope(c))
 }
 
-/// Replace configuration.
+/// Replace configuration. Accepted while a sync runs: that sync keeps the
+/// configuration it started with, and `configAppliesFrom` says `nextSync`.
 #[utoipa::path(put, path = "/api/v1/source-connections/{id}/config", tag = "source-connections",
     params(("id" = String, Path, description = "Source connection id")), request_body = ConfigIn,
-    responses((status = 200, body = ConnectionEnvelope), (status = 400, body = ErrorEnvelope)),
+    responses((status = 200, body = ConfigChanged), (status = 400, body = ErrorEnvelope)),
     security(("bearer" = [])))]
 pub async fn put_config(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<ConfigIn>,
-) -> ApiResult<Json<ConnectionEnvelope>> {
-    let c = state
+) -> ApiResult<Json<ConfigChanged>> {
+    let (c, applies) = state
         .services
         .update_config(&who, id(&raw)?, unwrapped(body.body, "config"))
         .await?;
-    Ok(envelope(c))
+    Ok(Json(ConfigChanged {
+        success: true,
+        source_connection: c.into(),
+        config_applies_from: applies.into(),
+    }))
 }
 
 /// Options of a delete.
