@@ -81,6 +81,7 @@ both!(
     every_document_write_logs_one_change,
     pruning_follows_live_nodes,
     scope_and_documents_stay_in_their_org,
+    connection_names_are_unique_per_organization,
 );
 
 #[path = "store/change_log.rs"]
@@ -1084,6 +1085,71 @@ async fn refuse_job_inserts(s: &SqlStore, refuse: bool) {
         (false, false) => "DROP TRIGGER refuse_jobs;",
     };
     s.db().execute_batch(sql).await.unwrap();
+}
+
+/// A name is taken once per organization (create and rename), and
+/// migration 14 renames duplicates made before the rule: the oldest keeps
+/// the name, the others get their id appended.
+async fn connection_names_are_unique_per_organization(s: Arc<SqlStore>) {
+    use inlet_core::model::connection::{ConnectionChange, ConnectionPatch};
+    let a = s.create_org("a").await.unwrap();
+    let b = s.create_org("b").await.unwrap();
+    let ca = s.create_collection(a.id, col("c")).await.unwrap();
+    let cb = s.create_collection(b.id, col("c")).await.unwrap();
+    let first = s
+        .create_connection(conn(a.id, ca.id, "wh", "csv"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_connection(conn(a.id, ca.id, "wh", "csv")).await,
+        Err(CoreError::Conflict(_))
+    ));
+    // Another organization may use it.
+    s.create_connection(conn(b.id, cb.id, "wh", "csv"))
+        .await
+        .unwrap();
+    let other = s
+        .create_connection(conn(a.id, ca.id, "lake", "csv"))
+        .await
+        .unwrap();
+    let rename = ConnectionChange {
+        patch: ConnectionPatch {
+            name: Some("wh".into()),
+            ..ConnectionPatch::default()
+        },
+        ..ConnectionChange::default()
+    };
+    assert!(matches!(
+        s.change_connection(a.id, other.id, rename).await,
+        Err(CoreError::Conflict(_))
+    ));
+    // Duplicates from before the rule: lift it, make two, run the migration.
+    let db = s.db();
+    db.execute_batch("DROP INDEX connections_org_unique_name")
+        .await
+        .unwrap();
+    let twin = s
+        .create_connection(conn(a.id, ca.id, "wh", "csv"))
+        .await
+        .unwrap();
+    // Both engines run the same text.
+    let migration = include_str!("../src/migrations/postgres/0014_unique_connection_names.sql");
+    assert_eq!(
+        migration,
+        include_str!("../src/migrations/sqlite/0014_unique_connection_names.sql")
+    );
+    db.execute_batch(migration).await.unwrap();
+    for (id, name) in [
+        (first.id, "wh".to_owned()),
+        (twin.id, format!("wh (sc_{})", twin.id.0)),
+        (other.id, "lake".to_owned()),
+    ] {
+        assert_eq!(s.get_connection(a.id, id).await.unwrap().name, name);
+    }
+    assert!(matches!(
+        s.create_connection(conn(a.id, ca.id, "wh", "csv")).await,
+        Err(CoreError::Conflict(_))
+    ));
 }
 
 async fn counts_names_and_whole_changes(s: Arc<SqlStore>) {
