@@ -165,8 +165,16 @@ impl AuditStore for SqlStore {
         }
         let mut q = Sql::new("SELECT * FROM audit_events");
         q.append(&cond).push(" ORDER BY id DESC");
-        let mut count = Sql::new("SELECT count(*) AS n FROM audit_events");
-        count.append(&cond);
+        // The whole trail's total is kept per organization (migration 15);
+        // a filtered one is counted.
+        let count = if *filter == AuditFilter::default() {
+            Sql::new("SELECT COALESCE(MAX(n), 0) AS n FROM audit_counts WHERE org_id = ?")
+                .arg(org.0)
+        } else {
+            let mut count = Sql::new("SELECT count(*) AS n FROM audit_events");
+            count.append(&cond);
+            count
+        };
         self.paged(q, count, page, event).await
     }
 

@@ -119,6 +119,26 @@ pub(crate) fn org_jobs(select: &str, org: OrgId, filter: &JobFilter) -> Sql {
     q
 }
 
+/// How many of `org`'s jobs `filter` selects: read from the counts kept by
+/// status and kind (migration 15) unless the filter narrows to collections,
+/// which only the rows can answer.
+pub(crate) fn org_job_count(org: OrgId, filter: &JobFilter) -> Sql {
+    if !filter.within_collections.is_empty() {
+        return org_jobs("SELECT count(*) AS n FROM jobs j", org, filter);
+    }
+    // sum() of BIGINT is NUMERIC on PostgreSQL: cast back.
+    let mut q =
+        Sql::new("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM job_counts WHERE org_id = ");
+    q.bind(org.0);
+    if let Some(status) = filter.status {
+        q.push(" AND status = ").bind(status.as_str());
+    }
+    if let Some(kind) = filter.kind {
+        q.push(" AND kind = ").bind(kind.as_str());
+    }
+    q
+}
+
 /// `status IN ('queued', 'running')`, bound from the domain's list.
 pub(crate) fn active_condition(q: &mut Sql, column: &str) {
     q.push(" ").push(column).push(" IN (");

@@ -14,7 +14,7 @@ use inlet_core::model::wire::WireEnum;
 use inlet_core::store::{Heartbeat, JobStore};
 
 use crate::db::{Backend, DbError, Sql, Tx};
-use crate::job_rows::{active_condition, job, org_jobs};
+use crate::job_rows::{active_condition, job, org_job_count, org_jobs};
 use crate::rows::ms;
 use crate::sql_store::{SqlStore, bump, one};
 
@@ -241,7 +241,7 @@ impl JobStore for SqlStore {
     ) -> CoreResult<Page<Job>> {
         let mut q = org_jobs("SELECT j.* FROM jobs j", org, filter);
         q.push(" ORDER BY j.id DESC");
-        let count = org_jobs("SELECT count(*) AS n FROM jobs j", org, filter);
+        let count = org_job_count(org, filter);
         let mut listed = self.paged(q, count, page, job).await?;
         listed.items = self.with_streams(listed.items).await?;
         Ok(listed)

@@ -75,6 +75,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("migrations/sqlite/0014_unique_connection_names.sql"),
         include_str!("migrations/postgres/0014_unique_connection_names.sql"),
     ),
+    (
+        15,
+        include_str!("migrations/sqlite/0015_exact_counts.sql"),
+        include_str!("migrations/postgres/0015_exact_counts.sql"),
+    ),
 ];
 
 /// Applies pending migrations; returns how many ran.
@@ -125,21 +130,27 @@ pub async fn run(db: &Db) -> Result<usize, DbError> {
 fn split_statements(script: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
+    // A SQLite trigger's body (`… BEGIN` to `END;`) and a PostgreSQL
+    // function's (`$$` to `$$`) hold semicolons that end no statement.
     let mut in_trigger = false;
+    let mut in_dollars = false;
     for line in script.lines() {
         let trimmed = line.trim();
         if trimmed.starts_with("--") || trimmed.is_empty() {
             continue;
         }
-        if trimmed.starts_with("CREATE TRIGGER") {
+        if trimmed.starts_with("CREATE TRIGGER") && trimmed.ends_with("BEGIN") {
             in_trigger = true;
+        }
+        if line.matches("$$").count() % 2 == 1 {
+            in_dollars = !in_dollars;
         }
         current.push_str(line);
         current.push('\n');
         let ends = if in_trigger {
             trimmed == "END;"
         } else {
-            trimmed.ends_with(';')
+            !in_dollars && trimmed.ends_with(';')
         };
         if ends {
             in_trigger = false;
@@ -156,6 +167,26 @@ fn split_statements(script: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_functions_stay_whole() {
+        let script = MIGRATIONS
+            .iter()
+            .find(|m| m.0 == 15)
+            .map(|m| m.2)
+            .unwrap_or_default();
+        let s = split_statements(script);
+        let functions: Vec<_> = s
+            .iter()
+            .filter(|x| x.starts_with("CREATE FUNCTION"))
+            .collect();
+        assert_eq!(functions.len(), 2, "{s:#?}");
+        assert!(functions.iter().all(|f| f.ends_with("END $$")), "{s:#?}");
+        assert_eq!(
+            s.iter().filter(|x| x.starts_with("CREATE TRIGGER")).count(),
+            3
+        );
+    }
 
     #[test]
     fn triggers_stay_whole() {

@@ -82,6 +82,7 @@ both!(
     pruning_follows_live_nodes,
     scope_and_documents_stay_in_their_org,
     connection_names_are_unique_per_organization,
+    job_and_audit_totals_stay_exact,
 );
 
 #[path = "store/change_log.rs"]
@@ -1150,6 +1151,140 @@ async fn connection_names_are_unique_per_organization(s: Arc<SqlStore>) {
         s.create_connection(conn(a.id, ca.id, "wh", "csv")).await,
         Err(CoreError::Conflict(_))
     ));
+}
+
+/// The totals of the job list and the audit trail come from counts the
+/// store keeps (migration 15); through every transition they equal the rows.
+async fn job_and_audit_totals_stay_exact(s: Arc<SqlStore>) {
+    use inlet_core::auth::Principal;
+    use inlet_core::list::JobFilter;
+    use inlet_core::model::audit::AuditFilter;
+    use inlet_core::model::job::JobError;
+    use inlet_core::store::AuditStore;
+    let a = s.create_org("a").await.unwrap();
+    let c = s.create_collection(a.id, col("c")).await.unwrap();
+    let mut conns = Vec::new();
+    for name in ["x", "y", "z"] {
+        conns.push(
+            s.create_connection(conn(a.id, c.id, name, "csv"))
+                .await
+                .unwrap(),
+        );
+    }
+    let now = inlet_core::model::now();
+    let new = |id, kind| NewJob {
+        org_id: a.id,
+        connection_id: id,
+        kind,
+        trigger: JobTrigger::Api,
+        force_full: false,
+        max_attempts: 3,
+        claimed_by: None,
+    };
+    let exact = |step: &'static str| {
+        let s = s.clone();
+        async move {
+            for status in [
+                None,
+                Some(JobStatus::Queued),
+                Some(JobStatus::Running),
+                Some(JobStatus::Completed),
+                Some(JobStatus::Failed),
+                Some(JobStatus::Cancelled),
+            ] {
+                for kind in [None, Some(JobKind::Sync), Some(JobKind::SchemaRefresh)] {
+                    let filter = JobFilter {
+                        status,
+                        kind,
+                        ..JobFilter::default()
+                    };
+                    let page = PageRequest {
+                        page: 1,
+                        page_size: 100,
+                    };
+                    let listed = s.list_org_jobs(a.id, &filter, page).await.unwrap();
+                    let restricted = JobFilter {
+                        within_collections: vec![c.id],
+                        ..filter.clone()
+                    };
+                    let rows = s.list_org_jobs(a.id, &restricted, page).await.unwrap();
+                    assert_eq!(listed.total, rows.total, "{step}: {status:?} {kind:?}");
+                    assert_eq!(
+                        listed.total,
+                        listed.items.len() as u64,
+                        "{step}: {status:?} {kind:?}"
+                    );
+                }
+            }
+        }
+    };
+    for x in &conns {
+        s.enqueue_job(new(x.id, JobKind::Sync), now).await.unwrap();
+        s.enqueue_job(new(x.id, JobKind::SchemaRefresh), now)
+            .await
+            .unwrap();
+    }
+    exact("queued").await;
+    let lease_until = now + chrono::Duration::minutes(1);
+    let kinds = [JobKind::Sync, JobKind::SchemaRefresh];
+    let mut leases = Vec::new();
+    while let Some(job) = s.claim_job("w", &kinds, now, lease_until).await.unwrap() {
+        leases.push(Lease {
+            job: job.id,
+            worker: "w".into(),
+        });
+    }
+    assert_eq!(leases.len(), 6);
+    exact("claimed").await;
+    let error = JobError {
+        code: "timeout".into(),
+        message: "slow".into(),
+    };
+    assert!(
+        s.finish_job(&leases[0], JobStatus::Completed, None, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.finish_job(&leases[1], JobStatus::Failed, Some(&error), now)
+            .await
+            .unwrap()
+    );
+    assert!(s.retry_job(&leases[2], now, &error, now).await.unwrap());
+    s.request_cancel(a.id, leases[3].job, now).await.unwrap();
+    exact("ended, retried, cancel asked").await;
+    // A connection's delete takes its jobs, and their counts, with it.
+    s.delete_connection(a.id, conns[0].id).await.unwrap();
+    exact("connection deleted").await;
+    // The trail's total follows its inserts and pruning.
+    let trail = |s: Arc<SqlStore>| async move {
+        let page = PageRequest {
+            page: 1,
+            page_size: 100,
+        };
+        let all = s
+            .list_audit_events(a.id, &AuditFilter::default(), page)
+            .await
+            .unwrap();
+        let since = AuditFilter {
+            since: Some(now - chrono::Duration::days(3650)),
+            ..AuditFilter::default()
+        };
+        let counted = s.list_audit_events(a.id, &since, page).await.unwrap();
+        assert_eq!(all.total, counted.total);
+        all.total
+    };
+    let before = trail(s.clone()).await;
+    let event =
+        Principal::operator(a.id).audit(inlet_core::model::audit::AuditAction::OrgPolicySet);
+    for _ in 0..3 {
+        s.record_audit_event(&event).await.unwrap();
+    }
+    assert_eq!(trail(s.clone()).await, before + 3);
+    s.prune_audit_events(inlet_core::model::now() + chrono::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(trail(s.clone()).await, 0);
 }
 
 async fn counts_names_and_whole_changes(s: Arc<SqlStore>) {
