@@ -5,11 +5,12 @@
 use inlet_core::error::CoreResult;
 use inlet_core::ids::{ConnectionId, JobId, OrgId};
 use inlet_core::list::JobFilter;
-use inlet_core::model::job::{Counts, Job, JobError, JobStatus, StreamProgress};
+use inlet_core::model::Timestamp;
+use inlet_core::model::job::{Counts, Job, JobError, JobStatus, NewJob, StreamProgress};
 use inlet_core::model::wire::WireEnum;
 
 use crate::db::{DbError, Row, Sql};
-use crate::rows::{self, opt_ts, ts, wire};
+use crate::rows::{self, ms, opt_ts, ts, wire};
 use crate::sql_store::SqlStore;
 
 /// Columns of `jobs` (streams are loaded separately).
@@ -149,4 +150,48 @@ pub(crate) fn active_condition(q: &mut Sql, column: &str) {
         q.bind(s.as_str());
     }
     q.push(")");
+}
+
+/// The insert of a new job of a connection of its organization (no row when
+/// the connection is not the organization's); claimed at once when
+/// `claimed_by` says so. An active job of the same kind fails it with a
+/// unique violation, or, with `unless_active`, makes it insert nothing.
+pub(crate) fn job_insert(new: &NewJob, now: Timestamp, unless_active: bool) -> Sql {
+    let (status, worker, lease, attempts, started) = match &new.claimed_by {
+        Some((w, until)) => (
+            JobStatus::Running,
+            Some(w.clone()),
+            Some(ms(*until)),
+            1_i64,
+            Some(ms(now)),
+        ),
+        None => (JobStatus::Queued, None, None, 0, None),
+    };
+    // Without a conflict target, DO NOTHING covers the partial unique index
+    // `jobs_one_active` on both engines.
+    let on_conflict = if unless_active {
+        " ON CONFLICT DO NOTHING"
+    } else {
+        ""
+    };
+    Sql::new(&format!(
+        "INSERT INTO jobs (org_id, connection_id, kind, triggered_by, status, force_full, attempts, \
+         max_attempts, run_after, worker, lease_expires_at, created_at, started_at, updated_at) \
+         SELECT c.org_id, c.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM connections c \
+         WHERE c.org_id = ? AND c.id = ?{on_conflict} RETURNING *"
+    ))
+    .arg(new.kind.as_str())
+    .arg(new.trigger.as_str())
+    .arg(status.as_str())
+    .arg(new.force_full)
+    .arg(attempts)
+    .arg(new.max_attempts)
+    .arg(ms(now))
+    .arg(worker)
+    .arg(lease)
+    .arg(ms(now))
+    .arg(started)
+    .arg(ms(now))
+    .arg(new.org_id.0)
+    .arg(new.connection_id.0)
 }

@@ -14,7 +14,7 @@ use inlet_core::model::wire::WireEnum;
 use inlet_core::store::{Heartbeat, JobStore};
 
 use crate::db::{Backend, DbError, Sql, Tx};
-use crate::job_rows::{active_condition, job, org_job_count, org_jobs};
+use crate::job_rows::{active_condition, job, job_insert, org_job_count, org_jobs};
 use crate::rows::ms;
 use crate::sql_store::{SqlStore, bump, one};
 
@@ -463,48 +463,4 @@ impl JobStore for SqlStore {
             .push(" ON CONFLICT DO NOTHING RETURNING id");
         Ok(self.db.write(&q).await?.len() as u64)
     }
-}
-
-/// The insert of a new job of a connection of its organization (no row when
-/// the connection is not the organization's); claimed at once when
-/// `claimed_by` says so. An active job of the same kind fails it with a
-/// unique violation, or, with `unless_active`, makes it insert nothing.
-pub(crate) fn job_insert(new: &NewJob, now: Timestamp, unless_active: bool) -> Sql {
-    let (status, worker, lease, attempts, started) = match &new.claimed_by {
-        Some((w, until)) => (
-            JobStatus::Running,
-            Some(w.clone()),
-            Some(ms(*until)),
-            1_i64,
-            Some(ms(now)),
-        ),
-        None => (JobStatus::Queued, None, None, 0, None),
-    };
-    // Without a conflict target, DO NOTHING covers the partial unique index
-    // `jobs_one_active` on both engines.
-    let on_conflict = if unless_active {
-        " ON CONFLICT DO NOTHING"
-    } else {
-        ""
-    };
-    Sql::new(&format!(
-        "INSERT INTO jobs (org_id, connection_id, kind, triggered_by, status, force_full, attempts, \
-         max_attempts, run_after, worker, lease_expires_at, created_at, started_at, updated_at) \
-         SELECT c.org_id, c.id, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM connections c \
-         WHERE c.org_id = ? AND c.id = ?{on_conflict} RETURNING *"
-    ))
-    .arg(new.kind.as_str())
-    .arg(new.trigger.as_str())
-    .arg(status.as_str())
-    .arg(new.force_full)
-    .arg(attempts)
-    .arg(new.max_attempts)
-    .arg(ms(now))
-    .arg(worker)
-    .arg(lease)
-    .arg(ms(now))
-    .arg(started)
-    .arg(ms(now))
-    .arg(new.org_id.0)
-    .arg(new.connection_id.0)
 }

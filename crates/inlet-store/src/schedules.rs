@@ -14,7 +14,7 @@ use inlet_core::store::{Firing, ScheduleStore};
 
 use crate::db::Sql;
 use crate::job_rows::job as rows_job;
-use crate::jobs::job_insert;
+use crate::job_rows::job_insert;
 use crate::rows::{self, ms};
 use crate::sql_store::{SqlStore, bump};
 
