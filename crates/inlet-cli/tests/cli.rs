@@ -205,22 +205,9 @@ async fn first_start_bootstraps_once_and_rotation_keeps_credentials() {
             .as_str()
             .is_some_and(|k| !k.is_empty())
     );
-    let keys: serde_json::Value = client
-        .get(format!(
-            "{}/api/v1/audit-events?action=api_key.created",
-            server.base
-        ))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let created = &keys["auditEvents"][0];
     assert_eq!(
-        (&created["actor"]["apiKeyName"], &created["summary"]["name"]),
-        (&json!("operator"), &json!("bootstrap admin"))
+        by_operator("api_key.created")["summary"]["name"],
+        "bootstrap admin"
     );
 
     // `admin create-key` makes a working key, through the same services (and
