@@ -164,7 +164,7 @@ async fn run(command: Command) -> Result<()> {
         Command::Serve(args) => serve(config, !args.no_workers).await,
         Command::Worker(_) => worker(config).await,
         Command::Migrate(_) => {
-            let n = inlet_store::migrate_only(&config.database_url)
+            let n = inlet_store::migrate_only(&config.database_url, Default::default())
                 .await
                 .context("migrating the database")?;
             output::stdout(&format!("applied {n} migration(s)\n"));

@@ -38,20 +38,26 @@ mod users;
 
 use std::sync::Arc;
 
-pub use db::{Backend, Db, DbError};
+pub use db::{Backend, Db, DbError, DbOptions};
 pub use sql_store::SqlStore;
 
-/// Opens the store at `url` (`sqlite:PATH` or `postgres://…`), applies
-/// pending migrations, and returns it.
+/// Opens the store at `url` (`sqlite:PATH` or `postgres://…`) with the
+/// default options, applies pending migrations, and returns it.
 pub async fn open(url: &str) -> Result<Arc<SqlStore>, DbError> {
-    let db = Db::connect(url).await?;
+    open_with(url, DbOptions::default()).await
+}
+
+/// Opens the store at `url` with `options` (the PostgreSQL pool's size),
+/// applies pending migrations, and returns it.
+pub async fn open_with(url: &str, options: DbOptions) -> Result<Arc<SqlStore>, DbError> {
+    let db = Db::connect_with(url, options).await?;
     migrate::run(&db).await?;
     Ok(Arc::new(SqlStore::new(db)))
 }
 
-/// Opens the store and applies migrations without serving anything (`inlet migrate`).
-/// Returns how many migrations were applied.
-pub async fn migrate_only(url: &str) -> Result<usize, DbError> {
-    let db = Db::connect(url).await?;
+/// Opens the store with `options` and applies migrations without serving
+/// anything (`inlet migrate`). Returns how many migrations were applied.
+pub async fn migrate_only(url: &str, options: DbOptions) -> Result<usize, DbError> {
+    let db = Db::connect_with(url, options).await?;
     migrate::run(&db).await
 }

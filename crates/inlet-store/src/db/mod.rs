@@ -4,9 +4,11 @@
 //!
 //! Here: the engines' [`Db`] pool and [`Tx`] transaction, and the store's
 //! [`DbError`]. Statements are built in `sql.rs`, values and rows are in
-//! `value.rs`, and each engine's driver code has its file (`sqlite.rs`,
-//! `postgres.rs`).
+//! `value.rs`, each engine's driver code has its file (`sqlite.rs`,
+//! `postgres.rs`), and the PostgreSQL pool's figures in `/metrics` are
+//! reported by `pool_metrics.rs`.
 
+mod pool_metrics;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -50,6 +52,27 @@ pub enum DbError {
     Decode(String),
 }
 
+/// How the store connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbOptions {
+    /// The most connections the PostgreSQL pool opens (per node); SQLite
+    /// ignores it (one writer and eight readers, in the process).
+    pub pool_size: u32,
+}
+
+impl DbOptions {
+    /// The default of [`DbOptions::pool_size`] (`database_pool_size`).
+    pub const DEFAULT_POOL_SIZE: u32 = 16;
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: Self::DEFAULT_POOL_SIZE,
+        }
+    }
+}
+
 /// A connection pool to one of the engines.
 #[derive(Clone)]
 pub enum Db {
@@ -60,13 +83,18 @@ pub enum Db {
 }
 
 impl Db {
-    /// Connects to `sqlite:PATH` or `postgres://…`.
+    /// Connects to `sqlite:PATH` or `postgres://…` with the default options.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_with(url, DbOptions::default()).await
+    }
+
+    /// Connects to `sqlite:PATH` or `postgres://…`.
+    pub async fn connect_with(url: &str, options: DbOptions) -> Result<Self, DbError> {
         if let Some(path) = url.strip_prefix("sqlite:") {
             let path = path.strip_prefix("//").unwrap_or(path);
             Ok(Db::Sqlite(Arc::new(SqliteDb::open(path)?)))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Db::Postgres(PgDb::connect(url).await?))
+            Ok(Db::Postgres(PgDb::connect(url, options.pool_size).await?))
         } else {
             Err(DbError::Config(
                 "database URL must start with sqlite: or postgres://".into(),
@@ -82,7 +110,8 @@ impl Db {
         }
     }
 
-    /// Runs a read-only query.
+    /// Runs a read-only query. On PostgreSQL it is planned for its
+    /// parameters on every run (see [`PgDb`]).
     pub async fn fetch_all(&self, q: &Sql) -> Result<Vec<Row>, DbError> {
         match self {
             Db::Sqlite(db) => db.read(|c| sqlite::query(c, &q.text, &q.params)),
@@ -94,8 +123,9 @@ impl Db {
     }
 
     /// Runs a read-only lookup by a unique key, whose best plan does not
-    /// depend on its parameters. On PostgreSQL it runs on a pool whose plans
-    /// are cached (see [`PgDb`]); elsewhere it is [`Db::fetch_all`].
+    /// depend on its parameters. On PostgreSQL it runs as a statement cached
+    /// on the connection, whose generic plan PostgreSQL may keep (see
+    /// [`PgDb`]); elsewhere it is [`Db::fetch_all`].
     pub async fn fetch_lookup(&self, q: &Sql) -> Result<Vec<Row>, DbError> {
         match self {
             Db::Sqlite(_) => self.fetch_all(q).await,

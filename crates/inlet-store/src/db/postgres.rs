@@ -1,18 +1,69 @@
-//! The PostgreSQL engine through sqlx's pool. Rows are decoded by column
+//! The PostgreSQL engine through one sqlx pool. Rows are decoded by column
 //! type into the facade's [`Val`].
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use std::str::FromStr;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Arguments, AssertSqlSafe, Column, PgConnection, PgPool, Postgres, Row as _, TypeInfo};
 
+use super::pool_metrics;
 use super::{DbError, Row, Val};
 
-/// Pool settings shared by both pools: at most `max` connections, a connect
-/// timeout, and a ping only for connections idle past [`PING_IDLE_AFTER`].
+/// How a statement is sent, which decides how PostgreSQL plans it (see
+/// [`PgDb`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Prepare {
+    /// A named statement cached on the connection: parsed once, and after
+    /// five runs planned for their values PostgreSQL may keep one generic
+    /// plan for it (`plan_cache_mode = auto`).
+    Cached,
+    /// The unnamed statement: parsed and planned for its values on every
+    /// run, never given a generic plan.
+    EachRun,
+}
+
+impl Prepare {
+    fn persistent(self) -> bool {
+        self == Prepare::Cached
+    }
+}
+
+/// One pool of PostgreSQL connections, at most `pool_size` (the
+/// `database_pool_size` setting) per node, for every statement.
+///
+/// Two kinds of statement share it, each planned as suits it, with the
+/// sessions' `plan_cache_mode` left at PostgreSQL's default (`auto`):
+///
+/// - Point lookups by a unique key ([`PgDb::fetch_lookup`], e.g. the API key
+///   of every request) have one good plan whatever their parameters; they
+///   run as named statements cached on each connection, so PostgreSQL
+///   switches them to a cached generic plan after five runs. Planning them
+///   on every run cost ~0.1 ms of PostgreSQL's CPU per request, more than
+///   running them.
+/// - Every other statement (lists, searches, writes, everything inside a
+///   transaction) runs as the unnamed statement, which PostgreSQL parses and
+///   plans for its values on each run and never makes generic. A search's
+///   best plan depends on its pattern: a generic plan, tried at a cached
+///   statement's sixth run, took ~300 ms here and never pays off. This is
+///   what `plan_cache_mode = force_custom_plan` on a pool of its own gave
+///   before; the unnamed statement costs sqlx one more round trip per
+///   statement (Parse and Describe, then Bind and Execute) and PostgreSQL a
+///   parse, ~0.1 ms in all on a local server (docs/performance.md).
+///
+/// A statement's text decides: sqlx looks a text up in the connection's
+/// statement cache first, so a text run as a lookup once stays cached for
+/// every later run of it on that connection.
+#[derive(Clone)]
+pub struct PgDb {
+    pool: Arc<PgPool>,
+}
+
+/// Pool settings: at most `max` connections, a connect timeout, and a ping
+/// only for connections idle past [`PING_IDLE_AFTER`].
 fn pool_options(max: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max)
@@ -28,15 +79,6 @@ fn pool_options(max: u32) -> PgPoolOptions {
         })
 }
 
-/// Two pools of PostgreSQL connections: one for every statement, whose
-/// plans PostgreSQL makes for each run's parameters, and a small one for
-/// point lookups by a unique key, whose plans it may cache.
-#[derive(Clone)]
-pub struct PgDb {
-    pool: PgPool,
-    lookups: PgPool,
-}
-
 /// A connection idle for longer than this is pinged before it is handed out.
 /// Under load connections are idle for microseconds, and a ping per acquire
 /// (sqlx's default) was one extra round trip per statement; after a quiet
@@ -45,65 +87,89 @@ pub struct PgDb {
 const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 impl PgDb {
-    /// Connects with bounded pools and a connect timeout.
-    pub async fn connect(url: &str) -> Result<Self, DbError> {
+    /// Connects with a pool of at most `pool_size` connections and a
+    /// connect timeout, and starts reporting the pool's figures
+    /// (`inlet_store_pool_*`, see `pool_metrics.rs`).
+    pub async fn connect(url: &str, pool_size: u32) -> Result<Self, DbError> {
+        if pool_size == 0 {
+            return Err(DbError::Config(
+                "the PostgreSQL pool needs at least one connection".into(),
+            ));
+        }
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| DbError::Config(format!("invalid PostgreSQL URL: {e}")))?;
-        // Search selectivity depends on the pattern, so a generic plan
-        // (tried at a statement's sixth run, ~300 ms here) never pays off.
-        let pool = pool_options(16)
-            .connect_with(
-                options
-                    .clone()
-                    .options([("plan_cache_mode", "force_custom_plan")]),
-            )
-            .await
-            .map_err(|e| DbError::Config(format!("cannot connect to PostgreSQL: {e}")))?;
-        // A lookup by a unique key has one good plan whatever its parameters:
-        // planning it for each run cost ~0.1 ms of PostgreSQL's CPU per
-        // request, more than running it.
-        let lookups = pool_options(8)
+        let pool = pool_options(pool_size)
             .connect_with(options)
             .await
             .map_err(|e| DbError::Config(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(Self { pool, lookups })
+        let pool = Arc::new(pool);
+        pool_metrics::report(Arc::downgrade(&pool), pool_size);
+        Ok(Self { pool })
     }
 
-    /// Runs one statement on a pooled connection.
+    /// A pooled connection, counting the wait when none was idle.
+    async fn acquire(&self) -> Result<PoolConnection<Postgres>, DbError> {
+        let none_idle = self.pool.num_idle() == 0;
+        let started = Instant::now();
+        let conn = self.pool.acquire().await;
+        if none_idle {
+            pool_metrics::waited(started.elapsed());
+        }
+        conn.map_err(map_err)
+    }
+
+    /// Runs one statement, planned for its values (see [`PgDb`]).
     pub async fn fetch_all(&self, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError> {
-        let mut conn = self.pool.acquire().await.map_err(map_err)?;
-        fetch_all(&mut conn, sql, params).await
+        let mut conn = self.acquire().await?;
+        fetch(&mut conn, sql, params, Prepare::EachRun).await
     }
 
-    /// Runs one point lookup (see [`PgDb`]) on the lookup pool.
+    /// Runs one point lookup by a unique key, whose plan PostgreSQL may
+    /// cache (see [`PgDb`]).
     pub async fn fetch_lookup(&self, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError> {
-        let mut conn = self.lookups.acquire().await.map_err(map_err)?;
-        fetch_all(&mut conn, sql, params).await
+        let mut conn = self.acquire().await?;
+        fetch(&mut conn, sql, params, Prepare::Cached).await
     }
 
-    /// Runs several statements without parameters.
+    /// Runs several statements without parameters (the simple protocol:
+    /// nothing is cached).
     pub async fn execute_batch(&self, sql: &str) -> Result<(), DbError> {
+        let mut conn = self.acquire().await?;
         sqlx::raw_sql(AssertSqlSafe(sql.to_owned()))
-            .execute(&self.pool)
+            .execute(&mut *conn)
             .await
             .map(|_| ())
             .map_err(map_err)
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction on a pooled connection.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>, DbError> {
-        self.pool.begin().await.map_err(map_err)
+        let conn = self.acquire().await?;
+        // What `Pool::begin` does, after an acquire that counts its wait.
+        sqlx::Transaction::begin(conn, None).await.map_err(map_err)
     }
 }
 
-/// Runs one statement on `conn` and decodes its rows.
+/// Runs one statement on `conn` (inside a transaction: planned for its
+/// values, see [`PgDb`]) and decodes its rows.
 pub async fn fetch_all(
     conn: &mut PgConnection,
     sql: &str,
     params: &[Val],
 ) -> Result<Vec<Row>, DbError> {
+    fetch(conn, sql, params, Prepare::EachRun).await
+}
+
+/// Runs one statement on `conn`, sent as `prepare` says, and decodes its rows.
+async fn fetch(
+    conn: &mut PgConnection,
+    sql: &str,
+    params: &[Val],
+    prepare: Prepare,
+) -> Result<Vec<Row>, DbError> {
     // Statements are built only from constant fragments; every value is bound.
     let rows: Vec<PgRow> = sqlx::query_with(AssertSqlSafe(sql.to_owned()), arguments(params)?)
+        .persistent(prepare.persistent())
         .fetch_all(&mut *conn)
         .await
         .map_err(map_err)?;
@@ -176,10 +242,12 @@ pub fn map_err(e: sqlx::Error) -> DbError {
     DbError::Engine(e.to_string())
 }
 
-/// Runs one statement on `conn` and returns how many rows it changed.
+/// Runs one statement on `conn` (inside a transaction: planned for its
+/// values, see [`PgDb`]) and returns how many rows it changed.
 pub async fn execute(conn: &mut PgConnection, sql: &str, params: &[Val]) -> Result<u64, DbError> {
     // Statements are built only from constant fragments; every value is bound.
     sqlx::query_with(AssertSqlSafe(sql.to_owned()), arguments(params)?)
+        .persistent(Prepare::EachRun.persistent())
         .execute(&mut *conn)
         .await
         .map(|done| done.rows_affected())
