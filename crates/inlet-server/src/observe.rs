@@ -24,6 +24,16 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
                         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                     ],
                 )
+                .ok()?
+                // The store's waits for a PostgreSQL connection (inlet-store's
+                // db/pool_metrics.rs), up to the pool's 10 s acquire timeout.
+                .set_buckets_for_metric(
+                    Matcher::Full("inlet_store_pool_acquire_wait_seconds".into()),
+                    &[
+                        0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                        1.0, 2.5, 5.0, 10.0,
+                    ],
+                )
                 .ok()?;
             let recorder = builder.build_recorder();
             let handle = recorder.handle();

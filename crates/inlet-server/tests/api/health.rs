@@ -1,6 +1,6 @@
 use reqwest::{Method, StatusCode};
 
-use crate::harness::TestApp;
+use crate::harness::{Options, TestApp};
 
 #[tokio::test]
 async fn health_ready_metrics_and_request_ids() {
@@ -171,5 +171,62 @@ async fn docs_and_their_assets_carry_security_headers() {
         .unwrap();
     assert!(r.status().is_redirection());
     assert_eq!(r.headers()["x-frame-options"], "DENY");
+    app.finish().await;
+}
+
+/// The value of the unlabelled series `name` in a `/metrics` answer.
+fn sample(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn store_pool_figures_are_in_metrics_on_postgres() {
+    let app = TestApp::with(Options {
+        postgres: true,
+        ..Default::default()
+    })
+    .await;
+    let r = app.get("/api/v1/sources", &app.admin_key).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // The gauges are sampled each second (this test's pool and those of the
+    // other tests' PostgreSQL servers in this process, all of the default
+    // size, take turns setting them).
+    let mut metrics = String::new();
+    for _ in 0..60 {
+        metrics = app.call(Method::GET, "/metrics", None, None).await.text;
+        if sample(&metrics, "inlet_store_pool_max_connections").is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let gauge =
+        |name: &str| sample(&metrics, name).unwrap_or_else(|| panic!("no {name} in {metrics}"));
+    // database_pool_size's default.
+    assert_eq!(gauge("inlet_store_pool_max_connections"), 16.0, "{metrics}");
+    let open = gauge("inlet_store_pool_open_connections");
+    assert!((1.0..=16.0).contains(&open), "{metrics}");
+    for name in [
+        "inlet_store_pool_idle_connections",
+        "inlet_store_pool_in_use_connections",
+    ] {
+        assert!((0.0..=16.0).contains(&gauge(name)), "{name}: {metrics}");
+    }
+    // Waits for a connection: a histogram, there before the first wait.
+    assert!(
+        metrics.contains("# TYPE inlet_store_pool_acquire_wait_seconds histogram"),
+        "{metrics}"
+    );
+    let waits = gauge("inlet_store_pool_acquire_wait_seconds_count");
+    assert!(waits >= 0.0, "{metrics}");
+    assert!(
+        metrics.contains("inlet_store_pool_acquire_wait_seconds_bucket{le=\"0.001\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("# HELP inlet_store_pool_max_connections"),
+        "{metrics}"
+    );
     app.finish().await;
 }
