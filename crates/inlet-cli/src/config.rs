@@ -58,6 +58,10 @@ pub struct ConfigArgs {
     )]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    /// Most connections this process opens to PostgreSQL (1–1000; SQLite ignores it).
+    #[arg(long, env = "INLET_DATABASE_POOL_SIZE", global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_pool_size: Option<u32>,
     /// File holding the base64 master key (created with mode 0600 if missing).
     #[arg(long, env = "INLET_MASTER_KEY_FILE", global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -178,6 +182,7 @@ struct Raw {
     listen: String,
     data_dir: PathBuf,
     database_url: Option<String>,
+    database_pool_size: u32,
     master_key_file: Option<PathBuf>,
     master_key: Option<String>,
     bootstrap_api_key: Option<String>,
@@ -213,6 +218,7 @@ impl Default for Raw {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("inlet-data"),
             database_url: None,
+            database_pool_size: inlet_store::DbOptions::DEFAULT_POOL_SIZE,
             master_key_file: None,
             master_key: None,
             bootstrap_api_key: None,
@@ -251,6 +257,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Store URL.
     pub database_url: String,
+    /// How the store connects (the PostgreSQL pool's size).
+    pub database: inlet_store::DbOptions,
     /// Data directory (created 0700): embedded store, key file, file root.
     pub data_dir: PathBuf,
     /// Master key file.
@@ -305,6 +313,7 @@ impl Config {
             "auth_failures_per_minute (INLET_AUTH_FAILURES_PER_MINUTE) must be at least 1",
         )?;
         let database_url = database_url(&raw)?;
+        let database = database_options(&raw)?;
         create_data_dir(&raw)?;
         let policy = outbound::policy(&raw, listen)?;
         let index = index::config(&raw)?;
@@ -330,6 +339,7 @@ impl Config {
                 .master_key_file
                 .unwrap_or_else(|| raw.data_dir.join("master.key")),
             database_url,
+            database,
             data_dir: raw.data_dir,
             master_key: raw.master_key,
             bootstrap_api_key: raw.bootstrap_api_key,
@@ -410,6 +420,21 @@ fn database_url(raw: &Raw) -> Result<String> {
         );
     }
     Ok(database_url)
+}
+
+/// The most connections one pool of one process opens to PostgreSQL.
+const MAX_DATABASE_POOL_SIZE: u32 = 1000;
+
+/// How the store connects: the PostgreSQL pool's size, checked.
+fn database_options(raw: &Raw) -> Result<inlet_store::DbOptions> {
+    if !(1..=MAX_DATABASE_POOL_SIZE).contains(&raw.database_pool_size) {
+        bail!(
+            "database_pool_size (--database-pool-size / INLET_DATABASE_POOL_SIZE) must be between 1 and {MAX_DATABASE_POOL_SIZE}"
+        );
+    }
+    Ok(inlet_store::DbOptions {
+        pool_size: raw.database_pool_size,
+    })
 }
 
 /// Creates the data directory, private, when anything lives in it: the

@@ -164,7 +164,7 @@ async fn run(command: Command) -> Result<()> {
         Command::Serve(args) => serve(config, !args.no_workers).await,
         Command::Worker(_) => worker(config).await,
         Command::Migrate(_) => {
-            let n = inlet_store::migrate_only(&config.database_url, Default::default())
+            let n = inlet_store::migrate_only(&config.database_url, config.database)
                 .await
                 .context("migrating the database")?;
             output::stdout(&format!("applied {n} migration(s)\n"));
@@ -203,7 +203,7 @@ fn log_colour() -> bool {
 }
 
 async fn open_store(config: &Config) -> Result<Arc<inlet_store::SqlStore>> {
-    inlet_store::open(&config.database_url)
+    inlet_store::open_with(&config.database_url, config.database)
         .await
         .with_context(|| format!("opening the store at {}", config.redacted_database_url()))
 }

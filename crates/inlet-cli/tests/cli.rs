@@ -307,6 +307,18 @@ fn invalid_settings_fail_at_start_naming_the_setting() {
             vec!["migrate", "--stream-max-duration", "soon"],
             "INLET_STREAM_MAX_DURATION",
         ),
+        (
+            vec!["migrate", "--database-pool-size", "0"],
+            "INLET_DATABASE_POOL_SIZE",
+        ),
+        (
+            vec!["migrate", "--database-pool-size", "1001"],
+            "database_pool_size",
+        ),
+        (
+            vec!["migrate", "--database-pool-size", "many"],
+            "--database-pool-size",
+        ),
     ] {
         let out = inlet(dir.path(), &args);
         assert!(!out.status.success(), "{args:?}");
