@@ -180,11 +180,11 @@ mod tests {
             .iter()
             .filter(|x| x.starts_with("CREATE FUNCTION"))
             .collect();
-        assert_eq!(functions.len(), 2, "{s:#?}");
+        assert_eq!(functions.len(), 5, "{s:#?}");
         assert!(functions.iter().all(|f| f.ends_with("END $$")), "{s:#?}");
         assert_eq!(
             s.iter().filter(|x| x.starts_with("CREATE TRIGGER")).count(),
-            3
+            5
         );
     }
 

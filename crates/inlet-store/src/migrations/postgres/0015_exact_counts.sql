@@ -11,33 +11,49 @@ CREATE TABLE job_counts (
 INSERT INTO job_counts (org_id, status, kind, n)
 SELECT org_id, status, kind, count(*) FROM jobs GROUP BY org_id, status, kind;
 
--- A status change touches two counter rows; it takes them in status order, so two transitions in
--- opposite directions (a claim and a retry) cannot deadlock.
-CREATE FUNCTION count_job() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Statement-level triggers over transition tables: one statement changing many jobs (a connection
+-- delete, a bulk load) adds its deltas once per counter row; a row-level trigger would update the
+-- same counter row once per job, and PostgreSQL walks every earlier version of a row updated
+-- repeatedly in one transaction. Deltas are applied in key order, so two transactions cannot take
+-- counter rows in opposite orders and deadlock.
+-- An update moves a job from its old status to its new one (nothing, when the status stayed).
+CREATE FUNCTION add_job_deltas() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO job_counts (org_id, status, kind, n) VALUES (NEW.org_id, NEW.status, NEW.kind, 1)
-        ON CONFLICT (org_id, status, kind) DO UPDATE SET n = job_counts.n + 1;
-    ELSIF TG_OP = 'DELETE' THEN
-        UPDATE job_counts SET n = n - 1
-        WHERE org_id = OLD.org_id AND status = OLD.status AND kind = OLD.kind;
-    ELSIF OLD.status < NEW.status THEN
-        UPDATE job_counts SET n = n - 1
-        WHERE org_id = OLD.org_id AND status = OLD.status AND kind = OLD.kind;
-        INSERT INTO job_counts (org_id, status, kind, n) VALUES (NEW.org_id, NEW.status, NEW.kind, 1)
-        ON CONFLICT (org_id, status, kind) DO UPDATE SET n = job_counts.n + 1;
-    ELSE
-        INSERT INTO job_counts (org_id, status, kind, n) VALUES (NEW.org_id, NEW.status, NEW.kind, 1)
-        ON CONFLICT (org_id, status, kind) DO UPDATE SET n = job_counts.n + 1;
-        UPDATE job_counts SET n = n - 1
-        WHERE org_id = OLD.org_id AND status = OLD.status AND kind = OLD.kind;
-    END IF;
+    INSERT INTO job_counts (org_id, status, kind, n)
+    SELECT org_id, status, kind, sum(d)::BIGINT FROM (
+        SELECT org_id, status, kind, 1 AS d FROM new_rows
+        UNION ALL
+        SELECT org_id, status, kind, -1 AS d FROM old_rows
+    ) AS deltas
+    GROUP BY org_id, status, kind
+    HAVING sum(d) <> 0
+    ORDER BY org_id, status, kind
+    ON CONFLICT (org_id, status, kind) DO UPDATE SET n = job_counts.n + EXCLUDED.n;
     RETURN NULL;
 END $$;
-CREATE TRIGGER jobs_counted AFTER INSERT OR DELETE ON jobs
-    FOR EACH ROW EXECUTE FUNCTION count_job();
-CREATE TRIGGER jobs_status_counted AFTER UPDATE OF status ON jobs
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION count_job();
+CREATE FUNCTION add_job_inserts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO job_counts (org_id, status, kind, n)
+    SELECT org_id, status, kind, count(*) FROM new_rows
+    GROUP BY org_id, status, kind ORDER BY org_id, status, kind
+    ON CONFLICT (org_id, status, kind) DO UPDATE SET n = job_counts.n + EXCLUDED.n;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION add_job_deletes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO job_counts (org_id, status, kind, n)
+    SELECT org_id, status, kind, -count(*) FROM old_rows
+    GROUP BY org_id, status, kind ORDER BY org_id, status, kind
+    ON CONFLICT (org_id, status, kind) DO UPDATE SET n = job_counts.n + EXCLUDED.n;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER jobs_counted_insert AFTER INSERT ON jobs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION add_job_inserts();
+CREATE TRIGGER jobs_counted_delete AFTER DELETE ON jobs
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION add_job_deletes();
+CREATE TRIGGER jobs_counted_update AFTER UPDATE ON jobs
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION add_job_deltas();
 
 CREATE TABLE audit_counts (
     org_id  BIGINT PRIMARY KEY,
@@ -45,15 +61,21 @@ CREATE TABLE audit_counts (
 );
 INSERT INTO audit_counts (org_id, n) SELECT org_id, count(*) FROM audit_events GROUP BY org_id;
 
-CREATE FUNCTION count_audit_event() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION add_audit_inserts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO audit_counts (org_id, n) VALUES (NEW.org_id, 1)
-        ON CONFLICT (org_id) DO UPDATE SET n = audit_counts.n + 1;
-    ELSE
-        UPDATE audit_counts SET n = n - 1 WHERE org_id = OLD.org_id;
-    END IF;
+    INSERT INTO audit_counts (org_id, n)
+    SELECT org_id, count(*) FROM new_rows GROUP BY org_id ORDER BY org_id
+    ON CONFLICT (org_id) DO UPDATE SET n = audit_counts.n + EXCLUDED.n;
     RETURN NULL;
 END $$;
-CREATE TRIGGER audit_counted AFTER INSERT OR DELETE ON audit_events
-    FOR EACH ROW EXECUTE FUNCTION count_audit_event();
+CREATE FUNCTION add_audit_deletes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO audit_counts (org_id, n)
+    SELECT org_id, -count(*) FROM old_rows GROUP BY org_id ORDER BY org_id
+    ON CONFLICT (org_id) DO UPDATE SET n = audit_counts.n + EXCLUDED.n;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER audit_counted_insert AFTER INSERT ON audit_events
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION add_audit_inserts();
+CREATE TRIGGER audit_counted_delete AFTER DELETE ON audit_events
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION add_audit_deletes();
