@@ -21,7 +21,7 @@ const SYNC_POLL: Duration = Duration::from_millis(200);
 
 impl Services {
     /// The connection named exactly `name` among those the caller can
-    /// reach: `NotFound` when none is, `Conflict` when several share it.
+    /// reach (names are unique in an organization): `NotFound` when none is.
     pub async fn connection_named(&self, who: &Principal, name: &str) -> CoreResult<Connection> {
         let filter = ConnectionFilter {
             name: Some(name.to_owned()),
@@ -31,17 +31,10 @@ impl Services {
         };
         let page = PageRequest {
             page: 1,
-            page_size: 2,
+            page_size: 1,
         };
         let mut found = self.list_connections(who, filter, page).await?;
-        match found.items.len() {
-            0 => Err(CoreError::NotFound("datasource")),
-            1 => Ok(found.items.remove(0)),
-            _ => Err(CoreError::Conflict(format!(
-                "{} connections are named {name:?}; rename all but one",
-                found.total
-            ))),
-        }
+        found.items.pop().ok_or(CoreError::NotFound("datasource"))
     }
 
     /// Where a connection goes when the caller names no collection: the
@@ -70,7 +63,7 @@ impl Services {
     }
 
     /// Creates a connection that works, under a name no other connection
-    /// the caller can reach has (`Conflict` otherwise): tested before
+    /// of the organization has (`Conflict` otherwise): tested before
     /// anything is stored (a failing test stores nothing), then discovered;
     /// a failing discovery removes it again and is [`CoreError::Discovery`].
     pub async fn create_verified_connection(
@@ -79,9 +72,11 @@ impl Services {
         input: ConnectionInput,
     ) -> CoreResult<Connection> {
         who.require(Scope::Write)?;
+        // Checked before the source is tested, so a taken name costs no
+        // connection attempt; the store's unique index decides a race.
         match self.connection_named(who, &input.name).await {
             Err(CoreError::NotFound(_)) => {}
-            Ok(_) | Err(CoreError::Conflict(_)) => {
+            Ok(_) => {
                 return Err(CoreError::Conflict(format!(
                     "a datasource named {:?} exists",
                     input.name

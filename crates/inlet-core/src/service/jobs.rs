@@ -86,7 +86,7 @@ impl Services {
         };
         let job = store.enqueue_job(new, now()).await?;
         tracing::info!(connection = %conn.id, job = %job.id, force_full = job.force_full, trigger = %trigger, "sync queued");
-        self.jobs_changed.notify_waiters();
+        self.wake_workers();
         Ok(job)
     }
 

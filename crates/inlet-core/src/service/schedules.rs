@@ -52,7 +52,7 @@ impl Services {
             }
         }
         if queued > 0 {
-            self.jobs_changed.notify_waiters();
+            self.wake_workers();
         }
         Ok(queued)
     }

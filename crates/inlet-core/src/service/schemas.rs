@@ -93,7 +93,7 @@ impl Services {
             .enqueue_stale_schema_refreshes(at, at - max_age, 100)
             .await?;
         if n > 0 {
-            self.jobs_changed.notify_waiters();
+            self.wake_workers();
         }
         Ok(n)
     }
